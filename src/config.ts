@@ -1,0 +1,90 @@
+/**
+ * Server settings. Every setting has a default so `npm start` needs no environment; each can be
+ * overridden by the AMTP_* variable named beside it (documented in .env.example).
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const Int = (min: number) => z.coerce.number().int().min(min);
+
+const EnvSchema = z.object({
+  AMTP_HOST: z.string().default('127.0.0.1'),
+  AMTP_PORT: Int(0).max(65535).default(8787),
+  AMTP_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().optional(),
+  AMTP_PUBLIC_URL: z.string().url().optional(),
+  AMTP_SERVER_NAME: z.string().default('agent2agent'),
+  AMTP_REGISTRATION: z.enum(['open', 'invite', 'closed']).default('open'),
+  AMTP_DURABILITY: z.enum(['full', 'relaxed']).default('full'),
+  AMTP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AMTP_TRUST_PROXY: Bool.default(false),
+  AMTP_MAX_MESSAGE_BYTES: Int(1024).default(64 * 1024),
+  AMTP_MAX_REQUEST_BYTES: Int(4096).default(1024 * 1024),
+  AMTP_RATE_SEND_PER_MINUTE: Int(0).default(600),
+  AMTP_RATE_PAIR_PER_MINUTE: Int(0).default(120),
+  AMTP_RATE_REGISTER_PER_HOUR: Int(0).default(30),
+  AMTP_RATE_REQUESTS_PER_HOUR: Int(0).default(60),
+  AMTP_MAX_PENDING_REQUESTS: Int(1).default(100),
+  AMTP_MAX_WAIT_SECONDS: Int(0).max(300).default(60),
+  AMTP_RETENTION_DAYS: Int(0).default(0),
+  AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | null;
+  publicUrl: string | null;
+  serverName: string;
+  registration: 'open' | 'invite' | 'closed';
+  durability: 'full' | 'relaxed';
+  logLevel: string;
+  trustProxy: boolean;
+  limits: {
+    maxMessageBytes: number;
+    maxRequestBytes: number;
+    /** Per minute / hour; 0 disables that limit. */
+    sendPerMinute: number;
+    pairPerMinute: number;
+    registerPerHour: number;
+    requestsPerHour: number;
+    maxPendingRequests: number;
+    maxWaitSeconds: number;
+  };
+  retention: { maxAgeDays: number; maxMessagesPerMailbox: number };
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}. See .env.example for every setting.`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.AMTP_HOST,
+    port: e.AMTP_PORT,
+    dataDir: resolve(e.AMTP_DATA_DIR),
+    databaseUrl: e.DATABASE_URL ?? null,
+    publicUrl: e.AMTP_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    serverName: e.AMTP_SERVER_NAME,
+    registration: e.AMTP_REGISTRATION,
+    durability: e.AMTP_DURABILITY,
+    logLevel: e.AMTP_LOG_LEVEL,
+    trustProxy: e.AMTP_TRUST_PROXY,
+    limits: {
+      maxMessageBytes: e.AMTP_MAX_MESSAGE_BYTES,
+      maxRequestBytes: e.AMTP_MAX_REQUEST_BYTES,
+      sendPerMinute: e.AMTP_RATE_SEND_PER_MINUTE,
+      pairPerMinute: e.AMTP_RATE_PAIR_PER_MINUTE,
+      registerPerHour: e.AMTP_RATE_REGISTER_PER_HOUR,
+      requestsPerHour: e.AMTP_RATE_REQUESTS_PER_HOUR,
+      maxPendingRequests: e.AMTP_MAX_PENDING_REQUESTS,
+      maxWaitSeconds: e.AMTP_MAX_WAIT_SECONDS,
+    },
+    retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES },
+    ...overrides,
+  };
+}

@@ -1,0 +1,43 @@
+import type { Config } from '../config.js';
+import { AmtpError } from '../protocol/errors.js';
+import { StoreError, type AgentRecord, type AuditDraft, type Store, type WriteOp } from '../store/types.js';
+import { nowIso } from './ids.js';
+import type { Notifier } from './notifier.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** What every part of the core is built from. */
+export interface CoreDeps {
+  store: Store;
+  config: Config;
+  notifier: Notifier;
+  limiter: RateLimiter;
+}
+
+/** The authenticated agent on whose behalf an operation runs. */
+export type Caller = AgentRecord;
+
+export function auditOp(agent_id: string, action: AuditDraft['action'], target_id: string | null, details: Record<string, unknown> = {}): WriteOp {
+  return { op: 'appendAudit', entry: { agent_id, at: nowIso(), action, target_id, details } };
+}
+
+/** Id or name → agent. */
+export async function findAgent(store: Store, ref: string): Promise<AgentRecord | null> {
+  return ref.startsWith('a2a_') ? store.agentById(ref) : store.agentByName(ref.toLowerCase());
+}
+
+/** Turns storage failures into API errors; anything else is a bug and propagates as such. */
+export function storageError(error: unknown): never {
+  if (error instanceof StoreError && error.kind === 'unavailable') {
+    throw new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
+  }
+  throw error;
+}
+
+/** `store.apply` with storage failures translated. */
+export async function commit<const T extends readonly WriteOp[]>(store: Store, ops: T) {
+  try {
+    return await store.apply(ops);
+  } catch (error) {
+    return storageError(error);
+  }
+}

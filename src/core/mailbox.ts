@@ -1,0 +1,38 @@
+/**
+ * The domain core: every rule of the mailbox lives here, once. REST routes, MCP tools, the CLI and the
+ * web UI are adapters that translate to and from these calls.
+ */
+import type { Config } from '../config.js';
+import type { Store } from '../store/types.js';
+import { Audit } from './audit.js';
+import { Capabilities } from './capabilities.js';
+import { Consent } from './consent.js';
+import type { CoreDeps } from './deps.js';
+import { Identity } from './identity.js';
+import { Messaging } from './messaging.js';
+import { Notifier } from './notifier.js';
+import { RateLimiter } from './rate-limit.js';
+
+export class Mailbox {
+  readonly identity: Identity;
+  readonly consent: Consent;
+  readonly capabilities: Capabilities;
+  readonly messaging: Messaging;
+  readonly audit: Audit;
+  readonly notifier: Notifier;
+
+  constructor(readonly store: Store, readonly config: Config) {
+    this.notifier = new Notifier();
+    const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
+    this.identity = new Identity(deps);
+    this.consent = new Consent(deps);
+    this.capabilities = new Capabilities(deps);
+    this.messaging = new Messaging(deps, this.consent, this.capabilities);
+    this.audit = new Audit(deps);
+  }
+
+  async close(): Promise<void> {
+    this.notifier.close();
+    await this.store.close();
+  }
+}

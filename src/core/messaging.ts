@@ -1,0 +1,209 @@
+/**
+ * Messages: accept (consent-gated, idempotent, durable before the 202), hand out, track receipts.
+ */
+import { AmtpError } from '../protocol/errors.js';
+import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
+import type { MessageRecord } from '../store/types.js';
+import type { Capabilities } from './capabilities.js';
+import type { Consent } from './consent.js';
+import { commit, type Caller, type CoreDeps } from './deps.js';
+import { decodeCursor, encodeCursor, newMessageId, newThreadId, nowIso } from './ids.js';
+
+export class Messaging {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly consent: Consent,
+    private readonly capabilities: Capabilities,
+  ) {}
+
+  async send(sender: Caller, input: SendInput): Promise<SendOutput> {
+    const { store, config, limiter } = this.deps;
+    this.assertSize(input);
+    if (input.client_id) {
+      // A retry of an accepted message answers with the original, even if consent changed since.
+      const previous = await store.messageByClientId(sender.id, input.client_id);
+      if (previous) return accepted(previous);
+    }
+    limiter.take(`send:${sender.id}`, config.limits.sendPerMinute, 60_000, 'messages');
+    const recipient = await this.consent.assertCanSend(sender, input.recipient_id, input.scope);
+    limiter.take(`pair:${sender.id}:${recipient.id}`, config.limits.pairPerMinute, 60_000, `messages to ${recipient.name}`);
+    const thread_id = input.reply_to_id ? await this.threadOf(input.reply_to_id, sender.id, recipient.id) : newThreadId();
+    if (input.intent) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
+    const [{ message }] = await commit(store, [
+      {
+        op: 'insertMessage',
+        message: {
+          id: newMessageId(),
+          thread_id,
+          sender_id: sender.id,
+          recipient_id: recipient.id,
+          subject: input.subject ?? null,
+          body: input.body ?? null,
+          scope: input.scope,
+          intent: input.intent ?? null,
+          payload: input.payload ?? null,
+          reply_to_id: input.reply_to_id ?? null,
+          client_id: input.client_id ?? null,
+          created_at: nowIso(),
+          delivered_at: null,
+          read_at: null,
+        },
+      },
+    ]);
+    this.deps.notifier.publish({ type: 'message.received', agent_id: recipient.id, data: { message_id: message.id } });
+    return accepted(message);
+  }
+
+  /** Unread or all, oldest first by default; with `wait`, long-polls until something arrives. */
+  async inbox(caller: Caller, q: InboxQuery, signal?: AbortSignal): Promise<InboxOutput> {
+    const { store, notifier, config } = this.deps;
+    const cursorSeq = parseCursor(q.cursor);
+    const fetch = () => store.inbox(caller.id, { unreadOnly: q.unread_only, cursorSeq, order: q.order, limit: q.limit + 1 });
+    let rows = await fetch();
+    const wait = Math.min(q.wait, config.limits.maxWaitSeconds);
+    if (rows.length === 0 && wait > 0) {
+      await notifier.wait(caller.id, wait * 1000, signal);
+      rows = await fetch();
+    }
+    const page = rows.slice(0, q.limit);
+    const delivered = await this.markDelivered(caller, page);
+    return {
+      messages: await this.views(delivered),
+      unread_count: await store.unreadCount(caller.id),
+      next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+    };
+  }
+
+  /** A message the caller sent or received. Reading a received one counts as its delivery. */
+  async get(caller: Caller, id: string): Promise<Message> {
+    const message = await this.visible(caller, id);
+    const [shown] = await this.markDelivered(caller, [message]);
+    return (await this.views([shown!]))[0]!;
+  }
+
+  async markRead(caller: Caller, id: string): Promise<Message> {
+    const message = await this.visible(caller, id);
+    if (message.recipient_id !== caller.id) {
+      throw new AmtpError('invalid_request', 'Only the recipient can mark a message read. Check its status with GET /api/messages/:id.');
+    }
+    const at = nowIso();
+    const [marked] = await commit(this.deps.store, [{ op: 'markRead', recipient_id: caller.id, ids: [id], at }]);
+    if (marked) this.receipt(message);
+    return this.get(caller, id);
+  }
+
+  async markAllRead(caller: Caller, thread_id?: string): Promise<{ marked: number }> {
+    const [marked] = await commit(this.deps.store, [{ op: 'markRead', recipient_id: caller.id, thread_id, at: nowIso() }]);
+    if (marked) this.deps.notifier.publish({ type: 'inbox.read', agent_id: caller.id, data: { marked } });
+    return { marked };
+  }
+
+  async outbox(caller: Caller, q: { limit: number; cursor?: string }): Promise<MessagesPage> {
+    const rows = await this.deps.store.outbox(caller.id, { cursorSeq: parseCursor(q.cursor), limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    return { messages: await this.views(page), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null };
+  }
+
+  async thread(caller: Caller, thread_id: string): Promise<{ thread_id: string; messages: Message[] }> {
+    const rows = (await this.deps.store.thread(thread_id)).filter((m) => m.sender_id === caller.id || m.recipient_id === caller.id);
+    if (rows.length === 0) throw new AmtpError('thread_not_found', 'No thread with that id among your messages.');
+    return { thread_id, messages: await this.views(await this.markDelivered(caller, rows)) };
+  }
+
+  /** One entry per peer: conversations are grouped by pair, not by subject. */
+  async conversations(caller: Caller): Promise<Conversation[]> {
+    const rows = await this.deps.store.conversations(caller.id);
+    const last = await this.views(await this.deps.store.messagesBySeq(rows.map((r) => r.last_seq)));
+    return rows.flatMap((r) => {
+      const message = last.find((m) => m.sender_id === r.peer_id || m.recipient_id === r.peer_id);
+      if (!message) return [];
+      const peer_name = message.sender_id === r.peer_id ? message.sender_name : message.recipient_name;
+      return [{ peer_id: r.peer_id, peer_name, last_message: message, unread_count: Number(r.unread_count), message_count: Number(r.message_count) }];
+    });
+  }
+
+  /** Applies the configured retention (max age, max messages per mailbox). Returns how many were removed. */
+  async prune(): Promise<number> {
+    const { maxAgeDays, maxMessagesPerMailbox } = this.deps.config.retention;
+    if (!maxAgeDays && !maxMessagesPerMailbox) return 0;
+    const olderThan = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000).toISOString() : null;
+    const [removed] = await commit(this.deps.store, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]);
+    return removed;
+  }
+
+  private assertSize(input: SendInput): void {
+    const size = Buffer.byteLength(JSON.stringify([input.subject ?? null, input.body ?? null, input.payload ?? null]));
+    const max = this.deps.config.limits.maxMessageBytes;
+    if (size > max) {
+      throw new AmtpError('too_large', `The message is ${size} bytes; the limit is ${max}. Shorten it or send it in parts.`, { limit: max });
+    }
+  }
+
+  /** A reply stays in its thread only between the same two agents. */
+  private async threadOf(replyToId: string, senderId: string, recipientId: string): Promise<string> {
+    const original = await this.deps.store.message(replyToId);
+    const pair = original && [original.sender_id, original.recipient_id].sort().join();
+    if (!original || pair !== [senderId, recipientId].sort().join()) {
+      throw new AmtpError('invalid_reply_to', 'reply_to_id must name a message exchanged between you and this recipient.');
+    }
+    return original.thread_id;
+  }
+
+  private async visible(caller: Caller, id: string): Promise<MessageRecord> {
+    const message = await this.deps.store.message(id);
+    if (!message || (message.sender_id !== caller.id && message.recipient_id !== caller.id)) {
+      throw new AmtpError('message_not_found', 'No message with that id among your messages.');
+    }
+    return message;
+  }
+
+  private async markDelivered(caller: Caller, rows: MessageRecord[]): Promise<MessageRecord[]> {
+    const fresh = rows.filter((m) => m.recipient_id === caller.id && m.delivered_at === null);
+    if (fresh.length === 0) return rows;
+    const at = nowIso();
+    await commit(this.deps.store, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }]);
+    for (const m of fresh) this.deps.notifier.publish({ type: 'message.delivered', agent_id: m.sender_id, data: { message_id: m.id } });
+    return rows.map((m) => (fresh.includes(m) ? { ...m, delivered_at: at } : m));
+  }
+
+  private receipt(m: MessageRecord): void {
+    this.deps.notifier.publish({ type: 'message.read', agent_id: m.sender_id, data: { message_id: m.id } });
+  }
+
+  private async views(rows: MessageRecord[]): Promise<Message[]> {
+    const ids = [...new Set(rows.flatMap((m) => [m.sender_id, m.recipient_id]))];
+    const names = new Map((await this.deps.store.agentsByIds(ids)).map((a) => [a.id, a.name]));
+    return rows.map((m) => toMessage(m, names));
+  }
+}
+
+function toMessage(m: MessageRecord, names: Map<string, string>): Message {
+  return {
+    id: m.id,
+    thread_id: m.thread_id,
+    sender_id: m.sender_id,
+    sender_name: names.get(m.sender_id) ?? 'unknown',
+    recipient_id: m.recipient_id,
+    recipient_name: names.get(m.recipient_id) ?? 'unknown',
+    subject: m.subject,
+    body: m.body,
+    scope: m.scope,
+    intent: m.intent,
+    payload: m.payload,
+    reply_to_id: m.reply_to_id,
+    client_id: m.client_id,
+    status: m.read_at ? 'read' : m.delivered_at ? 'delivered' : 'queued',
+    created_at: m.created_at,
+    delivered_at: m.delivered_at,
+    read_at: m.read_at,
+    untrusted: true,
+  };
+}
+
+const accepted = (m: MessageRecord): SendOutput => ({ id: m.id, status: 'queued', thread_id: m.thread_id, created_at: m.created_at });
+
+function parseCursor(cursor: string | undefined): number | undefined {
+  const seq = decodeCursor(cursor);
+  if (Number.isNaN(seq)) throw new AmtpError('invalid_request', 'That cursor is not valid. Use the next_cursor value from a previous page.');
+  return seq;
+}

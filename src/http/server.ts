@@ -1,0 +1,137 @@
+/**
+ * The HTTP adapter: Fastify, the route table, auth, error mapping. No mailbox rule lives here.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import { Mailbox } from '../core/mailbox.js';
+import { PROTOCOL_VERSION } from '../protocol/schemas.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import { toApiError } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import type { RouteDef } from './route.js';
+import { routes } from './routes.js';
+import { parseInput } from './validate.js';
+
+export interface AmtpServer {
+  app: FastifyInstance;
+  core: Mailbox;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Graceful: releases long-polls, finishes in-flight requests, closes the store. */
+  close(): Promise<void>;
+}
+
+export async function createServer(config: Config, options: { store?: Store } = {}): Promise<AmtpServer> {
+  const store = options.store ?? (await openStore(config));
+  const core = new Mailbox(store, config);
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    bodyLimit: config.limits.maxRequestBytes,
+    trustProxy: config.trustProxy,
+    routerOptions: { maxParamLength: 200 },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  // An empty JSON body means "no fields" (POST /approve, /rotate…), not a syntax error.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' ? done(null, undefined) : jsonParser(req, body as string, done),
+  );
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toApiError(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
+    void reply.code(e.status).send(e.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: `No endpoint ${req.method} ${req.url.split('?')[0]}. The API is described at /openapi.json.` } });
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('cache-control', 'no-store');
+  });
+
+  for (const def of routes) registerRoute(app, core, def);
+
+  const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;
+  app.get('/healthz', async () => {
+    await store.agentById('a2a_00000000000000000000000000000000');
+    return { status: 'ok', store: store.dialect };
+  });
+  app.get('/.well-known/amtp', async (req) => ({
+    server: config.serverName,
+    protocol: 'amtp',
+    protocol_version: PROTOCOL_VERSION,
+    api_base: `${baseUrl(req)}/api`,
+    mcp_endpoint: `${baseUrl(req)}/mcp`,
+    registration: config.registration,
+    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'read-receipts', 'audit-chain'],
+    limits: {
+      max_message_bytes: config.limits.maxMessageBytes,
+      max_request_bytes: config.limits.maxRequestBytes,
+      send_per_minute: config.limits.sendPerMinute,
+      pair_per_minute: config.limits.pairPerMinute,
+      max_wait_seconds: config.limits.maxWaitSeconds,
+    },
+  }));
+  app.get('/openapi.json', async (req) => openApiDocument(routes, baseUrl(req)));
+
+  const retention = startRetention(core, app);
+  return {
+    app,
+    core,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    async close() {
+      clearInterval(retention);
+      core.notifier.close();
+      await app.close();
+      await core.close();
+    },
+  };
+}
+
+function registerRoute(app: FastifyInstance, core: Mailbox, def: RouteDef): void {
+  app.route({
+    method: def.method,
+    url: def.url,
+    handler: async (req: FastifyRequest, reply: FastifyReply) => {
+      // Authentication first: an anonymous caller learns nothing, not even which input would be valid.
+      const caller = def.auth === 'agent' ? await core.identity.authenticate(bearerToken(req)) : null;
+      const aborted = new AbortController();
+      reply.raw.once('close', () => aborted.abort());
+      const result = await def.handler({
+        core,
+        caller,
+        body: parseInput(def.body, req.body, 'body'),
+        query: parseInput(def.query, req.query, 'query'),
+        params: parseInput(def.params, req.params, 'path'),
+        ip: req.ip,
+        signal: aborted.signal,
+      });
+      return reply.code(def.status ?? 200).send(result);
+    },
+  });
+}
+
+function bearerToken(req: FastifyRequest): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+function startRetention(core: Mailbox, app: FastifyInstance): NodeJS.Timeout | undefined {
+  const { maxAgeDays, maxMessagesPerMailbox } = core.config.retention;
+  if (!maxAgeDays && !maxMessagesPerMailbox) return undefined;
+  const sweep = () =>
+    core.messaging.prune().then(
+      (removed) => removed && app.log.info({ removed }, 'retention: removed messages'),
+      (err) => app.log.error({ err }, 'retention sweep failed'),
+    );
+  void sweep();
+  return setInterval(sweep, 3_600_000).unref();
+}

@@ -1,0 +1,50 @@
+/**
+ * The audit log is a hash chain per agent: each entry's hash covers its content and the previous
+ * entry's hash, so any edit, deletion or reordering breaks verification from that point on.
+ * hash = hex(SHA-256(JCS({ v, agent_id, seq, at, action, target_id, details, prev_hash })))
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import canonicalizeModule from 'canonicalize';
+
+// The package is CommonJS; its typings describe an ESM default export.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+
+export const AUDIT_GENESIS = '0'.repeat(64);
+
+export interface ChainFields {
+  agent_id: string;
+  seq: number;
+  at: string;
+  action: string;
+  target_id: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+}
+
+export function auditHash(f: ChainFields): string {
+  const canonical = canonicalize({
+    v: 'amtp-audit-1',
+    agent_id: f.agent_id,
+    seq: f.seq,
+    at: f.at,
+    action: f.action,
+    target_id: f.target_id,
+    details: f.details,
+    prev_hash: f.prev_hash,
+  });
+  if (canonical === undefined) throw new Error('audit entry cannot be canonicalized');
+  return bytesToHex(sha256(utf8ToBytes(canonical)));
+}
+
+/** Walks the chain; returns the first seq whose link or hash is wrong, or null when intact. */
+export function findBrokenLink(entries: readonly (ChainFields & { hash: string })[]): number | null {
+  let prev = AUDIT_GENESIS;
+  let expectedSeq = 1;
+  for (const e of entries) {
+    if (e.seq !== expectedSeq || e.prev_hash !== prev || auditHash(e) !== e.hash) return e.seq;
+    prev = e.hash;
+    expectedSeq += 1;
+  }
+  return null;
+}

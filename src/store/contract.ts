@@ -1,0 +1,227 @@
+/**
+ * The storage contract suite: one set of behaviours every backend must show. Each backend's test file
+ * calls `storeContract` with a factory for a fresh, migrated, empty store.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AUDIT_GENESIS, findBrokenLink } from '../protocol/audit-chain.js';
+import { StoreError, type AgentRecord, type MessageRecord, type Store } from './types.js';
+
+let n = 0;
+const hex = () => (++n).toString(16).padStart(32, '0');
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+
+export const agent = (name: string): AgentRecord => ({
+  id: `a2a_${hex()}`,
+  name,
+  display_name: null,
+  public_key: null,
+  encryption_key: null,
+  api_key_hash: hex() + hex(),
+  created_at: at(0),
+});
+
+export const message = (sender: AgentRecord, recipient: AgentRecord, extra: Partial<MessageRecord> = {}): Omit<MessageRecord, 'seq'> => ({
+  id: `msg_${hex()}`,
+  thread_id: `thr_${hex()}`,
+  sender_id: sender.id,
+  recipient_id: recipient.id,
+  subject: null,
+  body: 'hello',
+  scope: 'message',
+  intent: null,
+  payload: null,
+  reply_to_id: null,
+  client_id: null,
+  created_at: at(1),
+  delivered_at: null,
+  read_at: null,
+  ...extra,
+});
+
+export function storeContract(backend: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${backend}`, () => {
+    const withStore = (name: string, fn: (store: Store) => Promise<void>) =>
+      test(name, async () => {
+        const store = await open();
+        try {
+          await fn(store);
+        } finally {
+          await store.close();
+        }
+      });
+
+    const twoAgents = async (store: Store) => {
+      const a = agent(`a-${hex().slice(-8)}`);
+      const b = agent(`b-${hex().slice(-8)}`);
+      await store.apply([{ op: 'createAgent', agent: a }, { op: 'createAgent', agent: b }]);
+      return [a, b] as const;
+    };
+
+    withStore('agents: create, find by id, name and key hash; names are unique', async (store) => {
+      const [a] = await twoAgents(store);
+      assert.deepEqual(await store.agentById(a.id), a);
+      assert.deepEqual(await store.agentByName(a.name), a);
+      assert.deepEqual(await store.agentByKeyHash(a.api_key_hash), a);
+      assert.equal(await store.agentById('a2a_missing'), null);
+      await assert.rejects(store.apply([{ op: 'createAgent', agent: { ...agent(a.name) } }]), (e) => e instanceof StoreError && e.kind === 'name_taken');
+      assert.equal(await store.apply([{ op: 'updateAgent', id: a.id, patch: { api_key_hash: 'new' } }]).then(([r]) => r), true);
+      assert.equal(await store.agentByKeyHash(a.api_key_hash), null);
+      assert.equal((await store.agentByKeyHash('new'))?.id, a.id);
+    });
+
+    withStore('apply is all or nothing, and a failed apply does not undo concurrent ones', async (store) => {
+      const [a] = await twoAgents(store);
+      const fresh = agent(`fresh-${hex().slice(-6)}`);
+      const results = await Promise.allSettled([
+        store.apply([{ op: 'createAgent', agent: fresh }, { op: 'createAgent', agent: agent(a.name) }]),
+        store.apply([{ op: 'createAgent', agent: agent(`ok-${hex().slice(-6)}`) }]),
+      ]);
+      assert.equal(results[0].status, 'rejected');
+      assert.equal(results[1].status, 'fulfilled');
+      assert.equal(await store.agentById(fresh.id), null, 'the failed apply left nothing behind');
+    });
+
+    withStore('many concurrent applies all commit (group commit)', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const sends = Array.from({ length: 200 }, (_, i) => store.apply([{ op: 'insertMessage', message: message(a, b, { body: `m${i}` }) }]));
+      const results = await Promise.all(sends);
+      const seqs = results.map(([r]) => r.message.seq);
+      assert.equal(new Set(seqs).size, 200);
+      assert.equal(await store.unreadCount(b.id), 200);
+    });
+
+    withStore('grants and blocks', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const grant = { granter_id: a.id, grantee_id: b.id, scopes: ['message'], created_at: at(1), updated_at: at(1) };
+      await store.apply([{ op: 'putGrant', grant }]);
+      await store.apply([{ op: 'putGrant', grant: { ...grant, scopes: ['casual', 'message'], updated_at: at(2) } }]);
+      assert.deepEqual(await store.grant(a.id, b.id), { ...grant, scopes: ['casual', 'message'], updated_at: at(2) });
+      assert.equal(await store.grant(b.id, a.id), null);
+      assert.equal((await store.grantsInvolving(b.id)).length, 1);
+      assert.deepEqual(await store.apply([{ op: 'deleteGrant', granter_id: a.id, grantee_id: b.id }]), [true]);
+      assert.deepEqual(await store.apply([{ op: 'deleteGrant', granter_id: a.id, grantee_id: b.id }]), [false]);
+
+      await store.apply([{ op: 'putBlock', block: { blocker_id: a.id, blocked_id: b.id, created_at: at(3) } }]);
+      await store.apply([{ op: 'putBlock', block: { blocker_id: a.id, blocked_id: b.id, created_at: at(4) } }]);
+      assert.equal(await store.isBlocked(a.id, b.id), true);
+      assert.equal(await store.isBlocked(b.id, a.id), false);
+      assert.equal((await store.blocksInvolving(b.id)).length, 1);
+      assert.deepEqual(await store.apply([{ op: 'deleteBlock', blocker_id: a.id, blocked_id: b.id }]), [true]);
+      assert.equal(await store.isBlocked(a.id, b.id), false);
+    });
+
+    withStore('contact requests: one pending per pair, decided once', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const request = { id: `req_${hex()}`, from_id: a.id, to_id: b.id, note: 'hi', scopes: ['message'], status: 'pending' as const, created_at: at(1), decided_at: null };
+      await store.apply([{ op: 'createRequest', request }]);
+      await assert.rejects(store.apply([{ op: 'createRequest', request: { ...request, id: `req_${hex()}` } }]));
+      assert.deepEqual(await store.pendingRequest(a.id, b.id), request);
+      assert.equal(await store.countPendingOutgoing(a.id), 1);
+      assert.deepEqual((await store.requests(b.id, { direction: 'incoming', status: 'pending' })).map((r) => r.id), [request.id]);
+      assert.deepEqual(await store.requests(b.id, { direction: 'outgoing' }), []);
+      assert.deepEqual(await store.apply([{ op: 'decideRequest', id: request.id, status: 'approved', at: at(2) }]), [true]);
+      assert.deepEqual(await store.apply([{ op: 'decideRequest', id: request.id, status: 'declined', at: at(3) }]), [false]);
+      assert.equal((await store.request(request.id))?.status, 'approved');
+      assert.equal(await store.pendingRequest(a.id, b.id), null);
+    });
+
+    withStore('messages: idempotent by (sender, client_id), payload round-trips, strictly increasing seq', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const m = message(a, b, { client_id: 'c1', payload: { n: 1, nested: [true, null, 'x'] }, intent: 'scheduling' });
+      const [first] = await store.apply([{ op: 'insertMessage', message: m }]);
+      assert.equal(first.created, true);
+      assert.deepEqual(await store.message(m.id), first.message);
+      const [again] = await store.apply([{ op: 'insertMessage', message: { ...m, id: `msg_${hex()}` } }]);
+      assert.equal(again.created, false);
+      assert.equal(again.message.id, m.id);
+      assert.deepEqual((await store.messageByClientId(a.id, 'c1'))?.payload, { n: 1, nested: [true, null, 'x'] });
+      const [other] = await store.apply([{ op: 'insertMessage', message: message(b, a, { client_id: 'c1' }) }]);
+      assert.equal(other.created, true, 'client ids are per sender');
+      assert.ok(other.message.seq > first.message.seq);
+    });
+
+    withStore('inbox: order, cursors, unread filter, receipts, outbox, thread, conversations', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const thread_id = `thr_${hex()}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const [r] = await store.apply([{ op: 'insertMessage', message: message(a, b, { thread_id, body: `m${i}` }) }]);
+        ids.push(r.message.id);
+      }
+      const asc = await store.inbox(b.id, { unreadOnly: false, order: 'asc', limit: 3 });
+      assert.deepEqual(asc.map((m) => m.id), ids.slice(0, 3));
+      const next = await store.inbox(b.id, { unreadOnly: false, order: 'asc', limit: 3, cursorSeq: asc[2]!.seq });
+      assert.deepEqual(next.map((m) => m.id), ids.slice(3));
+      const desc = await store.inbox(b.id, { unreadOnly: false, order: 'desc', limit: 2 });
+      assert.deepEqual(desc.map((m) => m.id), [ids[4], ids[3]]);
+      assert.deepEqual(await store.inbox(a.id, { unreadOnly: false, order: 'asc', limit: 10 }), []);
+
+      assert.deepEqual(await store.apply([{ op: 'markDelivered', recipient_id: b.id, ids: ids.slice(0, 2), at: at(5) }]), [2]);
+      assert.deepEqual(await store.apply([{ op: 'markDelivered', recipient_id: a.id, ids, at: at(5) }]), [0], 'only the recipient');
+      assert.deepEqual(await store.apply([{ op: 'markRead', recipient_id: b.id, ids: [ids[0]!], at: at(6) }]), [1]);
+      assert.equal((await store.message(ids[0]!))?.read_at, at(6));
+      assert.equal((await store.message(ids[2]!))?.delivered_at, null);
+      assert.equal(await store.unreadCount(b.id), 4);
+      const unread = await store.inbox(b.id, { unreadOnly: true, order: 'asc', limit: 10 });
+      assert.deepEqual(unread.map((m) => m.id), ids.slice(1));
+      assert.deepEqual(await store.apply([{ op: 'markRead', recipient_id: b.id, thread_id: `thr_${hex()}`, at: at(7) }]), [0]);
+      assert.deepEqual(await store.apply([{ op: 'markRead', recipient_id: b.id, thread_id, at: at(7) }]), [4]);
+      assert.equal((await store.message(ids[3]!))?.delivered_at, at(7), 'reading implies delivery');
+
+      assert.deepEqual((await store.outbox(a.id, { limit: 2 })).map((m) => m.id), [ids[4], ids[3]]);
+      assert.deepEqual((await store.thread(thread_id)).map((m) => m.id), ids);
+      const [reply] = await store.apply([{ op: 'insertMessage', message: message(b, a, { thread_id }) }]);
+      const conv = await store.conversations(a.id);
+      assert.equal(conv.length, 1);
+      assert.equal(conv[0]!.peer_id, b.id);
+      assert.equal(Number(conv[0]!.last_seq), reply.message.seq);
+      assert.equal(Number(conv[0]!.message_count), 6);
+      assert.equal(Number(conv[0]!.unread_count), 1);
+      assert.deepEqual((await store.messagesBySeq([reply.message.seq])).map((m) => m.id), [reply.message.id]);
+    });
+
+    withStore('capabilities round-trip', async (store) => {
+      const [a] = await twoAgents(store);
+      const record = { agent_id: a.id, capabilities: [{ id: 'scheduling', title: 'Calendar', input_schema: { type: 'object' } }], updated_at: at(1) };
+      await store.apply([{ op: 'setCapabilities', record }]);
+      assert.deepEqual(await store.capabilities(a.id), record);
+      await store.apply([{ op: 'setCapabilities', record: { ...record, capabilities: [], updated_at: at(2) } }]);
+      assert.deepEqual((await store.capabilities(a.id))?.capabilities, []);
+    });
+
+    withStore('audit: appends form a verifiable chain per agent', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const entry = (agent_id: string, i: number) => ({ op: 'appendAudit' as const, entry: { agent_id, at: at(i), action: 'grant.created' as const, target_id: null, details: { i } } });
+      const appended = await Promise.all([1, 2, 3].map((i) => store.apply([entry(a.id, i), entry(b.id, i)])));
+      assert.equal(appended[0]![0].prev_hash, AUDIT_GENESIS);
+      const chain = await store.auditAll(a.id);
+      assert.deepEqual(chain.map((e) => e.seq), [1, 2, 3]);
+      assert.equal(findBrokenLink(chain), null);
+      assert.equal(findBrokenLink(await store.auditAll(b.id)), null);
+      assert.deepEqual((await store.audit(a.id, { afterSeq: 1, limit: 1 })).map((e) => e.seq), [2]);
+      assert.deepEqual(chain[1]!.details, { i: 2 });
+    });
+
+    withStore('invites are single-use and expire', async (store) => {
+      const [a, b] = await twoAgents(store);
+      await store.apply([{ op: 'createInvite', token_hash: 'h1', created_at: at(0), expires_at: null }]);
+      await store.apply([{ op: 'createInvite', token_hash: 'h2', created_at: at(0), expires_at: at(1) }]);
+      await store.apply([{ op: 'consumeInvite', token_hash: 'h1', agent_id: a.id, at: at(2) }]);
+      const unavailable = (e: unknown) => e instanceof StoreError && e.kind === 'invite_unavailable';
+      await assert.rejects(store.apply([{ op: 'consumeInvite', token_hash: 'h1', agent_id: b.id, at: at(3) }]), unavailable);
+      await assert.rejects(store.apply([{ op: 'consumeInvite', token_hash: 'h2', agent_id: b.id, at: at(3) }]), unavailable);
+      await assert.rejects(store.apply([{ op: 'consumeInvite', token_hash: 'nope', agent_id: b.id, at: at(3) }]), unavailable);
+    });
+
+    withStore('retention: prune by age and by count per mailbox', async (store) => {
+      const [a, b] = await twoAgents(store);
+      for (let i = 0; i < 4; i++) await store.apply([{ op: 'insertMessage', message: message(a, b, { created_at: at(10 + i), body: `b${i}` }) }]);
+      for (let i = 0; i < 2; i++) await store.apply([{ op: 'insertMessage', message: message(b, a, { created_at: at(20 + i) }) }]);
+      assert.deepEqual(await store.apply([{ op: 'pruneMessages', olderThan: at(11), keepPerMailbox: null }]), [1]);
+      assert.deepEqual(await store.apply([{ op: 'pruneMessages', olderThan: null, keepPerMailbox: 2 }]), [1]);
+      assert.deepEqual((await store.inbox(b.id, { unreadOnly: false, order: 'asc', limit: 10 })).map((m) => m.body), ['b2', 'b3']);
+      assert.equal((await store.inbox(a.id, { unreadOnly: false, order: 'asc', limit: 10 })).length, 2);
+    });
+  });
+}

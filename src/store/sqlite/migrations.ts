@@ -1,0 +1,99 @@
+/** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: Migration[] = [
+  {
+    version: 1,
+    name: 'mailbox core',
+    sql: `
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        public_key TEXT,
+        encryption_key TEXT,
+        api_key_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE grants (
+        granter_id TEXT NOT NULL REFERENCES agents(id),
+        grantee_id TEXT NOT NULL REFERENCES agents(id),
+        scopes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (granter_id, grantee_id)
+      );
+      CREATE INDEX grants_grantee ON grants(grantee_id);
+      CREATE TABLE blocks (
+        blocker_id TEXT NOT NULL REFERENCES agents(id),
+        blocked_id TEXT NOT NULL REFERENCES agents(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (blocker_id, blocked_id)
+      );
+      CREATE INDEX blocks_blocked ON blocks(blocked_id);
+      CREATE TABLE contact_requests (
+        id TEXT PRIMARY KEY,
+        from_id TEXT NOT NULL REFERENCES agents(id),
+        to_id TEXT NOT NULL REFERENCES agents(id),
+        note TEXT,
+        scopes TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','approved','declined')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT
+      );
+      CREATE INDEX contact_requests_to ON contact_requests(to_id, status);
+      CREATE INDEX contact_requests_from ON contact_requests(from_id, status);
+      CREATE UNIQUE INDEX contact_requests_one_pending ON contact_requests(from_id, to_id) WHERE status = 'pending';
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        thread_id TEXT NOT NULL,
+        sender_id TEXT NOT NULL REFERENCES agents(id),
+        recipient_id TEXT NOT NULL REFERENCES agents(id),
+        subject TEXT,
+        body TEXT,
+        scope TEXT NOT NULL,
+        intent TEXT,
+        payload TEXT,
+        reply_to_id TEXT,
+        client_id TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        read_at TEXT
+      );
+      CREATE INDEX messages_inbox ON messages(recipient_id, seq);
+      CREATE INDEX messages_unread ON messages(recipient_id, seq) WHERE read_at IS NULL;
+      CREATE INDEX messages_outbox ON messages(sender_id, seq);
+      CREATE INDEX messages_thread ON messages(thread_id, seq);
+      CREATE INDEX messages_created ON messages(created_at);
+      CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_id) WHERE client_id IS NOT NULL;
+      CREATE TABLE capabilities (
+        agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+        capabilities TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE audit_log (
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_id TEXT,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+      );
+      CREATE TABLE invites (
+        token_hash TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        used_at TEXT,
+        used_by TEXT
+      );
+    `,
+  },
+];

@@ -1,0 +1,188 @@
+/**
+ * The storage contract. Every backend (SQLite, PostgreSQL) implements it and passes the same contract
+ * test suite (src/store/contract.ts). Reads are plain queries; every change goes through `apply`, which
+ * commits a list of write operations atomically — all or nothing — and durably before it resolves.
+ */
+import type { AuditAction, Capability, RequestStatus } from '../protocol/schemas.js';
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  display_name: string | null;
+  public_key: string | null;
+  encryption_key: string | null;
+  api_key_hash: string;
+  created_at: string;
+}
+
+export interface GrantRecord {
+  granter_id: string;
+  grantee_id: string;
+  scopes: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BlockRecord {
+  blocker_id: string;
+  blocked_id: string;
+  created_at: string;
+}
+
+export interface RequestRecord {
+  id: string;
+  from_id: string;
+  to_id: string;
+  note: string | null;
+  scopes: string[];
+  status: RequestStatus;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface MessageRecord {
+  /** Store-assigned, strictly increasing: the order of acceptance, used for cursors. */
+  seq: number;
+  id: string;
+  thread_id: string;
+  sender_id: string;
+  recipient_id: string;
+  subject: string | null;
+  body: string | null;
+  scope: string;
+  intent: string | null;
+  payload: unknown;
+  reply_to_id: string | null;
+  client_id: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  read_at: string | null;
+}
+
+export interface CapabilitiesRecord {
+  agent_id: string;
+  capabilities: Capability[];
+  updated_at: string;
+}
+
+export interface AuditDraft {
+  agent_id: string;
+  at: string;
+  action: AuditAction;
+  target_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditDraft {
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ConversationRow {
+  peer_id: string;
+  last_seq: number;
+  unread_count: number;
+  message_count: number;
+}
+
+export interface InboxOptions {
+  unreadOnly: boolean;
+  /** Exclusive bound in the direction of travel. */
+  cursorSeq?: number;
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+/** Write operations, applied in order inside one transaction. */
+export type WriteOp =
+  | { op: 'createAgent'; agent: AgentRecord }
+  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key'>> }
+  | { op: 'putGrant'; grant: GrantRecord }
+  | { op: 'deleteGrant'; granter_id: string; grantee_id: string }
+  | { op: 'putBlock'; block: BlockRecord }
+  | { op: 'deleteBlock'; blocker_id: string; blocked_id: string }
+  | { op: 'createRequest'; request: RequestRecord }
+  | { op: 'decideRequest'; id: string; status: 'approved' | 'declined'; at: string }
+  | { op: 'insertMessage'; message: Omit<MessageRecord, 'seq'> }
+  | { op: 'markDelivered'; recipient_id: string; ids: string[]; at: string }
+  | { op: 'markRead'; recipient_id: string; ids?: string[]; thread_id?: string; at: string }
+  | { op: 'setCapabilities'; record: CapabilitiesRecord }
+  | { op: 'appendAudit'; entry: AuditDraft }
+  | { op: 'createInvite'; token_hash: string; created_at: string; expires_at: string | null }
+  | { op: 'consumeInvite'; token_hash: string; agent_id: string; at: string }
+  | { op: 'pruneMessages'; olderThan: string | null; keepPerMailbox: number | null };
+
+interface OpResults {
+  createAgent: void;
+  updateAgent: boolean;
+  putGrant: void;
+  deleteGrant: boolean;
+  putBlock: void;
+  deleteBlock: boolean;
+  createRequest: void;
+  /** false when the request was no longer pending. */
+  decideRequest: boolean;
+  /** created=false: a message with the same (sender, client_id) existed; it is returned instead. */
+  insertMessage: { message: MessageRecord; created: boolean };
+  markDelivered: number;
+  markRead: number;
+  setCapabilities: void;
+  appendAudit: AuditRecord;
+  createInvite: void;
+  consumeInvite: void;
+  pruneMessages: number;
+}
+
+export type ResultOf<T extends WriteOp> = OpResults[T['op']];
+export type ResultsOf<T extends readonly WriteOp[]> = { -readonly [K in keyof T]: T[K] extends WriteOp ? ResultOf<T[K]> : never };
+
+/** Storage failures the domain core translates into API errors. */
+export type StoreErrorKind =
+  | 'name_taken'
+  | 'duplicate'
+  | 'invite_unavailable'
+  | 'unavailable';
+
+export class StoreError extends Error {
+  constructor(readonly kind: StoreErrorKind, message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>>;
+
+  agentById(id: string): Promise<AgentRecord | null>;
+  agentByName(name: string): Promise<AgentRecord | null>;
+  agentByKeyHash(hash: string): Promise<AgentRecord | null>;
+  agentsByIds(ids: string[]): Promise<AgentRecord[]>;
+
+  grant(granter_id: string, grantee_id: string): Promise<GrantRecord | null>;
+  grantsInvolving(agent_id: string): Promise<GrantRecord[]>;
+  isBlocked(blocker_id: string, blocked_id: string): Promise<boolean>;
+  blocksInvolving(agent_id: string): Promise<BlockRecord[]>;
+
+  request(id: string): Promise<RequestRecord | null>;
+  pendingRequest(from_id: string, to_id: string): Promise<RequestRecord | null>;
+  requests(agent_id: string, filter: { direction?: 'incoming' | 'outgoing'; status?: RequestStatus }): Promise<RequestRecord[]>;
+  countPendingOutgoing(agent_id: string): Promise<number>;
+
+  message(id: string): Promise<MessageRecord | null>;
+  messageByClientId(sender_id: string, client_id: string): Promise<MessageRecord | null>;
+  inbox(recipient_id: string, opts: InboxOptions): Promise<MessageRecord[]>;
+  unreadCount(recipient_id: string): Promise<number>;
+  outbox(sender_id: string, opts: { cursorSeq?: number; limit: number }): Promise<MessageRecord[]>;
+  thread(thread_id: string): Promise<MessageRecord[]>;
+  conversations(agent_id: string): Promise<ConversationRow[]>;
+  messagesBySeq(seqs: number[]): Promise<MessageRecord[]>;
+
+  capabilities(agent_id: string): Promise<CapabilitiesRecord | null>;
+
+  audit(agent_id: string, opts: { afterSeq?: number; limit: number }): Promise<AuditRecord[]>;
+  auditAll(agent_id: string): Promise<AuditRecord[]>;
+}

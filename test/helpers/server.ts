@@ -1,0 +1,94 @@
+/** Test harness: a real server on a loopback port, over a real data directory. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createServer, type AmtpServer } from '../../src/http/server.js';
+
+export interface TestServer {
+  url: string;
+  server: AmtpServer;
+  dataDir: string;
+  config: Config;
+  /** Stops and starts again on the same data directory. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = env.AMTP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'amtp-test-'));
+  const config = loadConfig({ AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env });
+  const t: TestServer = {
+    url: '',
+    server: undefined as unknown as AmtpServer,
+    dataDir,
+    config,
+    async restart() {
+      await t.server.close();
+      await boot();
+    },
+    async close() {
+      await t.server.close();
+      if (!env.AMTP_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  const boot = async () => {
+    t.server = await createServer(config);
+    t.url = await t.server.listen();
+  };
+  await boot();
+  return t;
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A tiny REST client for tests: JSON in, JSON out, status and headers kept. */
+export function client(baseUrl: string, apiKey?: string) {
+  const call = async <T = any>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Reply<T>> => {
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+  return {
+    get: <T = any>(path: string) => call<T>('GET', path),
+    post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body, headers),
+    put: <T = any>(path: string, body?: unknown) => call<T>('PUT', path, body),
+    del: <T = any>(path: string) => call<T>('DELETE', path),
+    call,
+  };
+}
+
+export type Client = ReturnType<typeof client>;
+
+export interface TestAgent {
+  id: string;
+  name: string;
+  key: string;
+  api: Client;
+}
+
+let counter = 0;
+export async function register(baseUrl: string, name = `agent-${process.pid}-${++counter}`, extra: Record<string, unknown> = {}): Promise<TestAgent> {
+  const res = await client(baseUrl).post('/api/register', { name, ...extra });
+  if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.agent_id, name, key: res.body.api_key, api: client(baseUrl, res.body.api_key) };
+}
+
+/** Two agents that authorize each other (A requests, B approves). */
+export async function connect(a: TestAgent, b: TestAgent, scopes?: string[]): Promise<void> {
+  const req = await a.api.post('/api/contact-requests', { agent_id: b.id, ...(scopes ? { scopes } : {}) });
+  if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
+  const ok = await b.api.post(`/api/contact-requests/${req.body.id}/approve`, scopes ? { scopes } : {});
+  if (ok.status !== 200) throw new Error(`approve: ${ok.status} ${JSON.stringify(ok.body)}`);
+}
