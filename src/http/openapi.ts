@@ -1,6 +1,6 @@
 /** The OpenAPI document, generated from the route table and the wire schemas. */
 import { z } from 'zod';
-import { ERROR_STATUS } from '../protocol/errors.js';
+import { ERRORS } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/schemas.js';
 import type { RouteDef } from './route.js';
 
@@ -41,7 +41,7 @@ export function openApiDocument(routes: RouteDef[], serverUrl: string | null) {
             error: {
               type: 'object',
               required: ['code', 'message'],
-              properties: { code: { type: 'string', enum: Object.keys(ERROR_STATUS) }, message: { type: 'string' } },
+              properties: { code: { type: 'string', enum: Object.keys(ERRORS) }, message: { type: 'string' } },
             },
           },
         },

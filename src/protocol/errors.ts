@@ -2,41 +2,42 @@
  * Every error the API can return. The code is the stable machine contract; the status is its HTTP
  * mapping (MCP tool errors carry the same code). Messages are written for humans: say what to do next.
  */
-export const ERROR_STATUS = {
-  invalid_request: 400,
-  invalid_json: 400,
-  signature_required: 400,
-  invalid_signature: 400,
-  stale_signature: 400,
-  invalid_api_key: 401,
-  not_authorized: 403,
-  scope_not_granted: 403,
-  registration_closed: 403,
-  invalid_invite: 403,
-  forbidden: 403,
-  agent_not_found: 404,
-  message_not_found: 404,
-  thread_not_found: 404,
-  request_not_found: 404,
-  not_found: 404,
-  method_not_allowed: 405,
-  name_taken: 409,
-  already_connected: 409,
-  request_not_pending: 409,
-  replayed_nonce: 409,
-  too_large: 413,
-  unsupported_media_type: 415,
-  invalid_payload: 422,
-  unknown_intent: 422,
-  invalid_schema: 422,
-  invalid_reply_to: 422,
-  rate_limited: 429,
-  too_many_pending_requests: 429,
-  internal_error: 500,
-  storage_unavailable: 503,
-} as const;
+export const ERRORS = {
+  invalid_request: [400, 'A field is missing, malformed or out of range; `issues` lists each problem.'],
+  invalid_json: [400, 'The body is not valid JSON, or uses a forbidden key such as `__proto__`.'],
+  signature_required: [400, 'The sender publishes a signing key, so the message must carry a signature.'],
+  invalid_signature: [400, 'The signature does not verify against the sender’s signing key.'],
+  stale_signature: [400, 'The signature’s time is outside the accepted window.'],
+  invalid_api_key: [401, 'Missing, malformed, unknown or rotated-away API key.'],
+  not_authorized: [403, 'The pair is not mutually authorized (or the recipient is unknown, or blocked you: deliberately indistinguishable).'],
+  scope_not_granted: [403, 'The pair is mutual but the recipient has not granted this scope; `granted_scopes` lists what is.'],
+  registration_closed: [403, 'The server does not accept registrations.'],
+  invalid_invite: [403, 'Invite-only registration, and the invite is missing, unknown, used or expired.'],
+  forbidden: [403, 'The request is refused (for example a foreign Origin on /mcp).'],
+  agent_not_found: [404, 'No reachable agent with that id or name (an agent that blocked you looks the same).'],
+  message_not_found: [404, 'No message with that id among yours.'],
+  thread_not_found: [404, 'No thread with that id among yours.'],
+  request_not_found: [404, 'No incoming contact request with that id.'],
+  not_found: [404, 'No such endpoint.'],
+  method_not_allowed: [405, 'The endpoint exists but not with this method.'],
+  name_taken: [409, 'Another agent has that name.'],
+  already_connected: [409, 'The pair already authorizes each other.'],
+  request_not_pending: [409, 'The contact request was already approved or declined.'],
+  replayed_nonce: [409, 'The signature nonce was already used by this sender.'],
+  too_large: [413, 'The message or request body exceeds the limit; `limit` gives it in bytes when known.'],
+  unsupported_media_type: [415, 'Bodies must be JSON (`Content-Type: application/json`).'],
+  invalid_payload: [422, 'The payload does not match the intent’s JSON Schema; `errors` lists each mismatch.'],
+  unknown_intent: [422, 'The recipient does not publish that intent; `published` lists the ones it does.'],
+  invalid_schema: [422, 'A capability’s `input_schema` is not a valid JSON Schema (or is too large).'],
+  invalid_reply_to: [422, '`reply_to_id` does not name a message between you and this recipient.'],
+  rate_limited: [429, 'Too many requests; retry after `Retry-After` seconds.'],
+  too_many_pending_requests: [429, 'Too many of your contact requests are still pending.'],
+  internal_error: [500, 'A bug. It is logged; retry, and report it if it persists.'],
+  storage_unavailable: [503, 'The store is unavailable (disk full, database down); nothing was changed; retry after `Retry-After`.'],
+} as const satisfies Record<string, readonly [number, string]>;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorCode = keyof typeof ERRORS;
+
 
 export class AmtpError extends Error {
   readonly status: number;
@@ -49,7 +50,7 @@ export class AmtpError extends Error {
   ) {
     super(message);
     this.name = 'AmtpError';
-    this.status = ERROR_STATUS[code];
+    this.status = ERRORS[code][0];
   }
 
   toJSON(): ErrorBody {
