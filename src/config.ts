@@ -27,6 +27,9 @@ const EnvSchema = z.object({
   AMTP_RATE_REQUESTS_PER_HOUR: Int(0).default(60),
   AMTP_MAX_PENDING_REQUESTS: Int(1).default(100),
   AMTP_MAX_WAIT_SECONDS: Int(0).max(300).default(60),
+  AMTP_MAX_STREAMS_PER_AGENT: Int(1).default(5),
+  AMTP_STREAM_HEARTBEAT_SECONDS: Int(1).default(15),
+  AMTP_EVENT_RETENTION_DAYS: Int(1).default(7),
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
 });
@@ -52,8 +55,10 @@ export interface Config {
     requestsPerHour: number;
     maxPendingRequests: number;
     maxWaitSeconds: number;
+    maxStreamsPerAgent: number;
   };
-  retention: { maxAgeDays: number; maxMessagesPerMailbox: number };
+  streamHeartbeatSeconds: number;
+  retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
@@ -83,8 +88,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestsPerHour: e.AMTP_RATE_REQUESTS_PER_HOUR,
       maxPendingRequests: e.AMTP_MAX_PENDING_REQUESTS,
       maxWaitSeconds: e.AMTP_MAX_WAIT_SECONDS,
+      maxStreamsPerAgent: e.AMTP_MAX_STREAMS_PER_AGENT,
     },
-    retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES },
+    streamHeartbeatSeconds: e.AMTP_STREAM_HEARTBEAT_SECONDS,
+    retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
     ...overrides,
   };
 }

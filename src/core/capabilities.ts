@@ -35,7 +35,7 @@ export class Capabilities {
     if (duplicate) throw new AmtpError('invalid_request', `Capability id "${duplicate}" appears twice. Ids must be unique.`);
     for (const c of capabilities) if (c.input_schema) this.checkSchema(c.id, c.input_schema);
     const updated_at = nowIso();
-    await commit(this.deps.store, [
+    await commit(this.deps, [
       { op: 'setCapabilities', record: { agent_id: caller.id, capabilities, updated_at } },
       auditOp(caller.id, 'capabilities.changed', caller.id, { ids }),
     ]);

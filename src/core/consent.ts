@@ -5,7 +5,7 @@
 import { AmtpError, agentNotFound, notAuthorized } from '../protocol/errors.js';
 import type { ContactRequest, ContactRequestInput, Peer, PeerState, RequestStatus } from '../protocol/schemas.js';
 import type { AgentRecord, GrantRecord, RequestRecord, WriteOp } from '../store/types.js';
-import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, eventOp, findAgent, type Caller, type CoreDeps } from './deps.js';
 import { newRequestId, nowIso } from './ids.js';
 
 const DEFAULT_SCOPES = ['message'];
@@ -70,10 +70,13 @@ export class Consent {
       created_at: at,
       decided_at: theirs ? at : null,
     };
-    const ops: WriteOp[] = [{ op: 'createRequest', request }, auditOp(caller.id, 'request.sent', target.id, { request_id: request.id, scopes })];
+    const ops: WriteOp[] = [
+      { op: 'createRequest', request },
+      auditOp(caller.id, 'request.sent', target.id, { request_id: request.id, scopes }),
+      eventOp(target.id, 'contact_request.received', { request_id: request.id, from_id: caller.id, from_name: caller.name, note: request.note, scopes, status: request.status }),
+    ];
     if (!mine) ops.push(...grantOps(caller.id, target.id, scopes, null));
-    await commit(store, ops);
-    this.deps.notifier.publish({ type: 'contact_request.received', agent_id: target.id, data: { request_id: request.id } });
+    await commit(this.deps, ops);
     return { request: await this.view(request), created: true };
   }
 
@@ -85,19 +88,19 @@ export class Consent {
   async approve(caller: Caller, requestId: string, scopes?: string[]): Promise<ContactRequest> {
     const request = await this.incomingPending(caller, requestId);
     const existing = await this.deps.store.grant(caller.id, request.from_id);
-    const decided = await commit(this.deps.store, [
+    const decided = await commit(this.deps, [
       { op: 'decideRequest', id: request.id, status: 'approved', at: nowIso() },
       ...grantOps(caller.id, request.from_id, scopes ?? existing?.scopes ?? request.scopes, existing),
+      approvedEvent(request, caller),
     ]);
     if (!decided[0]) throw notPending();
-    this.deps.notifier.publish({ type: 'contact_request.approved', agent_id: request.from_id, data: { request_id: request.id } });
     return this.view({ ...request, status: 'approved', decided_at: nowIso() });
   }
 
   /** Declining blocks the requester for good; only the decliner can lift it. */
   async decline(caller: Caller, requestId: string): Promise<ContactRequest> {
     const request = await this.incomingPending(caller, requestId);
-    const decided = await commit(this.deps.store, [
+    const decided = await commit(this.deps, [
       { op: 'decideRequest', id: request.id, status: 'declined', at: nowIso() },
       ...blockOps(caller.id, request.from_id),
       auditOp(caller.id, 'request.declined', request.from_id, { request_id: request.id }),
@@ -116,20 +119,19 @@ export class Consent {
     const [existing, pending] = await Promise.all([store.grant(caller.id, target.id), store.pendingRequest(target.id, caller.id)]);
     const newScopes = scopes ?? existing?.scopes ?? pending?.scopes ?? DEFAULT_SCOPES;
     const ops: WriteOp[] = grantOps(caller.id, target.id, newScopes, existing);
-    if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'approved', at: nowIso() });
-    await commit(store, ops);
-    if (pending) this.deps.notifier.publish({ type: 'contact_request.approved', agent_id: target.id, data: { request_id: pending.id } });
+    if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'approved', at: nowIso() }, approvedEvent(pending, caller));
+    await commit(this.deps, ops);
     return this.peer(caller, target.id);
   }
 
   /** Takes effect for the very next message: the gate reads grants on every send. */
   async revoke(caller: Caller, agentRef: string): Promise<{ revoked: boolean }> {
     const target = await this.reachableAgent(caller, agentRef);
-    const [deleted] = await commit(this.deps.store, [
+    const [deleted] = await commit(this.deps, [
       { op: 'deleteGrant', granter_id: caller.id, grantee_id: target.id },
       auditOp(caller.id, 'grant.revoked', target.id),
+      eventOp(target.id, 'authorization.revoked', { by_id: caller.id, by_name: caller.name }),
     ]);
-    this.deps.notifier.publish({ type: 'authorization.revoked', agent_id: target.id, data: { by: caller.id } });
     return { revoked: deleted };
   }
 
@@ -139,14 +141,14 @@ export class Consent {
     const pending = await this.deps.store.pendingRequest(target.id, caller.id);
     const ops = blockOps(caller.id, target.id);
     if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'declined', at: nowIso() });
-    await commit(this.deps.store, ops);
+    await commit(this.deps, ops);
     return { blocked: true };
   }
 
   async unblock(caller: Caller, agentRef: string): Promise<{ unblocked: boolean }> {
     const target = await findAgent(this.deps.store, agentRef);
     if (!target) throw agentNotFound();
-    const [deleted] = await commit(this.deps.store, [
+    const [deleted] = await commit(this.deps, [
       { op: 'deleteBlock', blocker_id: caller.id, blocked_id: target.id },
       auditOp(caller.id, 'block.removed', target.id),
     ]);
@@ -222,6 +224,9 @@ function grantOps(granter: string, grantee: string, scopes: string[], existing: 
       : auditOp(granter, 'grant.created', grantee, { scopes: unique }),
   ];
 }
+
+const approvedEvent = (request: RequestRecord, approver: Caller): WriteOp =>
+  eventOp(request.from_id, 'contact_request.approved', { request_id: request.id, by_id: approver.id, by_name: approver.name });
 
 function blockOps(blocker: string, blocked: string): WriteOp[] {
   return [

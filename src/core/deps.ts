@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import { AmtpError } from '../protocol/errors.js';
+import type { EventType } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord, type AuditDraft, type Store, type WriteOp } from '../store/types.js';
-import { nowIso } from './ids.js';
+import { newEventId, nowIso } from './ids.js';
 import type { Notifier } from './notifier.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -33,11 +34,21 @@ export function storageError(error: unknown): never {
   throw error;
 }
 
-/** `store.apply` with storage failures translated. */
-export async function commit<const T extends readonly WriteOp[]>(store: Store, ops: T) {
+export function eventOp(agent_id: string, type: EventType, data: Record<string, unknown>): WriteOp {
+  return { op: 'appendEvent', event: { id: newEventId(), agent_id, type, data, created_at: nowIso() } };
+}
+
+/**
+ * `store.apply` with storage failures translated. Once the operations are durable, every event among
+ * them wakes its agent's long-polls and streams.
+ */
+export async function commit<const T extends readonly WriteOp[]>(deps: Pick<CoreDeps, 'store' | 'notifier'>, ops: T) {
+  let results;
   try {
-    return await store.apply(ops);
+    results = await deps.store.apply(ops);
   } catch (error) {
     return storageError(error);
   }
+  for (const op of ops) if (op.op === 'appendEvent') deps.notifier.publish({ type: op.event.type, agent_id: op.event.agent_id });
+  return results;
 }

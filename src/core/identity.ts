@@ -31,7 +31,7 @@ export class Identity {
       ? [{ op: 'consumeInvite', token_hash: hashSecret(input.invite), agent_id: agent.id, at: agent.created_at } as const]
       : [];
     try {
-      await commit(store, [{ op: 'createAgent', agent }, ...invite, auditOp(agent.id, 'agent.registered', agent.id, { name: agent.name })]);
+      await commit(this.deps, [{ op: 'createAgent', agent }, ...invite, auditOp(agent.id, 'agent.registered', agent.id, { name: agent.name })]);
     } catch (error) {
       if (error instanceof StoreError && error.kind === 'name_taken') {
         throw new AmtpError('name_taken', `The name "${input.name}" is taken. Pick another handle.`);
@@ -59,7 +59,7 @@ export class Identity {
 
   async rotateApiKey(caller: Caller): Promise<{ api_key: string }> {
     const apiKey = newApiKey();
-    await commit(this.deps.store, [
+    await commit(this.deps, [
       { op: 'updateAgent', id: caller.id, patch: { api_key_hash: hashSecret(apiKey) } },
       auditOp(caller.id, 'api_key.rotated', caller.id),
     ]);
@@ -76,7 +76,7 @@ export class Identity {
   async createInvite(ttlHours: number | null): Promise<{ invite: string; expires_at: string | null }> {
     const invite = newInviteToken();
     const expires_at = ttlHours ? new Date(Date.now() + ttlHours * 3_600_000).toISOString() : null;
-    await commit(this.deps.store, [{ op: 'createInvite', token_hash: hashSecret(invite), created_at: nowIso(), expires_at }]);
+    await commit(this.deps, [{ op: 'createInvite', token_hash: hashSecret(invite), created_at: nowIso(), expires_at }]);
     return { invite, expires_at };
   }
 }

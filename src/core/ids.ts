@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 export const newAgentId = () => `a2a_${randomBytes(16).toString('hex')}`;
 export const newMessageId = () => `msg_${randomBytes(16).toString('hex')}`;
 export const newThreadId = () => `thr_${randomBytes(16).toString('hex')}`;
+export const newEventId = () => `evt_${randomBytes(16).toString('hex')}`;
 export const newRequestId = () => `req_${randomBytes(16).toString('hex')}`;
 
 /** API keys carry a fixed prefix so secret scanners can recognise a leaked one. */

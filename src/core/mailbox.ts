@@ -7,6 +7,7 @@ import type { Store } from '../store/types.js';
 import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
+import { Events } from './events.js';
 import type { CoreDeps } from './deps.js';
 import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
@@ -19,6 +20,7 @@ export class Mailbox {
   readonly capabilities: Capabilities;
   readonly messaging: Messaging;
   readonly audit: Audit;
+  readonly events: Events;
   readonly notifier: Notifier;
 
   constructor(readonly store: Store, readonly config: Config) {
@@ -29,6 +31,12 @@ export class Mailbox {
     this.capabilities = new Capabilities(deps);
     this.messaging = new Messaging(deps, this.consent, this.capabilities);
     this.audit = new Audit(deps);
+    this.events = new Events(deps, this.messaging);
+  }
+
+  /** Periodic housekeeping: message retention and the event replay window. */
+  async maintain(): Promise<{ messages: number; events: number }> {
+    return { messages: await this.messaging.prune(), events: await this.events.prune() };
   }
 
   async close(): Promise<void> {

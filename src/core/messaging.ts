@@ -3,10 +3,10 @@
  */
 import { AmtpError } from '../protocol/errors.js';
 import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
-import type { MessageRecord } from '../store/types.js';
+import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { commit, type Caller, type CoreDeps } from './deps.js';
+import { commit, eventOp, type Caller, type CoreDeps } from './deps.js';
 import { decodeCursor, encodeCursor, newMessageId, newThreadId, nowIso } from './ids.js';
 
 export class Messaging {
@@ -29,11 +29,12 @@ export class Messaging {
     limiter.take(`pair:${sender.id}:${recipient.id}`, config.limits.pairPerMinute, 60_000, `messages to ${recipient.name}`);
     const thread_id = input.reply_to_id ? await this.threadOf(input.reply_to_id, sender.id, recipient.id) : newThreadId();
     if (input.intent) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
-    const [{ message }] = await commit(store, [
+    const id = newMessageId();
+    const committed = commit(this.deps, [
       {
         op: 'insertMessage',
         message: {
-          id: newMessageId(),
+          id,
           thread_id,
           sender_id: sender.id,
           recipient_id: recipient.id,
@@ -49,9 +50,16 @@ export class Messaging {
           read_at: null,
         },
       },
+      eventOp(recipient.id, 'message.received', { message_id: id, thread_id, sender_id: sender.id }),
     ]);
-    this.deps.notifier.publish({ type: 'message.received', agent_id: recipient.id, data: { message_id: message.id } });
-    return accepted(message);
+    try {
+      return accepted((await committed)[0]);
+    } catch (error) {
+      // A concurrent retry with the same client_id committed first: answer with its message.
+      const winner = input.client_id && error instanceof StoreError && error.kind === 'duplicate' ? await store.messageByClientId(sender.id, input.client_id) : null;
+      if (winner) return accepted(winner);
+      throw error;
+    }
   }
 
   /** Unread or all, oldest first by default; with `wait`, long-polls until something arrives. */
@@ -74,6 +82,13 @@ export class Messaging {
     };
   }
 
+  /** A message the caller sent or received, as it is handed out, without side effects; null if none. */
+  async find(caller: Caller, id: string): Promise<Message | null> {
+    const message = await this.deps.store.message(id);
+    if (!message || (message.sender_id !== caller.id && message.recipient_id !== caller.id)) return null;
+    return (await this.views([message]))[0]!;
+  }
+
   /** A message the caller sent or received. Reading a received one counts as its delivery. */
   async get(caller: Caller, id: string): Promise<Message> {
     const message = await this.visible(caller, id);
@@ -86,16 +101,26 @@ export class Messaging {
     if (message.recipient_id !== caller.id) {
       throw new AmtpError('invalid_request', 'Only the recipient can mark a message read. Check its status with GET /api/messages/:id.');
     }
-    const at = nowIso();
-    const [marked] = await commit(this.deps.store, [{ op: 'markRead', recipient_id: caller.id, ids: [id], at }]);
-    if (marked) this.receipt(message);
+    if (!message.read_at) await this.commitRead(caller, [message]);
     return this.get(caller, id);
   }
 
+  /** Marks every unread received message (or one thread's) read; each sender gets its receipt. */
   async markAllRead(caller: Caller, thread_id?: string): Promise<{ marked: number }> {
-    const [marked] = await commit(this.deps.store, [{ op: 'markRead', recipient_id: caller.id, thread_id, at: nowIso() }]);
-    if (marked) this.deps.notifier.publish({ type: 'inbox.read', agent_id: caller.id, data: { marked } });
-    return { marked };
+    const { store } = this.deps;
+    const unread = thread_id
+      ? (await store.thread(thread_id)).filter((m) => m.recipient_id === caller.id && !m.read_at)
+      : await store.inbox(caller.id, { unreadOnly: true, order: 'asc', limit: 10_000 });
+    return { marked: unread.length ? await this.commitRead(caller, unread) : 0 };
+  }
+
+  private async commitRead(caller: Caller, messages: MessageRecord[]): Promise<number> {
+    const at = nowIso();
+    const [marked] = await commit(this.deps, [
+      { op: 'markRead', recipient_id: caller.id, ids: messages.map((m) => m.id), at },
+      ...messages.map((m) => eventOp(m.sender_id, 'message.read', { message_id: m.id, thread_id: m.thread_id, reader_id: caller.id, read_at: at })),
+    ]);
+    return marked as number;
   }
 
   async outbox(caller: Caller, q: { limit: number; cursor?: string }): Promise<MessagesPage> {
@@ -127,7 +152,7 @@ export class Messaging {
     const { maxAgeDays, maxMessagesPerMailbox } = this.deps.config.retention;
     if (!maxAgeDays && !maxMessagesPerMailbox) return 0;
     const olderThan = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000).toISOString() : null;
-    const [removed] = await commit(this.deps.store, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]);
+    const [removed] = await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]);
     return removed;
   }
 
@@ -161,13 +186,8 @@ export class Messaging {
     const fresh = rows.filter((m) => m.recipient_id === caller.id && m.delivered_at === null);
     if (fresh.length === 0) return rows;
     const at = nowIso();
-    await commit(this.deps.store, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }]);
-    for (const m of fresh) this.deps.notifier.publish({ type: 'message.delivered', agent_id: m.sender_id, data: { message_id: m.id } });
+    await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }]);
     return rows.map((m) => (fresh.includes(m) ? { ...m, delivered_at: at } : m));
-  }
-
-  private receipt(m: MessageRecord): void {
-    this.deps.notifier.publish({ type: 'message.read', agent_id: m.sender_id, data: { message_id: m.id } });
   }
 
   private async views(rows: MessageRecord[]): Promise<Message[]> {

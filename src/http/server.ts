@@ -11,6 +11,7 @@ import { toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
 import { routes } from './routes.js';
+import { registerStream } from './stream.js';
 import { parseInput } from './validate.js';
 
 export interface AmtpServer {
@@ -56,6 +57,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   });
 
   for (const def of routes) registerRoute(app, core, def);
+  registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
 
   const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;
   app.get('/healthz', async () => {
@@ -80,7 +82,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   }));
   app.get('/openapi.json', async (req) => openApiDocument(routes, baseUrl(req)));
 
-  const retention = startRetention(core, app);
+  const maintenance = startMaintenance(core, app);
   return {
     app,
     core,
@@ -88,7 +90,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
       return app.listen({ host: config.host, port: config.port });
     },
     async close() {
-      clearInterval(retention);
+      clearInterval(maintenance);
       core.notifier.close();
       await app.close();
       await core.close();
@@ -124,12 +126,10 @@ function bearerToken(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
-function startRetention(core: Mailbox, app: FastifyInstance): NodeJS.Timeout | undefined {
-  const { maxAgeDays, maxMessagesPerMailbox } = core.config.retention;
-  if (!maxAgeDays && !maxMessagesPerMailbox) return undefined;
+function startMaintenance(core: Mailbox, app: FastifyInstance): NodeJS.Timeout {
   const sweep = () =>
-    core.messaging.prune().then(
-      (removed) => removed && app.log.info({ removed }, 'retention: removed messages'),
+    core.maintain().then(
+      (removed) => (removed.messages || removed.events) && app.log.info(removed, 'retention: removed'),
       (err) => app.log.error({ err }, 'retention sweep failed'),
     );
   void sweep();

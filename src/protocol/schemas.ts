@@ -175,6 +175,24 @@ export const Conversation = z.object({
 export const ConversationsOutput = z.object({ conversations: z.array(Conversation) });
 export const ThreadOutput = z.object({ thread_id: ThreadId, messages: z.array(Message) });
 
+// ── events (stream and webhooks) ─────────────────────────────────────────────────────────────────
+export const EventType = z.enum([
+  'message.received',
+  'message.read',
+  'contact_request.received',
+  'contact_request.approved',
+  'authorization.revoked',
+]);
+
+export const StreamEvent = z.object({
+  id: z.string().describe('Globally unique event id; the webhook-id of its webhook delivery'),
+  seq: z.number().int().describe('Per-agent sequence number; the SSE event id'),
+  type: EventType,
+  created_at: Timestamp,
+  agent_id: AgentId,
+  data: z.record(z.string(), z.unknown()),
+});
+
 // ── audit ────────────────────────────────────────────────────────────────────────────────────────
 export const AuditAction = z.enum([
   'agent.registered',
@@ -234,5 +252,7 @@ export type InboxOutput = z.infer<typeof InboxOutput>;
 export type MessagesPage = z.infer<typeof MessagesPage>;
 export type Conversation = z.infer<typeof Conversation>;
 export type AuditAction = z.infer<typeof AuditAction>;
+export type EventType = z.infer<typeof EventType>;
+export type StreamEvent = z.infer<typeof StreamEvent>;
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditVerifyOutput = z.infer<typeof AuditVerifyOutput>;

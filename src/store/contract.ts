@@ -86,7 +86,7 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       const [a, b] = await twoAgents(store);
       const sends = Array.from({ length: 200 }, (_, i) => store.apply([{ op: 'insertMessage', message: message(a, b, { body: `m${i}` }) }]));
       const results = await Promise.all(sends);
-      const seqs = results.map(([r]) => r.message.seq);
+      const seqs = results.map(([r]) => r.seq);
       assert.equal(new Set(seqs).size, 200);
       assert.equal(await store.unreadCount(b.id), 200);
     });
@@ -126,19 +126,18 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(await store.pendingRequest(a.id, b.id), null);
     });
 
-    withStore('messages: idempotent by (sender, client_id), payload round-trips, strictly increasing seq', async (store) => {
+    withStore('messages: unique by (sender, client_id), payload round-trips, strictly increasing seq', async (store) => {
       const [a, b] = await twoAgents(store);
       const m = message(a, b, { client_id: 'c1', payload: { n: 1, nested: [true, null, 'x'] }, intent: 'scheduling' });
       const [first] = await store.apply([{ op: 'insertMessage', message: m }]);
-      assert.equal(first.created, true);
-      assert.deepEqual(await store.message(m.id), first.message);
-      const [again] = await store.apply([{ op: 'insertMessage', message: { ...m, id: `msg_${hex()}` } }]);
-      assert.equal(again.created, false);
-      assert.equal(again.message.id, m.id);
+      assert.deepEqual(await store.message(m.id), first);
+      const retry = { ...m, id: `msg_${hex()}` };
+      await assert.rejects(store.apply([{ op: 'insertMessage', message: retry }]), (e) => e instanceof StoreError && e.kind === 'duplicate');
+      assert.equal(await store.message(retry.id), null);
       assert.deepEqual((await store.messageByClientId(a.id, 'c1'))?.payload, { n: 1, nested: [true, null, 'x'] });
       const [other] = await store.apply([{ op: 'insertMessage', message: message(b, a, { client_id: 'c1' }) }]);
-      assert.equal(other.created, true, 'client ids are per sender');
-      assert.ok(other.message.seq > first.message.seq);
+      assert.equal(other.sender_id, b.id, 'client ids are per sender');
+      assert.ok(other.seq > first.seq);
     });
 
     withStore('inbox: order, cursors, unread filter, receipts, outbox, thread, conversations', async (store) => {
@@ -147,7 +146,7 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         const [r] = await store.apply([{ op: 'insertMessage', message: message(a, b, { thread_id, body: `m${i}` }) }]);
-        ids.push(r.message.id);
+        ids.push(r.id);
       }
       const asc = await store.inbox(b.id, { unreadOnly: false, order: 'asc', limit: 3 });
       assert.deepEqual(asc.map((m) => m.id), ids.slice(0, 3));
@@ -175,10 +174,10 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       const conv = await store.conversations(a.id);
       assert.equal(conv.length, 1);
       assert.equal(conv[0]!.peer_id, b.id);
-      assert.equal(Number(conv[0]!.last_seq), reply.message.seq);
+      assert.equal(Number(conv[0]!.last_seq), reply.seq);
       assert.equal(Number(conv[0]!.message_count), 6);
       assert.equal(Number(conv[0]!.unread_count), 1);
-      assert.deepEqual((await store.messagesBySeq([reply.message.seq])).map((m) => m.id), [reply.message.id]);
+      assert.deepEqual((await store.messagesBySeq([reply.seq])).map((m) => m.id), [reply.id]);
     });
 
     withStore('capabilities round-trip', async (store) => {

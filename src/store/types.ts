@@ -79,6 +79,45 @@ export interface AuditRecord extends AuditDraft {
   hash: string;
 }
 
+/** Something that happened to an agent: replayed by the stream, pushed by the webhook outbox. */
+export interface EventRecord {
+  agent_id: string;
+  /** Per agent, strictly increasing in commit order: the stream's event id. */
+  seq: number;
+  /** Globally unique; also the webhook-id of its delivery. */
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface WebhookRecord {
+  agent_id: string;
+  url: string;
+  secret: string;
+  events: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+export interface DeliveryRecord {
+  id: string;
+  agent_id: string;
+  event_seq: number;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ConversationRow {
   peer_id: string;
   last_seq: number;
@@ -111,7 +150,18 @@ export type WriteOp =
   | { op: 'appendAudit'; entry: AuditDraft }
   | { op: 'createInvite'; token_hash: string; created_at: string; expires_at: string | null }
   | { op: 'consumeInvite'; token_hash: string; agent_id: string; at: string }
-  | { op: 'pruneMessages'; olderThan: string | null; keepPerMailbox: number | null };
+  | { op: 'pruneMessages'; olderThan: string | null; keepPerMailbox: number | null }
+  /** Appends to the agent's event log and, if its webhook is enabled for this type, enqueues a delivery. */
+  | { op: 'appendEvent'; event: Omit<EventRecord, 'seq'> }
+  | { op: 'pruneEvents'; olderThan: string }
+  | { op: 'putWebhook'; webhook: WebhookRecord }
+  /** Removes the webhook and its pending deliveries. */
+  | { op: 'deleteWebhook'; agent_id: string }
+  | { op: 'disableWebhook'; agent_id: string; reason: string; at: string }
+  /** Leases up to `limit` due deliveries, at most one per agent and always that agent's oldest pending one. */
+  | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number }
+  | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
+  | { op: 'redeliver'; agent_id: string; id: string; at: string };
 
 interface OpResults {
   createAgent: void;
@@ -123,8 +173,8 @@ interface OpResults {
   createRequest: void;
   /** false when the request was no longer pending. */
   decideRequest: boolean;
-  /** created=false: a message with the same (sender, client_id) existed; it is returned instead. */
-  insertMessage: { message: MessageRecord; created: boolean };
+  /** Fails with StoreError 'duplicate' when the sender already used this client_id. */
+  insertMessage: MessageRecord;
   markDelivered: number;
   markRead: number;
   setCapabilities: void;
@@ -132,6 +182,14 @@ interface OpResults {
   createInvite: void;
   consumeInvite: void;
   pruneMessages: number;
+  appendEvent: EventRecord;
+  pruneEvents: number;
+  putWebhook: void;
+  deleteWebhook: boolean;
+  disableWebhook: boolean;
+  claimDeliveries: DeliveryRecord[];
+  recordDelivery: void;
+  redeliver: boolean;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -182,6 +240,13 @@ export interface Store {
   messagesBySeq(seqs: number[]): Promise<MessageRecord[]>;
 
   capabilities(agent_id: string): Promise<CapabilitiesRecord | null>;
+
+  events(agent_id: string, opts: { afterSeq: number; limit: number }): Promise<EventRecord[]>;
+  lastEventSeq(agent_id: string): Promise<number>;
+  webhook(agent_id: string): Promise<WebhookRecord | null>;
+  /** Newest first. */
+  deliveries(agent_id: string, opts: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
+  pendingDeliveries(agent_id: string): Promise<number>;
 
   audit(agent_id: string, opts: { afterSeq?: number; limit: number }): Promise<AuditRecord[]>;
   auditAll(agent_id: string): Promise<AuditRecord[]>;

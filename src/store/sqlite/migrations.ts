@@ -96,4 +96,45 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'events, webhooks and their delivery outbox',
+    sql: `
+      CREATE TABLE events (
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+      );
+      CREATE INDEX events_created ON events(created_at);
+      CREATE TABLE webhooks (
+        agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        disabled_reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        event_seq INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','delivered','dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        lease_until TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_agent ON webhook_deliveries(agent_id, event_seq);
+    `,
+  },
 ];

@@ -13,6 +13,9 @@ import {
   type BlockRecord,
   type CapabilitiesRecord,
   type ConversationRow,
+  type DeliveryRecord,
+  type EventRecord,
+  type WebhookRecord,
   type GrantRecord,
   type InboxOptions,
   type MessageRecord,
@@ -216,14 +219,77 @@ export class SqliteStore implements Store {
         }
         return removed;
       }
+      case 'appendEvent':
+        return this.appendEvent(op.event);
+      case 'pruneEvents':
+        this.stmt("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?").run(op.olderThan);
+        return this.stmt(
+          "DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = events.id AND d.status = 'pending')",
+        ).run(op.olderThan).changes;
+      case 'putWebhook': {
+        const w = op.webhook;
+        this.stmt(
+          `INSERT INTO webhooks (agent_id, url, secret, events, enabled, disabled_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (agent_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, events = excluded.events,
+             enabled = excluded.enabled, disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at`,
+        ).run(w.agent_id, w.url, w.secret, JSON.stringify(w.events), w.enabled ? 1 : 0, w.disabled_reason, w.created_at, w.updated_at);
+        return undefined;
+      }
+      case 'deleteWebhook':
+        this.stmt("DELETE FROM webhook_deliveries WHERE agent_id = ? AND status = 'pending'").run(op.agent_id);
+        return this.stmt('DELETE FROM webhooks WHERE agent_id = ?').run(op.agent_id).changes > 0;
+      case 'disableWebhook':
+        return (
+          this.stmt('UPDATE webhooks SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE agent_id = ? AND enabled = 1').run(
+            op.reason,
+            op.at,
+            op.agent_id,
+          ).changes > 0
+        );
+      case 'claimDeliveries': {
+        const due = this.stmt(
+          `SELECT d.* FROM webhook_deliveries d
+           WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+             AND d.event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries p WHERE p.agent_id = d.agent_id AND p.status = 'pending')
+           ORDER BY d.next_attempt_at LIMIT ?`,
+        ).all(op.now, op.now, op.limit) as DeliveryRecord[];
+        for (const d of due) this.stmt('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?').run(op.lease_until, d.id);
+        return due.map((d) => ({ ...d, lease_until: op.lease_until }));
+      }
+      case 'recordDelivery':
+        this.stmt(
+          `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, lease_until = NULL, updated_at = ?
+           WHERE id = ?`,
+        ).run(op.status, op.attempts, op.next_attempt_at, op.last_status, op.last_error, op.at, op.id);
+        return undefined;
+      case 'redeliver':
+        return (
+          this.stmt(
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND agent_id = ? AND status <> 'pending'",
+          ).run(op.at, op.at, op.id, op.agent_id).changes > 0
+        );
     }
   }
 
-  private insertMessage(m: Omit<MessageRecord, 'seq'>): { message: MessageRecord; created: boolean } {
-    if (m.client_id !== null) {
-      const existing = this.stmt('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?').get(m.sender_id, m.client_id) as Row | undefined;
-      if (existing) return { message: toMessage(existing), created: false };
-    }
+  private appendEvent(event: Omit<EventRecord, 'seq'>): EventRecord {
+    const seq = ((this.stmt('SELECT MAX(seq) FROM events WHERE agent_id = ?').pluck().get(event.agent_id) as number | null) ?? 0) + 1;
+    this.stmt('INSERT INTO events (agent_id, seq, id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      event.agent_id,
+      seq,
+      event.id,
+      event.type,
+      JSON.stringify(event.data),
+      event.created_at,
+    );
+    this.stmt(
+      `INSERT INTO webhook_deliveries (id, agent_id, event_seq, status, next_attempt_at, created_at, updated_at)
+       SELECT ?, agent_id, ?, 'pending', ?, ?, ? FROM webhooks w
+       WHERE w.agent_id = ? AND w.enabled = 1 AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?)`,
+    ).run(event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
+    return { ...event, seq };
+  }
+
+  private insertMessage(m: Omit<MessageRecord, 'seq'>): MessageRecord {
     const info = this.stmt(
       `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id, created_at, delivered_at, read_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -243,7 +309,7 @@ export class SqliteStore implements Store {
       m.delivered_at,
       m.read_at,
     );
-    return { message: { ...m, seq: Number(info.lastInsertRowid) }, created: true };
+    return { ...m, seq: Number(info.lastInsertRowid) };
   }
 
   private appendAudit(entry: AuditDraft): AuditRecord {
@@ -361,6 +427,28 @@ export class SqliteStore implements Store {
     return row ? { agent_id, capabilities: JSON.parse(row.capabilities as string), updated_at: row.updated_at as string } : null;
   }
 
+  async events(agent_id: string, o: { afterSeq: number; limit: number }) {
+    return (this.stmt('SELECT * FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(agent_id, o.afterSeq, o.limit) as Row[]).map(
+      toEvent,
+    );
+  }
+  async lastEventSeq(agent_id: string) {
+    return (this.stmt('SELECT MAX(seq) FROM events WHERE agent_id = ?').pluck().get(agent_id) as number | null) ?? 0;
+  }
+  async webhook(agent_id: string): Promise<WebhookRecord | null> {
+    const row = this.stmt('SELECT * FROM webhooks WHERE agent_id = ?').get(agent_id) as Row | undefined;
+    return row ? { ...(row as unknown as WebhookRecord), events: JSON.parse(row.events as string), enabled: row.enabled === 1 } : null;
+  }
+  async deliveries(agent_id: string, o: { status?: DeliveryRecord['status']; limit: number }) {
+    const rows = o.status
+      ? this.stmt('SELECT * FROM webhook_deliveries WHERE agent_id = ? AND status = ? ORDER BY event_seq DESC LIMIT ?').all(agent_id, o.status, o.limit)
+      : this.stmt('SELECT * FROM webhook_deliveries WHERE agent_id = ? ORDER BY event_seq DESC LIMIT ?').all(agent_id, o.limit);
+    return rows as DeliveryRecord[];
+  }
+  async pendingDeliveries(agent_id: string) {
+    return this.stmt("SELECT COUNT(*) FROM webhook_deliveries WHERE agent_id = ? AND status = 'pending'").pluck().get(agent_id) as number;
+  }
+
   async audit(agent_id: string, o: { afterSeq?: number; limit: number }) {
     return (
       this.stmt('SELECT * FROM audit_log WHERE agent_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?').all(agent_id, o.afterSeq ?? 0, o.limit) as Row[]
@@ -384,6 +472,9 @@ function toRequest(r: Row): RequestRecord {
 }
 function toMessage(r: Row): MessageRecord {
   return { ...(r as unknown as MessageRecord), payload: r.payload === null ? null : JSON.parse(r.payload as string) };
+}
+function toEvent(r: Row): EventRecord {
+  return { ...(r as unknown as EventRecord), data: JSON.parse(r.data as string) };
 }
 function toAudit(r: Row): AuditRecord {
   return { ...(r as unknown as AuditRecord), details: JSON.parse(r.details as string) };

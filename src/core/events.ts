@@ -1,0 +1,49 @@
+/**
+ * The per-agent event log, as subscribers see it: the stream replays it by sequence number and the
+ * webhook outbox pushes it. Stored events hold references; they are expanded when handed out.
+ */
+import type { StreamEvent } from '../protocol/schemas.js';
+import type { EventRecord } from '../store/types.js';
+import { commit, type Caller, type CoreDeps } from './deps.js';
+import { nowIso } from './ids.js';
+import type { Messaging } from './messaging.js';
+
+export class Events {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly messaging: Messaging,
+  ) {}
+
+  /** The sequence number of the agent's newest event (0 when none): where a fresh stream starts. */
+  head(caller: Caller): Promise<number> {
+    return this.deps.store.lastEventSeq(caller.id);
+  }
+
+  /** Events after `afterSeq`, oldest first, expanded for delivery. */
+  async after(caller: Caller, afterSeq: number, limit = 100): Promise<StreamEvent[]> {
+    const rows = await this.deps.store.events(caller.id, { afterSeq, limit });
+    return Promise.all(rows.map((e) => this.expand(caller, e)));
+  }
+
+  async expand(caller: Caller, e: EventRecord): Promise<StreamEvent> {
+    let data: Record<string, unknown> = e.data;
+    if (e.type === 'message.received' && typeof e.data.message_id === 'string') {
+      const message = await this.messaging.find(caller, e.data.message_id);
+      if (message) data = { ...e.data, message };
+    }
+    return { id: e.id, seq: e.seq, type: e.type as StreamEvent['type'], created_at: e.created_at, agent_id: e.agent_id, data };
+  }
+
+  /** Drops events past the replay window (and finished webhook deliveries with them). */
+  async prune(): Promise<number> {
+    const olderThan = new Date(Date.now() - this.deps.config.retention.eventDays * 86_400_000).toISOString();
+    const [removed] = await commit(this.deps, [{ op: 'pruneEvents', olderThan }]);
+    return removed;
+  }
+
+  /** Messages pushed to the agent (stream written, webhook answered 2xx) count as delivered. */
+  async delivered(caller: Caller, events: StreamEvent[]): Promise<void> {
+    const ids = events.flatMap((e) => (e.type === 'message.received' && typeof e.data.message_id === 'string' ? [e.data.message_id] : []));
+    if (ids.length) await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids, at: nowIso() }]);
+  }
+}

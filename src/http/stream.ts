@@ -1,0 +1,79 @@
+/**
+ * GET /api/inbox/stream — Server-Sent Events. Every event carries its per-agent sequence number as
+ * the SSE id; reconnecting with Last-Event-ID replays exactly what followed it. Live events arrive
+ * through the same notifier that wakes long-polls, and are always read back from the durable event
+ * log, so a stream never shows an event that is not committed and never skips one.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Caller } from '../core/deps.js';
+import type { Mailbox } from '../core/mailbox.js';
+import { AmtpError } from '../protocol/errors.js';
+
+export function registerStream(app: FastifyInstance, core: Mailbox, authenticate: (req: FastifyRequest) => Promise<Caller>): void {
+  const open = new Map<string, number>();
+
+  app.get('/api/inbox/stream', async (req, reply) => {
+    const caller = await authenticate(req);
+    const cursor = parseLastEventId(req.headers['last-event-id'] ?? (req.query as Record<string, string>).last_event_id);
+    const count = open.get(caller.id) ?? 0;
+    if (count >= core.config.limits.maxStreamsPerAgent) {
+      throw new AmtpError('rate_limited', `At most ${core.config.limits.maxStreamsPerAgent} streams per agent are open. Close one first.`, undefined, 5);
+    }
+    open.set(caller.id, count + 1);
+
+    let seq = cursor ?? (await core.events.head(caller));
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write('retry: 3000\n\n');
+
+    let closed = false;
+    let draining = false;
+    let again = false;
+    const drain = async () => {
+      if (draining) return void (again = true);
+      draining = true;
+      try {
+        do {
+          again = false;
+          for (let batch = await core.events.after(caller, seq); batch.length && !closed; batch = await core.events.after(caller, seq)) {
+            for (const event of batch) {
+              res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+              seq = event.seq;
+            }
+            await core.events.delivered(caller, batch);
+          }
+        } while (again && !closed);
+      } catch (err) {
+        req.log.error({ err }, 'stream drain failed');
+        res.end();
+      } finally {
+        draining = false;
+      }
+    };
+
+    const unsubscribe = core.notifier.subscribe(caller.id, (event) => (event.type === 'shutdown' ? res.end() : void drain()));
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), core.config.streamHeartbeatSeconds * 1000);
+    res.once('close', () => {
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      const left = (open.get(caller.id) ?? 1) - 1;
+      if (left > 0) open.set(caller.id, left);
+      else open.delete(caller.id);
+    });
+    await drain();
+  });
+}
+
+function parseLastEventId(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  throw new AmtpError('invalid_request', 'Last-Event-ID must be the numeric id of an event this stream sent.');
+}
