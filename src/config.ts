@@ -30,6 +30,14 @@ const EnvSchema = z.object({
   AMTP_MAX_STREAMS_PER_AGENT: Int(1).default(5),
   AMTP_STREAM_HEARTBEAT_SECONDS: Int(1).default(15),
   AMTP_EVENT_RETENTION_DAYS: Int(1).default(7),
+  AMTP_WEBHOOK_ALLOW_HTTP: Bool.default(false),
+  AMTP_WEBHOOK_ALLOW_LOOPBACK: Bool.default(false),
+  AMTP_WEBHOOK_ALLOWED_PORTS: z.string().regex(/^(\*|\d+(,\d+)*)$/, 'a comma-separated list of ports, or *').default('*'),
+  AMTP_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds')
+    .default('5,30,120,600,1800,3600,7200,14400,28800,28800'),
+  AMTP_WEBHOOK_CONCURRENCY: Int(1).default(8),
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
 });
@@ -58,6 +66,16 @@ export interface Config {
     maxStreamsPerAgent: number;
   };
   streamHeartbeatSeconds: number;
+  webhooks: {
+    allowHttp: boolean;
+    /** Tests and local development only: permits 127.0.0.0/8 and ::1, nothing else private. */
+    allowLoopback: boolean;
+    /** null: any port. */
+    allowedPorts: number[] | null;
+    /** Delay before each retry, in seconds; its length is the number of retries. */
+    retrySeconds: number[];
+    concurrency: number;
+  };
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
 
@@ -91,6 +109,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxStreamsPerAgent: e.AMTP_MAX_STREAMS_PER_AGENT,
     },
     streamHeartbeatSeconds: e.AMTP_STREAM_HEARTBEAT_SECONDS,
+    webhooks: {
+      allowHttp: e.AMTP_WEBHOOK_ALLOW_HTTP,
+      allowLoopback: e.AMTP_WEBHOOK_ALLOW_LOOPBACK,
+      allowedPorts: e.AMTP_WEBHOOK_ALLOWED_PORTS === '*' ? null : e.AMTP_WEBHOOK_ALLOWED_PORTS.split(',').map(Number),
+      retrySeconds: e.AMTP_WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
+      concurrency: e.AMTP_WEBHOOK_CONCURRENCY,
+    },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
     ...overrides,
   };

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { Mailbox } from '../core/mailbox.js';
+import { httpTransport } from '../delivery/transport.js';
 import { openStore } from '../store/open.js';
 import { serve } from './serve.js';
 
@@ -23,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({ args: rest, options: { 'ttl-hours': { type: 'string' } }, allowPositionals: true });
       if (positionals[0] !== 'create') break;
       const config = loadConfig();
-      const core = new Mailbox(await openStore(config), config);
+      const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
       const ttl = values['ttl-hours'] ? Number(values['ttl-hours']) : null;
       const { invite, expires_at } = await core.identity.createInvite(ttl);
       await core.close();

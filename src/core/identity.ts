@@ -6,7 +6,11 @@ import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.j
 import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newInviteToken, nowIso } from './ids.js';
 
 export class Identity {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    /** What the agent should be told on `me` (for example a disabled webhook). */
+    private readonly notices: (caller: Caller) => Promise<string[]>,
+  ) {}
 
   async register(input: RegisterInput, source: { ip: string }): Promise<RegisterOutput> {
     const { store, config, limiter } = this.deps;
@@ -54,7 +58,8 @@ export class Identity {
   }
 
   async me(caller: Caller): Promise<Me> {
-    return { ...profile(caller), unread_count: await this.deps.store.unreadCount(caller.id) };
+    const [unread_count, notices] = await Promise.all([this.deps.store.unreadCount(caller.id), this.notices(caller)]);
+    return { ...profile(caller), unread_count, notices };
   }
 
   async rotateApiKey(caller: Caller): Promise<{ api_key: string }> {

@@ -13,6 +13,7 @@ import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
 import { Notifier } from './notifier.js';
 import { RateLimiter } from './rate-limit.js';
+import { Webhooks, type WebhookTransport } from './webhooks.js';
 
 export class Mailbox {
   readonly identity: Identity;
@@ -21,17 +22,23 @@ export class Mailbox {
   readonly messaging: Messaging;
   readonly audit: Audit;
   readonly events: Events;
+  readonly webhooks: Webhooks;
   readonly notifier: Notifier;
 
-  constructor(readonly store: Store, readonly config: Config) {
-    this.notifier = new Notifier();
+  constructor(
+    readonly store: Store,
+    readonly config: Config,
+    transport: WebhookTransport,
+  ) {
+    this.notifier = new Notifier(store.broadcast);
     const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
-    this.identity = new Identity(deps);
     this.consent = new Consent(deps);
     this.capabilities = new Capabilities(deps);
     this.messaging = new Messaging(deps, this.consent, this.capabilities);
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
+    this.webhooks = new Webhooks(deps, this.events, transport);
+    this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }
 
   /** Periodic housekeeping: message retention and the event replay window. */

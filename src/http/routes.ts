@@ -140,6 +140,37 @@ export const routes: RouteDef[] = [
     handler: ({ core, caller, params }) => core.messaging.thread(caller, params.thread_id),
   }),
 
+  // webhooks
+  privateRoute({
+    method: 'PUT', url: '/api/me/webhook', summary: 'Set the webhook endpoint; returns a new signing secret, shown once.',
+    body: W.WebhookInput, response: W.WebhookCreated,
+    handler: ({ core, caller, body }) => core.webhooks.set(caller, body),
+  }),
+  privateRoute({
+    method: 'GET', url: '/api/me/webhook', summary: 'The webhook endpoint and its state.', response: W.Webhook,
+    handler: ({ core, caller }) => core.webhooks.get(caller),
+  }),
+  privateRoute({
+    method: 'DELETE', url: '/api/me/webhook', summary: 'Remove the webhook endpoint and its pending deliveries.',
+    response: z.object({ deleted: z.boolean() }),
+    handler: ({ core, caller }) => core.webhooks.remove(caller),
+  }),
+  privateRoute({
+    method: 'POST', url: '/api/me/webhook/test', summary: 'Send a signed webhook.test ping now and report the answer.',
+    response: W.WebhookTestOutput,
+    handler: ({ core, caller }) => core.webhooks.test(caller),
+  }),
+  privateRoute({
+    method: 'GET', url: '/api/me/webhook/deliveries', summary: 'Recent deliveries, newest first, with attempts and dead letters.',
+    query: W.DeliveriesQuery, response: z.object({ deliveries: z.array(W.Delivery) }),
+    handler: async ({ core, caller, query }) => ({ deliveries: await core.webhooks.deliveries(caller, query) }),
+  }),
+  privateRoute({
+    method: 'POST', url: '/api/me/webhook/deliveries/:id/redeliver', summary: 'Queue a delivered or dead-lettered event again (same webhook-id).',
+    params: z.strictObject({ id: z.string().max(64) }), response: z.object({ queued: z.literal(true) }),
+    handler: ({ core, caller, params }) => core.webhooks.redeliver(caller, params.id),
+  }),
+
   // audit
   privateRoute({
     method: 'GET', url: '/api/me/audit', summary: 'Your audit log, oldest first, paginated.',

@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Config } from '../config.js';
 import { Mailbox } from '../core/mailbox.js';
 import { PROTOCOL_VERSION } from '../protocol/schemas.js';
+import { DeliveryWorker } from '../delivery/worker.js';
+import { httpTransport } from '../delivery/transport.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { toApiError } from './errors.js';
@@ -25,7 +27,11 @@ export interface AmtpServer {
 
 export async function createServer(config: Config, options: { store?: Store } = {}): Promise<AmtpServer> {
   const store = options.store ?? (await openStore(config));
-  const core = new Mailbox(store, config);
+  const core = new Mailbox(store, config, httpTransport(config.webhooks));
+  const worker = new DeliveryWorker(core.webhooks, core.notifier, {
+    concurrency: config.webhooks.concurrency,
+    onError: (err) => app.log.error({ err }, 'webhook delivery failed'),
+  });
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.limits.maxRequestBytes,
@@ -71,7 +77,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
     api_base: `${baseUrl(req)}/api`,
     mcp_endpoint: `${baseUrl(req)}/mcp`,
     registration: config.registration,
-    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'read-receipts', 'audit-chain'],
+    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain'],
     limits: {
       max_message_bytes: config.limits.maxMessageBytes,
       max_request_bytes: config.limits.maxRequestBytes,
@@ -87,11 +93,14 @@ export async function createServer(config: Config, options: { store?: Store } = 
     app,
     core,
     async listen() {
-      return app.listen({ host: config.host, port: config.port });
+      const url = await app.listen({ host: config.host, port: config.port });
+      worker.start();
+      return url;
     },
     async close() {
       clearInterval(maintenance);
       core.notifier.close();
+      await worker.stop();
       await app.close();
       await core.close();
     },

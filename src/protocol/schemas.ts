@@ -45,7 +45,10 @@ export const AgentProfile = z.object({
   encryption_key: z.string().nullable(),
   created_at: Timestamp,
 });
-export const Me = AgentProfile.extend({ unread_count: z.number().int() });
+export const Me = AgentProfile.extend({
+  unread_count: z.number().int(),
+  notices: z.array(z.string()).describe('Things the agent should tell its human, e.g. a disabled webhook'),
+});
 export const ApiKeyOutput = z.object({ api_key: z.string() });
 
 // ── capabilities ─────────────────────────────────────────────────────────────────────────────────
@@ -193,6 +196,35 @@ export const StreamEvent = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 
+export const WebhookInput = z.strictObject({
+  url: z.string().min(1).max(2048),
+  events: z.array(EventType).min(1).optional().describe('Default: every event type'),
+});
+export const Webhook = z.object({
+  url: z.string(),
+  events: z.array(EventType),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  pending_deliveries: z.number().int(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export const WebhookCreated = Webhook.extend({ secret: z.string().describe('whsec_…, shown once') });
+export const DeliveryStatus = z.enum(['pending', 'delivered', 'dead']);
+export const Delivery = z.object({
+  id: z.string().describe('The webhook-id header: the event id, the same on every retry'),
+  event_seq: z.number().int(),
+  status: DeliveryStatus,
+  attempts: z.number().int(),
+  next_attempt_at: Timestamp,
+  last_status: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export const DeliveriesQuery = z.strictObject({ status: DeliveryStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const WebhookTestOutput = z.object({ ok: z.boolean(), status: z.number().int().nullable(), error: z.string().nullable() });
+
 // ── audit ────────────────────────────────────────────────────────────────────────────────────────
 export const AuditAction = z.enum([
   'agent.registered',
@@ -254,5 +286,8 @@ export type Conversation = z.infer<typeof Conversation>;
 export type AuditAction = z.infer<typeof AuditAction>;
 export type EventType = z.infer<typeof EventType>;
 export type StreamEvent = z.infer<typeof StreamEvent>;
+export type WebhookInput = z.infer<typeof WebhookInput>;
+export type Webhook = z.infer<typeof Webhook>;
+export type Delivery = z.infer<typeof Delivery>;
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditVerifyOutput = z.infer<typeof AuditVerifyOutput>;

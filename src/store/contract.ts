@@ -213,6 +213,51 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       await assert.rejects(store.apply([{ op: 'consumeInvite', token_hash: 'nope', agent_id: b.id, at: at(3) }]), unavailable);
     });
 
+    withStore('events: per-agent sequence in commit order; a subscribed webhook gets one delivery per event', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const ev = (agent_id: string, type: string, i: number) => ({
+        op: 'appendEvent' as const,
+        event: { id: `evt_${hex()}`, agent_id, type, data: { i }, created_at: at(i) },
+      });
+      await store.apply([ev(a.id, 'message.received', 1)]);
+      const webhook = { agent_id: a.id, url: 'https://hooks.example/a', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: at(0), updated_at: at(0) };
+      await store.apply([{ op: 'putWebhook', webhook }]);
+      assert.deepEqual(await store.webhook(a.id), webhook);
+      const appended = await Promise.all([2, 3, 4].map((i) => store.apply([ev(a.id, 'message.received', i), ev(b.id, 'message.received', i)])));
+      await store.apply([ev(a.id, 'message.read', 5)]);
+      assert.deepEqual((await store.events(a.id, { afterSeq: 0, limit: 10 })).map((e) => e.seq), [1, 2, 3, 4, 5]);
+      assert.deepEqual((await store.events(a.id, { afterSeq: 3, limit: 10 })).map((e) => e.data), [{ i: 4 }, { i: 5 }]);
+      assert.equal(await store.lastEventSeq(a.id), 5);
+      assert.equal(await store.lastEventSeq(b.id), 3);
+      assert.equal(await store.pendingDeliveries(a.id), 3, 'only subscribed types, only after the webhook was set');
+      assert.equal(await store.pendingDeliveries(b.id), 0, 'no webhook, no delivery');
+      const firstId = appended[0]![0].id;
+
+      // Claims hand out each agent's oldest pending delivery only, and never twice while leased.
+      const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(30), lease_until: at(90), limit: 10 }]);
+      assert.deepEqual(claimed.map((d) => d.id), [firstId]);
+      assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(31), lease_until: at(91), limit: 10 }]), [[]]);
+      await store.apply([{ op: 'recordDelivery', id: firstId, status: 'delivered', attempts: 1, next_attempt_at: at(32), last_status: 200, last_error: null, at: at(32) }]);
+      const [next] = await store.apply([{ op: 'claimDeliveries', now: at(33), lease_until: at(93), limit: 10 }]);
+      assert.equal(next.length, 1);
+      assert.equal(next[0]!.event_seq, 3);
+      await store.apply([{ op: 'recordDelivery', id: next[0]!.id, status: 'pending', attempts: 1, next_attempt_at: at(50), last_status: 500, last_error: 'boom', at: at(34) }]);
+      assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(40), lease_until: at(99), limit: 10 }]), [[]], 'not due yet, and it blocks later ones');
+      assert.equal((await store.apply([{ op: 'claimDeliveries', now: at(51), lease_until: at(99), limit: 10 }]))[0].length, 1);
+
+      assert.deepEqual(await store.apply([{ op: 'disableWebhook', agent_id: a.id, reason: 'gone', at: at(60) }]), [true]);
+      assert.equal((await store.webhook(a.id))?.enabled, false);
+      assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(200), lease_until: at(299), limit: 10 }]), [[]], 'a disabled webhook is not worked');
+      assert.deepEqual((await store.deliveries(a.id, { limit: 10 })).map((d) => d.status), ['pending', 'pending', 'delivered']);
+      assert.deepEqual(await store.apply([{ op: 'redeliver', agent_id: a.id, id: firstId, at: at(61) }]), [true]);
+      assert.deepEqual(await store.apply([{ op: 'redeliver', agent_id: b.id, id: firstId, at: at(61) }]), [false], 'only its own');
+      assert.deepEqual(await store.apply([{ op: 'deleteWebhook', agent_id: a.id }]), [true]);
+      assert.equal(await store.pendingDeliveries(a.id), 0);
+      assert.equal(await store.webhook(a.id), null);
+      assert.deepEqual(await store.apply([{ op: 'pruneEvents', olderThan: at(3) }]), [3]);
+      assert.deepEqual((await store.events(a.id, { afterSeq: 0, limit: 10 })).map((e) => e.seq), [3, 4, 5]);
+    });
+
     withStore('retention: prune by age and by count per mailbox', async (store) => {
       const [a, b] = await twoAgents(store);
       for (let i = 0; i < 4; i++) await store.apply([{ op: 'insertMessage', message: message(a, b, { created_at: at(10 + i), body: `b${i}` }) }]);

@@ -209,8 +209,25 @@ export class StoreError extends Error {
   }
 }
 
+/** A wake-up: tells listeners to re-read the store. Small; never the data itself. */
+export interface Wakeup {
+  type: string;
+  agent_id: string;
+  data?: unknown;
+}
+
+/** Carries wake-ups to the other server instances on the same database (PostgreSQL LISTEN/NOTIFY). */
+export interface Broadcast {
+  /** Best effort: an instance that misses one still re-reads when its waiters time out. */
+  send(wakeup: Wakeup): void;
+  /** Receives the other instances' wake-ups; `null` means the channel was interrupted and some may be lost. */
+  listen(onWakeup: (wakeup: Wakeup | null) => void): () => void;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Absent when one process owns the store (SQLite): in-memory wake-ups reach every waiter. */
+  readonly broadcast?: Broadcast;
   migrate(): Promise<void>;
   close(): Promise<void>;
   apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>>;

@@ -250,6 +250,7 @@ export class SqliteStore implements Store {
         const due = this.stmt(
           `SELECT d.* FROM webhook_deliveries d
            WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+             AND EXISTS (SELECT 1 FROM webhooks w WHERE w.agent_id = d.agent_id AND w.enabled = 1)
              AND d.event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries p WHERE p.agent_id = d.agent_id AND p.status = 'pending')
            ORDER BY d.next_attempt_at LIMIT ?`,
         ).all(op.now, op.now, op.limit) as DeliveryRecord[];

@@ -1,0 +1,181 @@
+/**
+ * Webhooks: one endpoint per agent, Standard Webhooks signatures, and the rules of the durable
+ * outbox — at-least-once, in event order per agent, the same webhook-id on every retry, exponential
+ * backoff with jitter, 410 Gone disables, exhausted retries dead-letter and disable with a notice.
+ */
+import { generateWebhookSecret, webhookHeaders } from '../delivery/standard-webhooks.js';
+import { AmtpError } from '../protocol/errors.js';
+import { EventType, type Delivery, type Webhook, type WebhookInput } from '../protocol/schemas.js';
+import type { DeliveryRecord, WebhookRecord } from '../store/types.js';
+import { auditOp, commit, type Caller, type CoreDeps } from './deps.js';
+import type { Events } from './events.js';
+import { nowIso } from './ids.js';
+
+export interface WebhookTransport {
+  /** Throws `invalid_webhook_url` when the URL (or what its host resolves to) is not allowed. */
+  check(url: string): Promise<void>;
+  /** Posts once; resolves with the status, or rejects on a refused or failed connection. */
+  post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number }>;
+}
+
+const notFound = () => new AmtpError('webhook_not_found', 'No webhook is configured. Set one with PUT /api/me/webhook.');
+
+export class Webhooks {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly events: Events,
+    private readonly transport: WebhookTransport,
+  ) {}
+
+  /** Sets (or replaces) the endpoint. A new signing secret is issued every time and shown once. */
+  async set(caller: Caller, input: WebhookInput): Promise<Webhook & { secret: string }> {
+    await this.transport.check(input.url);
+    const existing = await this.deps.store.webhook(caller.id);
+    const at = nowIso();
+    const webhook: WebhookRecord = {
+      agent_id: caller.id,
+      url: input.url,
+      secret: generateWebhookSecret(),
+      events: input.events ?? EventType.options,
+      enabled: true,
+      disabled_reason: null,
+      created_at: existing?.created_at ?? at,
+      updated_at: at,
+    };
+    await commit(this.deps, [{ op: 'putWebhook', webhook }, auditOp(caller.id, 'webhook.changed', null, { url: webhook.url, events: webhook.events })]);
+    return { ...(await this.view(webhook)), secret: webhook.secret };
+  }
+
+  async get(caller: Caller): Promise<Webhook> {
+    const webhook = await this.deps.store.webhook(caller.id);
+    if (!webhook) throw notFound();
+    return this.view(webhook);
+  }
+
+  async remove(caller: Caller): Promise<{ deleted: boolean }> {
+    const [deleted] = await commit(this.deps, [{ op: 'deleteWebhook', agent_id: caller.id }, auditOp(caller.id, 'webhook.changed', null, { deleted: true })]);
+    return { deleted };
+  }
+
+  /** Sends a signed `webhook.test` ping now, outside the outbox, and reports what the endpoint answered. */
+  async test(caller: Caller): Promise<{ ok: boolean; status: number | null; error: string | null }> {
+    const webhook = await this.deps.store.webhook(caller.id);
+    if (!webhook) throw notFound();
+    const id = `evt_test_${Date.now().toString(36)}`;
+    const body = JSON.stringify({ id, type: 'webhook.test', timestamp: nowIso(), agent_id: caller.id, data: {} });
+    try {
+      const { status } = await this.transport.post(webhook.url, body, signedHeaders(webhook.secret, id, body));
+      return { ok: status >= 200 && status < 300, status, error: null };
+    } catch (error) {
+      return { ok: false, status: null, error: (error as Error).message };
+    }
+  }
+
+  async deliveries(caller: Caller, q: { status?: Delivery['status']; limit: number }): Promise<Delivery[]> {
+    return (await this.deps.store.deliveries(caller.id, q)).map(deliveryView);
+  }
+
+  async redeliver(caller: Caller, id: string): Promise<{ queued: true }> {
+    const [queued] = await commit(this.deps, [{ op: 'redeliver', agent_id: caller.id, id, at: nowIso() }]);
+    if (!queued) throw new AmtpError('webhook_not_found', 'No finished delivery with that id. List them with GET /api/me/webhook/deliveries.');
+    return { queued: true };
+  }
+
+  /** What the agent should hear about its webhook (shown by whoami / GET /api/me). */
+  async notices(caller: Caller): Promise<string[]> {
+    const webhook = await this.deps.store.webhook(caller.id);
+    if (!webhook || webhook.enabled) return [];
+    const waiting = await this.deps.store.pendingDeliveries(caller.id);
+    return [
+      `Your webhook ${webhook.url} was disabled: ${webhook.disabled_reason}. ${waiting} deliveries are waiting; fix the endpoint and PUT /api/me/webhook again to resume.`,
+    ];
+  }
+
+  /** Leases due deliveries for a worker. */
+  async claim(limit: number, leaseMs: number): Promise<DeliveryRecord[]> {
+    const now = Date.now();
+    const [claimed] = await commit(this.deps, [
+      { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit },
+    ]);
+    return claimed;
+  }
+
+  /** One delivery attempt and its consequences. */
+  async attempt(d: DeliveryRecord): Promise<void> {
+    const { store } = this.deps;
+    const [webhook, agent, [event]] = await Promise.all([
+      store.webhook(d.agent_id),
+      store.agentById(d.agent_id),
+      store.events(d.agent_id, { afterSeq: d.event_seq - 1, limit: 1 }),
+    ]);
+    if (!webhook || !agent || !event || event.seq !== d.event_seq) return this.finish(d, 'dead', null, 'event or webhook no longer exists');
+    const expanded = await this.events.expand(agent, event);
+    const body = JSON.stringify({ id: expanded.id, type: expanded.type, timestamp: expanded.created_at, agent_id: agent.id, data: expanded.data });
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      status = (await this.transport.post(webhook.url, body, signedHeaders(webhook.secret, event.id, body))).status;
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    if (status !== null && status >= 200 && status < 300) {
+      await this.finish(d, 'delivered', status, null);
+      await this.events.delivered(agent, [expanded]);
+    } else if (status === 410) {
+      await this.finish(d, 'pending', status, 'endpoint answered 410 Gone', 'the endpoint answered 410 Gone');
+    } else {
+      await this.retryOrGiveUp(d, status, error ?? `endpoint answered ${status}`);
+    }
+  }
+
+  private async retryOrGiveUp(d: DeliveryRecord, status: number | null, error: string): Promise<void> {
+    const schedule = this.deps.config.webhooks.retrySeconds;
+    const attempts = d.attempts + 1;
+    if (attempts > schedule.length) {
+      return this.finish(d, 'dead', status, error, `${attempts} delivery attempts failed (last: ${error})`);
+    }
+    const delayMs = schedule[attempts - 1]! * 1000 * (0.8 + Math.random() * 0.4);
+    await commit(this.deps, [
+      { op: 'recordDelivery', id: d.id, status: 'pending', attempts, next_attempt_at: new Date(Date.now() + delayMs).toISOString(), last_status: status, last_error: error, at: nowIso() },
+    ]);
+  }
+
+  /** Records the outcome; with `disableReason`, also disables the webhook (audited, shown as a notice). */
+  private async finish(d: DeliveryRecord, status: DeliveryRecord['status'], lastStatus: number | null, error: string | null, disableReason?: string): Promise<void> {
+    const at = nowIso();
+    await commit(this.deps, [
+      { op: 'recordDelivery', id: d.id, status, attempts: d.attempts + 1, next_attempt_at: at, last_status: lastStatus, last_error: error, at },
+      ...(disableReason
+        ? [{ op: 'disableWebhook', agent_id: d.agent_id, reason: disableReason, at } as const, auditOp(d.agent_id, 'webhook.changed', null, { disabled: disableReason, by: 'server' })]
+        : []),
+    ]);
+  }
+
+  private async view(w: WebhookRecord): Promise<Webhook> {
+    return {
+      url: w.url,
+      events: w.events as Webhook['events'],
+      enabled: w.enabled,
+      disabled_reason: w.disabled_reason,
+      pending_deliveries: await this.deps.store.pendingDeliveries(w.agent_id),
+      created_at: w.created_at,
+      updated_at: w.updated_at,
+    };
+  }
+}
+
+function signedHeaders(secret: string, id: string, body: string): Record<string, string> {
+  return { ...webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body), 'content-type': 'application/json', 'user-agent': 'agent2agent-webhooks/1' };
+}
+
+const deliveryView = (d: DeliveryRecord): Delivery => ({
+  id: d.id,
+  event_seq: d.event_seq,
+  status: d.status,
+  attempts: d.attempts,
+  next_attempt_at: d.next_attempt_at,
+  last_status: d.last_status,
+  last_error: d.last_error,
+  created_at: d.created_at,
+  updated_at: d.updated_at,
+});

@@ -1,0 +1,29 @@
+/**
+ * How webhook deliveries leave the server: every URL is checked against the SSRF policy when it is
+ * set and again at every delivery, and the connection goes only to the address that was checked.
+ */
+import type { WebhookTransport } from '../core/webhooks.js';
+import { AmtpError } from '../protocol/errors.js';
+import { safePost } from './safe-fetch.js';
+import { resolveTarget, systemResolver, type Resolver } from './resolve.js';
+import { parseWebhookUrl, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
+
+
+export function httpTransport(policy: WebhookPolicy, resolver: Resolver = systemResolver): WebhookTransport {
+  return {
+    async check(url) {
+      try {
+        await resolveTarget(parseWebhookUrl(url, policy), policy, resolver);
+      } catch (error) {
+        if (error instanceof WebhookUrlError) {
+          throw new AmtpError('invalid_webhook_url', `${error.message}. Use a public https URL.`, { reason: error.code });
+        }
+        throw error;
+      }
+    },
+    async post(url, body, headers) {
+      const result = await safePost(url, body, headers, { policy, resolver });
+      return { status: result.status };
+    },
+  };
+}

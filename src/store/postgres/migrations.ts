@@ -1,0 +1,144 @@
+/**
+ * Versioned schema migrations for PostgreSQL: the same tables, keys and indexes as SQLite's. Append
+ * only: never edit a migration that has shipped.
+ *
+ * Timestamps are TEXT holding ISO-8601 UTC strings, exactly as the core writes them: they compare
+ * correctly as strings, round-trip byte for byte (audit entries hash their `at`), and move between
+ * backends losslessly. Structured values are JSONB, except a message's payload, which is JSON so the
+ * sender's document keeps its key order.
+ */
+import type { Migration } from '../sqlite/migrations.js';
+
+export const postgresMigrations: Migration[] = [
+  {
+    version: 1,
+    name: 'mailbox core',
+    sql: `
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL CONSTRAINT agents_name_unique UNIQUE,
+        display_name TEXT,
+        public_key TEXT,
+        encryption_key TEXT,
+        api_key_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE grants (
+        granter_id TEXT NOT NULL REFERENCES agents(id),
+        grantee_id TEXT NOT NULL REFERENCES agents(id),
+        scopes JSONB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (granter_id, grantee_id)
+      );
+      CREATE INDEX grants_grantee ON grants(grantee_id);
+      CREATE TABLE blocks (
+        blocker_id TEXT NOT NULL REFERENCES agents(id),
+        blocked_id TEXT NOT NULL REFERENCES agents(id),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (blocker_id, blocked_id)
+      );
+      CREATE INDEX blocks_blocked ON blocks(blocked_id);
+      CREATE TABLE contact_requests (
+        id TEXT PRIMARY KEY,
+        from_id TEXT NOT NULL REFERENCES agents(id),
+        to_id TEXT NOT NULL REFERENCES agents(id),
+        note TEXT,
+        scopes JSONB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','approved','declined')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT
+      );
+      CREATE INDEX contact_requests_to ON contact_requests(to_id, status);
+      CREATE INDEX contact_requests_from ON contact_requests(from_id, status);
+      CREATE UNIQUE INDEX contact_requests_one_pending ON contact_requests(from_id, to_id) WHERE status = 'pending';
+      CREATE TABLE messages (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        thread_id TEXT NOT NULL,
+        sender_id TEXT NOT NULL REFERENCES agents(id),
+        recipient_id TEXT NOT NULL REFERENCES agents(id),
+        subject TEXT,
+        body TEXT,
+        scope TEXT NOT NULL,
+        intent TEXT,
+        payload JSON,
+        reply_to_id TEXT,
+        client_id TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        read_at TEXT
+      );
+      CREATE INDEX messages_inbox ON messages(recipient_id, seq);
+      CREATE INDEX messages_unread ON messages(recipient_id, seq) WHERE read_at IS NULL;
+      CREATE INDEX messages_outbox ON messages(sender_id, seq);
+      CREATE INDEX messages_thread ON messages(thread_id, seq);
+      CREATE INDEX messages_created ON messages(created_at);
+      CREATE UNIQUE INDEX messages_client_id ON messages(sender_id, client_id) WHERE client_id IS NOT NULL;
+      CREATE TABLE capabilities (
+        agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+        capabilities JSONB NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE audit_log (
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_id TEXT,
+        details JSONB NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+      );
+      CREATE TABLE invites (
+        token_hash TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        used_at TEXT,
+        used_by TEXT
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'events, webhooks and their delivery outbox',
+    sql: `
+      CREATE TABLE events (
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        seq BIGINT NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        data JSONB NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+      );
+      CREATE INDEX events_created ON events(created_at);
+      CREATE TABLE webhooks (
+        agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events JSONB NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        disabled_reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        event_seq BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','delivered','dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        lease_until TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_agent ON webhook_deliveries(agent_id, event_seq);
+    `,
+  },
+];
