@@ -38,6 +38,11 @@ export async function createServer(config: Config, options: { store?: Store } = 
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     forceCloseConnections: 'idle',
+    // Errors raised before routing (a malformed URL, say) get the same JSON shape as all others.
+    frameworkErrors: (err, _req, reply) => {
+      const e = toApiError(err);
+      void (reply as FastifyReply).code(e.status).send(e.toJSON());
+    },
     return503OnClosing: true,
   });
 

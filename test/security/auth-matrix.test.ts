@@ -1,0 +1,163 @@
+/**
+ * The authorization matrix, generated from the route table: every private endpoint × every kind of
+ * unauthorized caller. A new private route without a sample request below fails this test, so no
+ * endpoint can escape the matrix.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { routes } from '../../src/http/routes.js';
+import { client, connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
+
+const SECRET = 'SECRET-MARKER-7f3a';
+
+describe('authorization matrix', () => {
+  let t: TestServer;
+  let a: TestAgent; // owner of every resource below
+  let b: TestAgent; // a's mutual peer
+  let stranger: TestAgent;
+  let rotatedAwayKey: string;
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    t = await startServer({ AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true' });
+    [a, b, stranger] = [await register(t.url), await register(t.url), await register(t.url)];
+    await connect(a, b);
+    const sent = await a.api.post('/api/messages', { recipient_id: b.id, subject: SECRET, body: SECRET });
+    ids.message = sent.body.id;
+    ids.thread = sent.body.thread_id;
+    const e = await register(t.url);
+    ids.request = (await e.api.post('/api/contact-requests', { agent_id: a.id, note: SECRET })).body.id;
+    await a.api.put('/api/me/capabilities', { capabilities: [{ id: 'casual', title: SECRET }] });
+    const old = await register(t.url);
+    rotatedAwayKey = old.key;
+    await old.api.post('/api/me/api-key/rotate');
+  });
+  after(() => t.close());
+
+  /** A well-formed request for each private route, aimed at a's resources. */
+  const samples = (): Record<string, { path: string; body?: unknown }> => ({
+    'GET /api/me': { path: '/api/me' },
+    'POST /api/me/api-key/rotate': { path: '/api/me/api-key/rotate' },
+    'PUT /api/me/capabilities': { path: '/api/me/capabilities', body: { capabilities: [] } },
+    'POST /api/contact-requests': { path: '/api/contact-requests', body: { agent_id: a.id } },
+    'GET /api/contact-requests': { path: '/api/contact-requests' },
+    'POST /api/contact-requests/:id/approve': { path: `/api/contact-requests/${ids.request}/approve`, body: {} },
+    'POST /api/contact-requests/:id/decline': { path: `/api/contact-requests/${ids.request}/decline` },
+    'POST /api/authorizations': { path: '/api/authorizations', body: { agent_id: a.id } },
+    'DELETE /api/authorizations/:id': { path: `/api/authorizations/${a.id}` },
+    'POST /api/blocks': { path: '/api/blocks', body: { agent_id: a.id } },
+    'DELETE /api/blocks/:id': { path: `/api/blocks/${a.id}` },
+    'GET /api/peers': { path: '/api/peers' },
+    'POST /api/messages': { path: '/api/messages', body: { recipient_id: a.id, body: 'hi' } },
+    'GET /api/messages/:id': { path: `/api/messages/${ids.message}` },
+    'POST /api/messages/:id/read': { path: `/api/messages/${ids.message}/read` },
+    'GET /api/inbox': { path: '/api/inbox' },
+    'POST /api/inbox/read': { path: '/api/inbox/read', body: { thread_id: ids.thread } },
+    'GET /api/outbox': { path: '/api/outbox' },
+    'GET /api/conversations': { path: '/api/conversations' },
+    'GET /api/threads/:thread_id': { path: `/api/threads/${ids.thread}` },
+    'PUT /api/me/webhook': { path: '/api/me/webhook', body: { url: 'http://127.0.0.1:9/hook' } },
+    'GET /api/me/webhook': { path: '/api/me/webhook' },
+    'DELETE /api/me/webhook': { path: '/api/me/webhook' },
+    'POST /api/me/webhook/test': { path: '/api/me/webhook/test' },
+    'GET /api/me/webhook/deliveries': { path: '/api/me/webhook/deliveries' },
+    'POST /api/me/webhook/deliveries/:id/redeliver': { path: '/api/me/webhook/deliveries/evt_x/redeliver' },
+    'GET /api/me/audit': { path: '/api/me/audit' },
+    'GET /api/me/audit/verify': { path: '/api/me/audit/verify' },
+  });
+
+  const privateRoutes = routes.filter((r) => r.auth === 'agent');
+
+  test('every private route has a sample request (a new endpoint cannot escape the matrix)', () => {
+    const known = samples();
+    for (const r of privateRoutes) assert.ok(known[`${r.method} ${r.url}`], `add a sample for ${r.method} ${r.url}`);
+    assert.ok(routes.some((r) => r.url === '/api/inbox/stream') === false, 'the stream is covered separately below');
+  });
+
+  test('no key, malformed key, unknown key, rotated-away key: 401 invalid_api_key, identical bodies, nothing else', async () => {
+    const known = samples();
+    const callers = {
+      none: client(t.url),
+      malformed: client(t.url, 'hunter2'),
+      unknown: client(t.url, `a2a_sk_${'Z'.repeat(43)}`),
+      rotated: client(t.url, rotatedAwayKey),
+    };
+    let cells = 0;
+    let reference: unknown;
+    for (const r of privateRoutes) {
+      const { path, body } = known[`${r.method} ${r.url}`]!;
+      for (const [who, api] of Object.entries(callers)) {
+        const res = await api.call(r.method, path, body);
+        assert.equal(res.status, 401, `${who} ${r.method} ${path}`);
+        reference ??= res.body;
+        assert.deepEqual(res.body, reference, `${who} ${r.method} ${path}`);
+        cells++;
+      }
+    }
+    for (const [who, api] of Object.entries(callers)) {
+      assert.equal((await api.get('/api/inbox/stream')).status, 401, `${who} stream`);
+      cells++;
+    }
+    console.log(`auth matrix: ${cells} (endpoint × unauthenticated caller) cells denied`);
+  });
+
+  test("another agent never sees the owner's data and cannot act on its resources", async () => {
+    const known = samples();
+    let cells = 0;
+    const resourceRoutes = new Set([
+      'POST /api/contact-requests/:id/approve',
+      'POST /api/contact-requests/:id/decline',
+      'GET /api/messages/:id',
+      'POST /api/messages/:id/read',
+      'GET /api/threads/:thread_id',
+      'POST /api/messages',
+      'POST /api/me/webhook/deliveries/:id/redeliver',
+    ]);
+    // Run the destructive ones (rotate, delete, block) last so they cannot affect the others.
+    const order = (r: (typeof privateRoutes)[number]) => (/rotate|blocks|authorizations/.test(r.url) ? 1 : 0);
+    for (const r of [...privateRoutes].sort((x, y) => order(x) - order(y))) {
+      const key = `${r.method} ${r.url}`;
+      const { path, body } = known[key]!;
+      const res = await stranger.api.call(r.method, path, body);
+      assert.ok(res.status < 500, `${key}: ${res.status}`);
+      assert.ok(!JSON.stringify(res.body ?? '').includes(SECRET), `${key} leaked the owner's data`);
+      if (resourceRoutes.has(key)) assert.ok(res.status >= 400 && res.status < 500, `${key} must be denied, got ${res.status}`);
+      cells++;
+    }
+    console.log(`auth matrix: ${cells} (endpoint × other agent) cells checked`);
+  });
+
+  test('peer relationships: non-mutual, revoked, blocked, wrong scope are denied with the right code', async () => {
+    const owner = await register(t.url);
+    const nonMutual = await register(t.url);
+    await nonMutual.api.post('/api/contact-requests', { agent_id: owner.id });
+    const revoked = await register(t.url);
+    await connect(revoked, owner);
+    await owner.api.del(`/api/authorizations/${revoked.id}`);
+    const blocked = await register(t.url);
+    await connect(blocked, owner);
+    await owner.api.post('/api/blocks', { agent_id: blocked.id });
+    const narrow = await register(t.url);
+    await connect(narrow, owner, ['casual']);
+
+    const cases: [TestAgent, Record<string, unknown>, number, string][] = [
+      [nonMutual, {}, 403, 'not_authorized'],
+      [revoked, {}, 403, 'not_authorized'],
+      [blocked, {}, 403, 'not_authorized'],
+      [narrow, { scope: 'message' }, 403, 'scope_not_granted'],
+    ];
+    let cells = 0;
+    for (const [caller, extra, status, code] of cases) {
+      const send = await caller.api.post('/api/messages', { recipient_id: owner.id, body: 'x', ...extra });
+      assert.equal(send.status, status);
+      assert.equal(send.body.error.code, code);
+      const seen = await owner.api.get('/api/inbox');
+      assert.equal(seen.body.messages.filter((m: any) => m.sender_id === caller.id).length, 0);
+      cells++;
+    }
+    assert.equal((await blocked.api.post('/api/contact-requests', { agent_id: owner.id })).status, 404);
+    assert.equal((await blocked.api.post('/api/authorizations', { agent_id: owner.id })).status, 404);
+    cells += 2;
+    console.log(`auth matrix: ${cells} (peer relationship) cells denied`);
+  });
+});
