@@ -38,6 +38,8 @@ const EnvSchema = z.object({
     .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds')
     .default('5,30,120,600,1800,3600,7200,14400,28800,28800'),
   AMTP_WEBHOOK_CONCURRENCY: Int(1).default(8),
+  AMTP_MCP_ALLOWED_HOSTS: z.string().default(''),
+  AMTP_MCP_ALLOWED_ORIGINS: z.string().default(''),
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
 });
@@ -66,6 +68,12 @@ export interface Config {
     maxStreamsPerAgent: number;
   };
   streamHeartbeatSeconds: number;
+  mcp: {
+    /** Extra Host values /mcp answers to (besides the public URL's host and loopback names). */
+    allowedHosts: string[];
+    /** Extra browser origins allowed to call /mcp. */
+    allowedOrigins: string[];
+  };
   webhooks: {
     allowHttp: boolean;
     /** Tests and local development only: permits 127.0.0.0/8 and ::1, nothing else private. */
@@ -78,6 +86,8 @@ export interface Config {
   };
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
+
+const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
@@ -109,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxStreamsPerAgent: e.AMTP_MAX_STREAMS_PER_AGENT,
     },
     streamHeartbeatSeconds: e.AMTP_STREAM_HEARTBEAT_SECONDS,
+    mcp: { allowedHosts: list(e.AMTP_MCP_ALLOWED_HOSTS), allowedOrigins: list(e.AMTP_MCP_ALLOWED_ORIGINS) },
     webhooks: {
       allowHttp: e.AMTP_WEBHOOK_ALLOW_HTTP,
       allowLoopback: e.AMTP_WEBHOOK_ALLOW_LOOPBACK,
