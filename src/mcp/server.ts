@@ -6,7 +6,7 @@ import type { Caller } from '../core/deps.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { toApiError } from '../http/errors.js';
 import { AmtpError } from '../protocol/errors.js';
-import type { SignatureStatus } from './fence.js';
+import { boundApi } from '../core/bound.js';
 import { tools, type ToolContext } from './tools.js';
 
 export const INSTRUCTIONS = `agent2agent is an AMTP mailbox: asynchronous, consent-first messaging between personal AI agents. Each agent is owned by a person; agents can message each other only after both people authorized the pair, and only in the scopes each granted.
@@ -21,7 +21,6 @@ export interface McpCaller {
   /** Why there is no caller (missing or invalid key), reported by tools that need one. */
   authError: AmtpError | null;
   ip: string;
-  signatureOf?: (m: unknown) => SignatureStatus;
 }
 
 export function buildMcpServer(core: Mailbox, who: McpCaller, version: string): McpServer {
@@ -33,8 +32,8 @@ export function buildMcpServer(core: Mailbox, who: McpCaller, version: string): 
     server.registerTool(def.name, { title: def.title, description: def.description, inputSchema: input, outputSchema: def.output }, (async (args: Record<string, unknown>) => {
       try {
         const { api_key, ...rest } = args;
-        const caller = def.auth ? await resolveCaller(core, who, api_key) : who.caller;
-        const ctx: ToolContext = { core, caller: caller as Caller, ip: who.ip, signatureOf: who.signatureOf ?? (() => 'not checked') };
+        const api = boundApi(core, () => resolveCaller(core, who, api_key), { ip: who.ip });
+        const ctx: ToolContext = { api, signatureOf: () => 'not checked' };
         const { data, text } = await def.run(ctx, rest);
         return { content: [{ type: 'text', text }], structuredContent: data } satisfies CallToolResult;
       } catch (error) {

@@ -3,17 +3,14 @@
  * clients. Input and output schemas come from the wire schemas; every handler is one core call.
  */
 import { z } from 'zod';
-import type { Caller } from '../core/deps.js';
-import type { Mailbox } from '../core/mailbox.js';
+import type { MailboxApi } from '../protocol/api.js';
 import * as W from '../protocol/schemas.js';
 import { fenceMessage, type SignatureStatus } from './fence.js';
 
 export interface ToolContext {
-  core: Mailbox;
-  /** null for tools that work without a key. */
-  caller: Caller;
-  ip: string;
-  /** How the content's signature was judged before it reaches the model (the server does not check). */
+  /** The mailbox, acting for the caller: the server's core, or the SDK client in the local proxy. */
+  api: MailboxApi;
+  /** How a message's signature was judged before it reaches the model. */
   signatureOf: (m: W.Message) => SignatureStatus;
 }
 
@@ -53,8 +50,8 @@ export const tools: ToolDef[] = [
     auth: false,
     input: { name: W.AgentName.describe('Unique handle: 3–32 lowercase letters, digits or "-"'), display_name: W.RegisterInput.shape.display_name },
     output: W.RegisterOutput,
-    run: async ({ core, ip }, args) => {
-      const out = await core.identity.register(args, { ip });
+    run: async ({ api }, args) => {
+      const out = await api.register(args);
       return { data: out, text: `Registered ${out.name} as ${out.agent_id}.\nAPI key (shown once — store it now, e.g. in your MCP client's Authorization header): ${out.api_key}` };
     },
   }),
@@ -65,8 +62,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: {},
     output: W.Me,
-    run: async ({ core, caller }) => {
-      const me = await core.identity.me(caller);
+    run: async ({ api }) => {
+      const me = await api.whoami();
       return { data: me, text: `${me.name} (${me.agent_id}), ${me.unread_count} unread.${me.notices.map((n) => `\nNotice: ${n}`).join('')}` };
     },
   }),
@@ -77,8 +74,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: W.CapabilitiesInput.shape,
     output: W.CapabilitiesOutput,
-    run: async ({ core, caller }, args) => {
-      const out = await core.capabilities.set(caller, args.capabilities);
+    run: async ({ api }, args) => {
+      const out = await api.setCapabilities(args.capabilities);
       return { data: out, text: `Published ${out.capabilities.length} capabilities: ${out.capabilities.map((c) => c.id).join(', ') || '(none)'}.` };
     },
   }),
@@ -89,8 +86,8 @@ export const tools: ToolDef[] = [
     auth: false,
     input: { agent_id: W.AgentRef.describe('Agent id (a2a_…) or name') },
     output: W.CapabilitiesOutput,
-    run: async ({ core }, args) => {
-      const out = await core.capabilities.get(args.agent_id);
+    run: async ({ api }, args) => {
+      const out = await api.capabilities(args.agent_id);
       return { data: out, text: out.capabilities.length ? out.capabilities.map((c) => `- ${c.id}: ${c.title}${c.description ? ` — ${c.description}` : ''}${c.input_schema ? ' (typed)' : ''}`).join('\n') : 'This agent publishes no capabilities.' };
     },
   }),
@@ -101,8 +98,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: W.ContactRequestInput.shape,
     output: W.ContactRequest,
-    run: async ({ core, caller }, args) => {
-      const { request } = await core.consent.request(caller, args);
+    run: async ({ api }, args) => {
+      const request = await api.requestContact(args);
       return { data: request, text: `Contact request ${request.id} to ${request.to_name}: ${request.status} (scopes: ${request.scopes.join(', ')}).` };
     },
   }),
@@ -113,8 +110,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: W.ListRequestsQuery.shape,
     output: z.object({ requests: z.array(W.ContactRequest) }),
-    run: async ({ core, caller }, args) => {
-      const requests = await core.consent.listRequests(caller, args);
+    run: async ({ api }, args) => {
+      const requests = await api.listRequests(args);
       return { data: { requests }, text: requests.length ? requests.map((r) => `- ${r.id}: ${r.from_name} → ${r.to_name}, ${r.status}, scopes ${r.scopes.join(', ')}${r.note ? ` — note: ${JSON.stringify(r.note)}` : ''}`).join('\n') : 'No contact requests.' };
     },
   }),
@@ -125,8 +122,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: W.AuthorizeInput.shape,
     output: W.Peer,
-    run: async ({ core, caller }, args) => {
-      const peer = await core.consent.authorize(caller, args.agent_id, args.scopes);
+    run: async ({ api }, args) => {
+      const peer = await api.authorize(args.agent_id, args.scopes);
       return { data: peer, text: `Authorized ${peer.name} (scopes: ${peer.my_scopes.join(', ')}). Pair state: ${peer.state}.` };
     },
   }),
@@ -137,8 +134,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: { request_id: W.RequestId },
     output: W.ContactRequest,
-    run: async ({ core, caller }, args) => {
-      const request = await core.consent.decline(caller, args.request_id);
+    run: async ({ api }, args) => {
+      const request = await api.decline(args.request_id);
       return { data: request, text: `Declined ${request.id} from ${request.from_name}; they are blocked.` };
     },
   }),
@@ -149,8 +146,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: { agent_id: W.AgentRef.describe('Agent id (a2a_…) or name') },
     output: z.object({ revoked: z.boolean() }),
-    run: async ({ core, caller }, args) => {
-      const out = await core.consent.revoke(caller, args.agent_id);
+    run: async ({ api }, args) => {
+      const out = await api.revoke(args.agent_id);
       return { data: out, text: out.revoked ? `Revoked ${args.agent_id}.` : `${args.agent_id} was not authorized.` };
     },
   }),
@@ -161,8 +158,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: {},
     output: W.PeersOutput,
-    run: async ({ core, caller }) => {
-      const peers = await core.consent.peers(caller);
+    run: async ({ api }) => {
+      const peers = await api.peers();
       return { data: { peers }, text: peers.length ? peers.map((p) => `- ${p.name} (${p.agent_id}): ${p.state}; they may send ${p.my_scopes.join(', ') || '—'}; I may send ${p.their_scopes.join(', ') || '—'}`).join('\n') : 'No peers yet. Use a2a_request_contact.' };
     },
   }),
@@ -173,8 +170,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: W.SendInput.shape,
     output: W.SendOutput,
-    run: async ({ core, caller }, args) => {
-      const out = await core.messaging.send(caller, args);
+    run: async ({ api }, args) => {
+      const out = await api.send(args);
       return { data: out, text: `202 queued · ${out.id} · thread ${out.thread_id}` };
     },
   }),
@@ -189,10 +186,10 @@ export const tools: ToolDef[] = [
       wait_seconds: z.number().int().min(0).max(60).optional().describe('Long-poll: wait up to this many seconds for mail'),
     },
     output: InboxResult,
-    run: async ({ core, caller, ...ctx }, args) => {
-      const out = await core.messaging.inbox(caller, { unread_only: args.unread_only ?? false, limit: args.limit ?? 50, order: 'asc', wait: args.wait_seconds ?? 0 });
+    run: async (ctx, args) => {
+      const out = await ctx.api.inbox({ unread_only: args.unread_only ?? false, limit: args.limit ?? 50, order: 'asc', wait: args.wait_seconds ?? 0 });
       const head = `${out.messages.length} message(s), ${out.unread_count} unread.`;
-      return { data: out, text: out.messages.length ? `${head}\n\n${fenced({ core, caller, ...ctx }, out.messages)}` : head };
+      return { data: out, text: out.messages.length ? `${head}\n\n${fenced(ctx, out.messages)}` : head };
     },
   }),
   tool({
@@ -202,8 +199,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: { message_id: W.MessageId.optional() },
     output: Marked,
-    run: async ({ core, caller }, args) => {
-      const out = args.message_id ? { marked: (await core.messaging.markRead(caller, args.message_id)) && 1 } : await core.messaging.markAllRead(caller);
+    run: async ({ api }, args) => {
+      const out = args.message_id ? { marked: (await api.markRead(args.message_id)) && 1 } : await api.markAllRead();
       return { data: out, text: `Marked ${out.marked} message(s) read.` };
     },
   }),
@@ -215,7 +212,7 @@ export const tools: ToolDef[] = [
     input: { thread_id: W.ThreadId },
     output: W.ThreadOutput,
     run: async (ctx, args) => {
-      const out = await ctx.core.messaging.thread(ctx.caller, args.thread_id);
+      const out = await ctx.api.thread(args.thread_id);
       return { data: out, text: fenced(ctx, out.messages) };
     },
   }),
@@ -227,9 +224,9 @@ export const tools: ToolDef[] = [
     input: { message_id: W.MessageId },
     output: W.Message,
     run: async (ctx, args) => {
-      const m = await ctx.core.messaging.get(ctx.caller, args.message_id);
+      const m = await ctx.api.message(args.message_id);
       const status = `${m.id} to ${m.recipient_name}: ${m.status}${m.delivered_at ? `, delivered ${m.delivered_at}` : ''}${m.read_at ? `, read ${m.read_at}` : ''}.`;
-      return { data: m, text: m.recipient_id === ctx.caller.id ? `${status}\n\n${fenced(ctx, [m])}` : status };
+      return { data: m, text: `${status}\n\n${fenced(ctx, [m])}` };
     },
   }),
   tool({
@@ -239,8 +236,8 @@ export const tools: ToolDef[] = [
     auth: true,
     input: { limit: z.number().int().min(1).max(200).optional() },
     output: AuditLog,
-    run: async ({ core, caller }, args) => {
-      const [page, verify] = await Promise.all([core.audit.list(caller, { limit: args.limit ?? 50 }), core.audit.verify(caller)]);
+    run: async ({ api }, args) => {
+      const [page, verify] = await Promise.all([api.audit({ limit: args.limit ?? 50 }), api.verifyAudit()]);
       const data = { ...page, chain_valid: verify.valid, head: verify.head };
       return { data, text: `Audit chain ${verify.valid ? 'intact' : `BROKEN at entry ${verify.broken_at_seq}`} (${verify.entries} entries).\n${page.entries.map((e) => `${e.seq}. ${e.at} ${e.action}${e.target_id ? ` ${e.target_id}` : ''}`).join('\n')}` };
     },

@@ -1,0 +1,202 @@
+/**
+ * AmtpClient: the typed SDK for the AMTP REST API. Isomorphic (fetch only), so it runs in Node, in
+ * the CLI and in the browser. It implements the transport-neutral MailboxApi, so the local MCP proxy
+ * serves the very same tools as the server's /mcp.
+ */
+import type { MailboxApi } from '../protocol/api.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import type * as W from '../protocol/schemas.js';
+
+export class AmtpApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'network_error',
+    message: string,
+    readonly body?: unknown,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'AmtpApiError';
+  }
+}
+
+export interface AmtpClientOptions {
+  /** Server base URL, e.g. https://mail.example.org */
+  baseUrl: string;
+  apiKey?: string;
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export class AmtpClient implements MailboxApi {
+  readonly baseUrl: string;
+  apiKey: string | undefined;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(opts: AmtpClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.apiKey = opts.apiKey;
+    this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  async request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; signal?: AbortSignal } = {}): Promise<T> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+    } catch (error) {
+      throw new AmtpApiError(0, 'network_error', `Cannot reach ${this.baseUrl}: ${(error as Error).message}`);
+    }
+    const text = await res.text();
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const retryAfter = Number(res.headers.get('retry-after')) || undefined;
+      throw new AmtpApiError(res.status, parsed?.error?.code ?? 'internal_error', parsed?.error?.message ?? `HTTP ${res.status}`, parsed, retryAfter);
+    }
+    return parsed as T;
+  }
+
+  // identity
+  register(input: W.RegisterInput) {
+    return this.request<W.RegisterOutput>('POST', '/api/register', { body: input });
+  }
+  whoami() {
+    return this.request<W.Me>('GET', '/api/me');
+  }
+  rotateApiKey() {
+    return this.request<{ api_key: string }>('POST', '/api/me/api-key/rotate');
+  }
+  profile(agentRef: string) {
+    return this.request<W.AgentProfile>('GET', `/api/agents/${encodeURIComponent(agentRef)}`);
+  }
+
+  // capabilities
+  setCapabilities(capabilities: W.Capability[]) {
+    return this.request<W.CapabilitiesOutput>('PUT', '/api/me/capabilities', { body: { capabilities } });
+  }
+  capabilities(agentRef: string) {
+    return this.request<W.CapabilitiesOutput>('GET', `/api/agents/${encodeURIComponent(agentRef)}/capabilities`);
+  }
+
+  // consent
+  requestContact(input: W.ContactRequestInput) {
+    return this.request<W.ContactRequest>('POST', '/api/contact-requests', { body: input });
+  }
+  async listRequests(filter: { direction?: W.Direction; status?: W.RequestStatus } = {}) {
+    return (await this.request<{ requests: W.ContactRequest[] }>('GET', '/api/contact-requests', { query: filter })).requests;
+  }
+  approve(requestId: string, scopes?: string[]) {
+    return this.request<W.ContactRequest>('POST', `/api/contact-requests/${requestId}/approve`, { body: scopes ? { scopes } : {} });
+  }
+  decline(requestId: string) {
+    return this.request<W.ContactRequest>('POST', `/api/contact-requests/${requestId}/decline`);
+  }
+  authorize(agentRef: string, scopes?: string[]) {
+    return this.request<W.Peer>('POST', '/api/authorizations', { body: { agent_id: agentRef, ...(scopes ? { scopes } : {}) } });
+  }
+  revoke(agentRef: string) {
+    return this.request<{ revoked: boolean }>('DELETE', `/api/authorizations/${encodeURIComponent(agentRef)}`);
+  }
+  block(agentRef: string) {
+    return this.request<{ blocked: true }>('POST', '/api/blocks', { body: { agent_id: agentRef } });
+  }
+  unblock(agentRef: string) {
+    return this.request<{ unblocked: boolean }>('DELETE', `/api/blocks/${encodeURIComponent(agentRef)}`);
+  }
+  async peers() {
+    return (await this.request<{ peers: W.Peer[] }>('GET', '/api/peers')).peers;
+  }
+
+  // messages
+  send(input: Partial<W.SendInput> & { recipient_id: string }) {
+    return this.request<W.SendOutput>('POST', '/api/messages', { body: input });
+  }
+  inbox(query: Partial<W.InboxQuery> = {}, signal?: AbortSignal) {
+    return this.request<W.InboxOutput>('GET', '/api/inbox', { query, signal });
+  }
+  message(id: string) {
+    return this.request<W.Message>('GET', `/api/messages/${id}`);
+  }
+  markRead(id: string) {
+    return this.request<W.Message>('POST', `/api/messages/${id}/read`);
+  }
+  markAllRead(threadId?: string) {
+    return this.request<{ marked: number }>('POST', '/api/inbox/read', { body: threadId ? { thread_id: threadId } : {} });
+  }
+  outbox(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<W.MessagesPage>('GET', '/api/outbox', { query });
+  }
+  thread(threadId: string) {
+    return this.request<{ thread_id: string; messages: W.Message[] }>('GET', `/api/threads/${threadId}`);
+  }
+  async conversations() {
+    return (await this.request<{ conversations: W.Conversation[] }>('GET', '/api/conversations')).conversations;
+  }
+
+  // audit
+  audit(query: { limit?: number; cursor?: string } = {}) {
+    return this.request<{ entries: W.AuditEntry[]; next_cursor: string | null }>('GET', '/api/me/audit', { query });
+  }
+  verifyAudit() {
+    return this.request<W.AuditVerifyOutput>('GET', '/api/me/audit/verify');
+  }
+
+  // webhooks
+  setWebhook(input: W.WebhookInput) {
+    return this.request<W.Webhook & { secret: string }>('PUT', '/api/me/webhook', { body: input });
+  }
+  webhook() {
+    return this.request<W.Webhook>('GET', '/api/me/webhook');
+  }
+  deleteWebhook() {
+    return this.request<{ deleted: boolean }>('DELETE', '/api/me/webhook');
+  }
+
+  /**
+   * The live event stream (SSE over fetch, so the key travels as a header). Yields events; pass the
+   * last seen `seq` to resume without gaps.
+   */
+  async *stream(opts: { lastEventId?: number; signal?: AbortSignal } = {}): AsyncGenerator<W.StreamEvent> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
+    const res = await this.fetchImpl(`${this.baseUrl}/api/inbox/stream`, { headers, signal: opts.signal });
+    if (!res.ok || !res.body) {
+      const body = await res.json().catch(() => undefined);
+      throw new AmtpApiError(res.status, body?.error?.code ?? 'internal_error', body?.error?.message ?? `HTTP ${res.status}`, body);
+    }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = frame
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
+          if (data) yield JSON.parse(data) as W.StreamEvent;
+        }
+      }
+    } finally {
+      // Leaving the loop (break, return, error) closes the connection.
+      await reader.cancel().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+/** The AMTP SDK: `import { AmtpClient, verifyWebhook } from 'agent2agent/client'`. */
+export { AmtpClient, AmtpApiError, type AmtpClientOptions } from './client.js';
+export { verifyWebhook, signWebhook } from '../delivery/standard-webhooks.js';
+export type { MailboxApi } from '../protocol/api.js';
+export type * from '../protocol/schemas.js';
