@@ -6,11 +6,10 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { fromBase64, toBase64 } from '../crypto/encoding.js';
+import { constantTimeEqual } from '../crypto/hmac.js';
 
 const PREFIX = 'whsec_';
-
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 export function generateWebhookSecret(): string {
   return PREFIX + toBase64(randomBytes(24));
@@ -26,13 +25,6 @@ export function signWebhook(secret: string, msgId: string, timestamp: number, bo
 
 export function webhookHeaders(secret: string, msgId: string, timestamp: number, body: string): Record<string, string> {
   return { 'webhook-id': msgId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(secret, msgId, timestamp, body) };
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /** Verifies a delivery; throws with the reason when it does not check out. */

@@ -4,11 +4,8 @@
  * hash = hex(SHA-256(JCS({ v, agent_id, seq, at, action, target_id, details, prev_hash })))
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import canonicalizeModule from 'canonicalize';
-
-// The package is CommonJS; its typings describe an ESM default export.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { canonicalBytes } from '../crypto/jcs.js';
 
 export const AUDIT_GENESIS = '0'.repeat(64);
 
@@ -23,7 +20,7 @@ export interface ChainFields {
 }
 
 export function auditHash(f: ChainFields): string {
-  const canonical = canonicalize({
+  return bytesToHex(sha256(canonicalBytes({
     v: 'amtp-audit-1',
     agent_id: f.agent_id,
     seq: f.seq,
@@ -32,9 +29,7 @@ export function auditHash(f: ChainFields): string {
     target_id: f.target_id,
     details: f.details,
     prev_hash: f.prev_hash,
-  });
-  if (canonical === undefined) throw new Error('audit entry cannot be canonicalized');
-  return bytesToHex(sha256(utf8ToBytes(canonical)));
+  })));
 }
 
 /** Walks the chain; returns the first seq whose link or hash is wrong, or null when intact. */

@@ -1,0 +1,27 @@
+/** Key rotation statements, signed by the old signing key so peers can follow continuity. */
+import { canonicalBytes } from './jcs.js';
+import { signBytes, verifyBytes } from './sign.js';
+
+export const ROTATION_VERSION = 'amtp-key-rotation-1';
+
+export interface RotationFields {
+  agent_id: string;
+  old_public_key: string;
+  new_public_key: string;
+  new_encryption_key: string | null;
+  rotated_at: string;
+}
+
+export const rotationStatementInput = (f: RotationFields) =>
+  canonicalBytes({
+    v: ROTATION_VERSION,
+    agent_id: f.agent_id,
+    old_public_key: f.old_public_key,
+    new_public_key: f.new_public_key,
+    new_encryption_key: f.new_encryption_key,
+    rotated_at: f.rotated_at,
+  });
+
+export const signRotation = (f: RotationFields, oldSecretKey: string) => signBytes(rotationStatementInput(f), oldSecretKey);
+
+export const verifyRotation = (f: RotationFields, signature: string) => verifyBytes(rotationStatementInput(f), signature, f.old_public_key);

@@ -1,0 +1,79 @@
+/**
+ * End-to-end sealing: ephemeral X25519 with the recipient's encryption key, HKDF-SHA256, and
+ * XChaCha20-Poly1305 whose associated data binds sender, recipient, scope and client_id — so a
+ * ciphertext cannot be re-addressed or re-labelled. The server only ever sees the envelope.
+ */
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { fromBase64Url, fromUtf8, toBase64Url } from './encoding.js';
+import { canonicalBytes } from './jcs.js';
+
+export const SEAL_ALG = 'x25519-xchacha20poly1305';
+export const SEAL_VERSION = 'amtp-seal-1';
+export const HKDF_INFO = 'amtp/seal/v1';
+
+export interface SealedEnvelope {
+  alg: typeof SEAL_ALG;
+  epk: string;
+  nonce: string;
+  ciphertext: string;
+}
+
+export interface SealedContent {
+  subject?: string | null;
+  body?: string | null;
+  payload?: unknown;
+}
+
+export interface SealBinding {
+  sender_id: string;
+  recipient_id: string;
+  scope: string;
+  client_id: string | null;
+}
+
+export function generateEncryptionKeyPair(): { publicKey: string; secretKey: string } {
+  const { secretKey, publicKey } = x25519.keygen();
+  return { publicKey: toBase64Url(publicKey), secretKey: toBase64Url(secretKey) };
+}
+
+export const encryptionPublicKey = (secretKey: string) => toBase64Url(x25519.getPublicKey(fromBase64Url(secretKey)));
+
+export const sealAssociatedData = (b: SealBinding) =>
+  canonicalBytes({ v: SEAL_VERSION, sender_id: b.sender_id, recipient_id: b.recipient_id, scope: b.scope, client_id: b.client_id });
+
+/** key = HKDF-SHA256(ikm = X25519(sk, pk), salt = epk ‖ recipient_pk, info = "amtp/seal/v1", 32 bytes) */
+export function sealKey(shared: Uint8Array, epk: Uint8Array, recipientPk: Uint8Array): Uint8Array {
+  if (shared.every((b) => b === 0)) throw new Error('seal: low-order public key');
+  return hkdf(sha256, shared, concatBytes(epk, recipientPk), utf8ToBytes(HKDF_INFO), 32);
+}
+
+export function sealMessage(content: SealedContent, recipientEncryptionKey: string, binding: SealBinding, ephemeral?: { secretKey: Uint8Array; nonce: Uint8Array }): SealedEnvelope {
+  const recipientPk = fromBase64Url(recipientEncryptionKey);
+  const esk = ephemeral?.secretKey ?? x25519.utils.randomSecretKey();
+  const epk = x25519.getPublicKey(esk);
+  const key = sealKey(x25519.getSharedSecret(esk, recipientPk), epk, recipientPk);
+  const nonce = ephemeral?.nonce ?? randomBytes(24);
+  const plaintext = canonicalBytes({ subject: content.subject ?? null, body: content.body ?? null, payload: content.payload ?? null });
+  const ciphertext = xchacha20poly1305(key, nonce, sealAssociatedData(binding)).encrypt(plaintext);
+  return { alg: SEAL_ALG, epk: toBase64Url(epk), nonce: toBase64Url(nonce), ciphertext: toBase64Url(ciphertext) };
+}
+
+export function openMessage(envelope: SealedEnvelope, recipientSecretKey: string, binding: SealBinding): { subject: string | null; body: string | null; payload: unknown } {
+  try {
+    if (envelope.alg !== SEAL_ALG) throw new Error(`unknown alg ${envelope.alg}`);
+    const sk = fromBase64Url(recipientSecretKey);
+    const epk = fromBase64Url(envelope.epk);
+    const nonce = fromBase64Url(envelope.nonce);
+    if (nonce.length !== 24) throw new Error('nonce must be 24 bytes');
+    const key = sealKey(x25519.getSharedSecret(sk, epk), epk, x25519.getPublicKey(sk));
+    const plaintext = xchacha20poly1305(key, nonce, sealAssociatedData(binding)).decrypt(fromBase64Url(envelope.ciphertext));
+    const content = JSON.parse(fromUtf8(plaintext)) as { subject: string | null; body: string | null; payload: unknown };
+    return { subject: content.subject ?? null, body: content.body ?? null, payload: content.payload ?? null };
+  } catch (error) {
+    throw new Error(`seal: cannot open this envelope with this key and binding (${(error as Error).message})`);
+  }
+}
