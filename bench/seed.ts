@@ -24,6 +24,9 @@ const agents: AgentRecord[] = Array.from({ length: agentCount }, (_, i) => ({
   public_key: null,
   encryption_key: null,
   api_key_hash: createHash('sha256').update(keyFor(i)).digest('hex'),
+  delivery_secret: `ds_${hex()}`,
+  key_rotation: null,
+  keys_reset_at: null,
   created_at: now,
 }));
 await store.apply(agents.map((agent) => ({ op: 'createAgent', agent }) as const));
@@ -36,7 +39,8 @@ const message = (from: AgentRecord, to: AgentRecord, read: boolean): WriteOp => 
   op: 'insertMessage',
   message: {
     id: `msg_${hex()}`, thread_id: `thr_${hex()}`, sender_id: from.id, recipient_id: to.id, subject: 'bench', body: 'x'.repeat(200),
-    scope: 'message', intent: null, payload: null, reply_to_id: null, client_id: null, created_at: now, delivered_at: now, read_at: read ? now : null,
+    scope: 'message', intent: null, payload: null, reply_to_id: null, client_id: null,
+    sealed: null, sealed_for_sender: null, ed25519_signature: null, sig_nonce: null, signed_at: null, created_at: now, delivered_at: now, read_at: read ? now : null,
   },
 });
 const reader = agents[0]!;

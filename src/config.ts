@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   AMTP_WEBHOOK_CONCURRENCY: Int(1).default(8),
   AMTP_MCP_ALLOWED_HOSTS: z.string().default(''),
   AMTP_MCP_ALLOWED_ORIGINS: z.string().default(''),
+  AMTP_SIGNATURE_WINDOW_SECONDS: Int(1).default(300),
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
 });
@@ -68,6 +69,8 @@ export interface Config {
     maxStreamsPerAgent: number;
   };
   streamHeartbeatSeconds: number;
+  /** How far signed_at may be from the server's clock; also how long nonces are remembered. */
+  signatureWindowSeconds: number;
   mcp: {
     /** Extra Host values /mcp answers to (besides the public URL's host and loopback names). */
     allowedHosts: string[];
@@ -119,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxStreamsPerAgent: e.AMTP_MAX_STREAMS_PER_AGENT,
     },
     streamHeartbeatSeconds: e.AMTP_STREAM_HEARTBEAT_SECONDS,
+    signatureWindowSeconds: e.AMTP_SIGNATURE_WINDOW_SECONDS,
     mcp: { allowedHosts: list(e.AMTP_MCP_ALLOWED_HOSTS), allowedOrigins: list(e.AMTP_MCP_ALLOWED_ORIGINS) },
     webhooks: {
       allowHttp: e.AMTP_WEBHOOK_ALLOW_HTTP,

@@ -1,5 +1,7 @@
 /** The AMTP SDK: `import { AmtpClient, verifyWebhook } from 'agent2agent/client'`. */
 export { AmtpClient, AmtpApiError, type AmtpClientOptions } from './client.js';
+export { SecureMailbox, type Identity, type PinStore, type PinnedKeys } from './secure.js';
 export { verifyWebhook, signWebhook } from '../delivery/standard-webhooks.js';
+export * as crypto from '../crypto/index.js';
 export type { MailboxApi } from '../protocol/api.js';
 export type * from '../protocol/schemas.js';

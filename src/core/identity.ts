@@ -1,9 +1,10 @@
 /** Registration, API keys and public profiles. */
 import { AmtpError, agentNotFound } from '../protocol/errors.js';
-import type { AgentProfile, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
+import { verifyRotation } from '../crypto/rotation.js';
+import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
 import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.js';
-import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newInviteToken, nowIso } from './ids.js';
+import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, newInviteToken, nowIso } from './ids.js';
 
 export class Identity {
   constructor(
@@ -23,6 +24,9 @@ export class Identity {
     }
     const apiKey = newApiKey();
     const agent: AgentRecord = {
+      delivery_secret: newDeliverySecret(),
+      key_rotation: null,
+      keys_reset_at: null,
       id: newAgentId(),
       name: input.name,
       display_name: input.display_name ?? null,
@@ -35,7 +39,12 @@ export class Identity {
       ? [{ op: 'consumeInvite', token_hash: hashSecret(input.invite), agent_id: agent.id, at: agent.created_at } as const]
       : [];
     try {
-      await commit(this.deps, [{ op: 'createAgent', agent }, ...invite, auditOp(agent.id, 'agent.registered', agent.id, { name: agent.name })]);
+      await commit(this.deps, [
+        { op: 'createAgent', agent },
+        ...invite,
+        auditOp(agent.id, 'agent.registered', agent.id, { name: agent.name }),
+        ...(agent.public_key || agent.encryption_key ? [auditOp(agent.id, 'keys.published', agent.id, { public_key: agent.public_key, encryption_key: agent.encryption_key })] : []),
+      ]);
     } catch (error) {
       if (error instanceof StoreError && error.kind === 'name_taken') {
         throw new AmtpError('name_taken', `The name "${input.name}" is taken. Pick another handle.`);
@@ -45,7 +54,7 @@ export class Identity {
       }
       throw error;
     }
-    return { agent_id: agent.id, name: agent.name, api_key: apiKey };
+    return { agent_id: agent.id, name: agent.name, api_key: apiKey, delivery_secret: agent.delivery_secret };
   }
 
   /** The agent behind an API key, or 401 — the same answer whether or not such an agent ever existed. */
@@ -71,6 +80,41 @@ export class Identity {
     return { api_key: apiKey };
   }
 
+  async rotateDeliverySecret(caller: Caller): Promise<{ delivery_secret: string }> {
+    const secret = newDeliverySecret();
+    await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch: { delivery_secret: secret } }, auditOp(caller.id, 'delivery_secret.rotated', caller.id)]);
+    return { delivery_secret: secret };
+  }
+
+  /**
+   * Publishes or changes the agent's public keys. Replacing a published signing key (or the
+   * encryption key beside it) is a verified rotation only with a statement signed by the current
+   * signing key; otherwise it is accepted on the API key alone but flagged as an unverified reset.
+   */
+  async setKeys(caller: Caller, input: KeysInput): Promise<AgentProfile> {
+    const next = { public_key: input.public_key ?? caller.public_key, encryption_key: input.encryption_key ?? caller.encryption_key };
+    if (next.public_key === caller.public_key && next.encryption_key === caller.encryption_key) return profile(caller);
+    let patch: Partial<AgentRecord> = next;
+    let action: AuditAction = 'keys.published';
+    if (caller.public_key) {
+      if (!next.public_key) throw new AmtpError('invalid_request', 'A signing key cannot be removed, only rotated.');
+      const statement = { agent_id: caller.id, old_public_key: caller.public_key, new_public_key: next.public_key, new_encryption_key: next.encryption_key, rotated_at: input.rotated_at ?? '' };
+      const verified = input.rotation_signature !== undefined && input.rotated_at !== undefined && verifyRotation(statement, input.rotation_signature);
+      if (input.rotation_signature !== undefined && !verified) {
+        throw new AmtpError('invalid_signature', 'The rotation statement does not verify against your current signing key. Sign it with the current key (SPEC §13), or omit rotation_signature for an unverified reset.');
+      }
+      action = verified ? 'keys.rotated' : 'keys.reset';
+      patch = verified
+        ? { ...next, key_rotation: { ...statement, rotated_at: input.rotated_at!, signature: input.rotation_signature! } }
+        : { ...next, keys_reset_at: nowIso() };
+    } else if (caller.encryption_key && input.encryption_key && input.encryption_key !== caller.encryption_key) {
+      action = 'keys.reset';
+      patch = { ...next, keys_reset_at: nowIso() };
+    }
+    await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch }, auditOp(caller.id, action, caller.id, { public_key: next.public_key, encryption_key: next.encryption_key })]);
+    return profile({ ...caller, ...patch });
+  }
+
   async profile(ref: string): Promise<AgentProfile> {
     const agent = await findAgent(this.deps.store, ref);
     if (!agent) throw agentNotFound();
@@ -93,6 +137,8 @@ export function profile(a: AgentRecord): AgentProfile {
     display_name: a.display_name,
     public_key: a.public_key,
     encryption_key: a.encryption_key,
+    key_rotation: a.key_rotation,
+    keys_reset_at: a.keys_reset_at,
     created_at: a.created_at,
   };
 }

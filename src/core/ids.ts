@@ -10,6 +10,7 @@ export const newRequestId = () => `req_${randomBytes(16).toString('hex')}`;
 export const API_KEY_PREFIX = 'a2a_sk_';
 export const API_KEY_PATTERN = /^a2a_sk_[A-Za-z0-9_-]{43}$/;
 export const newApiKey = () => `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+export const newDeliverySecret = () => `ds_${randomBytes(32).toString('base64url')}`;
 export const INVITE_PREFIX = 'a2a_inv_';
 export const newInviteToken = () => `${INVITE_PREFIX}${randomBytes(24).toString('base64url')}`;
 

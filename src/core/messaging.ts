@@ -3,6 +3,8 @@
  */
 import { AmtpError } from '../protocol/errors.js';
 import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
+import { deliveryMac } from '../crypto/hmac.js';
+import { verifyMessageSignature } from '../crypto/sign.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
@@ -27,8 +29,10 @@ export class Messaging {
     limiter.take(`send:${sender.id}`, config.limits.sendPerMinute, 60_000, 'messages');
     const recipient = await this.consent.assertCanSend(sender, input.recipient_id, input.scope);
     limiter.take(`pair:${sender.id}:${recipient.id}`, config.limits.pairPerMinute, 60_000, `messages to ${recipient.name}`);
+    const signature = this.checkSignature(sender, recipient.id, input);
     const thread_id = input.reply_to_id ? await this.threadOf(input.reply_to_id, sender.id, recipient.id) : newThreadId();
-    if (input.intent) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
+    // A sealed payload is validated by the recipient's client, which alone can read it.
+    if (input.intent && !input.sealed) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
     const id = newMessageId();
     const committed = commit(this.deps, [
       {
@@ -45,20 +49,27 @@ export class Messaging {
           payload: input.payload ?? null,
           reply_to_id: input.reply_to_id ?? null,
           client_id: input.client_id ?? null,
+          sealed: input.sealed ?? null,
+          sealed_for_sender: input.sealed_for_sender ?? null,
+          ed25519_signature: signature?.ed25519_signature ?? null,
+          sig_nonce: signature?.sig_nonce ?? null,
+          signed_at: signature?.signed_at ?? null,
           created_at: nowIso(),
           delivered_at: null,
           read_at: null,
         },
       },
       eventOp(recipient.id, 'message.received', { message_id: id, thread_id, sender_id: sender.id }),
+      ...(signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : []),
     ]);
     try {
       return accepted((await committed)[0]);
     } catch (error) {
+      if (!(error instanceof StoreError && error.kind === 'duplicate')) throw error;
       // A concurrent retry with the same client_id committed first: answer with its message.
-      const winner = input.client_id && error instanceof StoreError && error.kind === 'duplicate' ? await store.messageByClientId(sender.id, input.client_id) : null;
+      const winner = input.client_id ? await store.messageByClientId(sender.id, input.client_id) : null;
       if (winner) return accepted(winner);
-      throw error;
+      throw new AmtpError('replayed_nonce', 'This signature nonce was already used. Sign the message again with a fresh nonce (and a client_id to make retries safe).');
     }
   }
 
@@ -76,7 +87,7 @@ export class Messaging {
     const page = rows.slice(0, q.limit);
     const delivered = await this.markDelivered(caller, page);
     return {
-      messages: await this.views(delivered),
+      messages: await this.views(delivered, caller),
       unread_count: await store.unreadCount(caller.id),
       next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
     };
@@ -86,14 +97,14 @@ export class Messaging {
   async find(caller: Caller, id: string): Promise<Message | null> {
     const message = await this.deps.store.message(id);
     if (!message || (message.sender_id !== caller.id && message.recipient_id !== caller.id)) return null;
-    return (await this.views([message]))[0]!;
+    return (await this.views([message], caller))[0]!;
   }
 
   /** A message the caller sent or received. Reading a received one counts as its delivery. */
   async get(caller: Caller, id: string): Promise<Message> {
     const message = await this.visible(caller, id);
     const [shown] = await this.markDelivered(caller, [message]);
-    return (await this.views([shown!]))[0]!;
+    return (await this.views([shown!], caller))[0]!;
   }
 
   async markRead(caller: Caller, id: string): Promise<Message> {
@@ -126,19 +137,19 @@ export class Messaging {
   async outbox(caller: Caller, q: { limit: number; cursor?: string }): Promise<MessagesPage> {
     const rows = await this.deps.store.outbox(caller.id, { cursorSeq: parseCursor(q.cursor), limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
-    return { messages: await this.views(page), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null };
+    return { messages: await this.views(page, caller), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null };
   }
 
   async thread(caller: Caller, thread_id: string): Promise<{ thread_id: string; messages: Message[] }> {
     const rows = (await this.deps.store.thread(thread_id)).filter((m) => m.sender_id === caller.id || m.recipient_id === caller.id);
     if (rows.length === 0) throw new AmtpError('thread_not_found', 'No thread with that id among your messages.');
-    return { thread_id, messages: await this.views(await this.markDelivered(caller, rows)) };
+    return { thread_id, messages: await this.views(await this.markDelivered(caller, rows), caller) };
   }
 
   /** One entry per peer: conversations are grouped by pair, not by subject. */
   async conversations(caller: Caller): Promise<Conversation[]> {
     const rows = await this.deps.store.conversations(caller.id);
-    const last = await this.views(await this.deps.store.messagesBySeq(rows.map((r) => r.last_seq)));
+    const last = await this.views(await this.deps.store.messagesBySeq(rows.map((r) => r.last_seq)), caller);
     return rows.flatMap((r) => {
       const message = last.find((m) => m.sender_id === r.peer_id || m.recipient_id === r.peer_id);
       if (!message) return [];
@@ -149,6 +160,7 @@ export class Messaging {
 
   /** Applies the configured retention (max age, max messages per mailbox). Returns how many were removed. */
   async prune(): Promise<number> {
+    await commit(this.deps, [{ op: 'pruneNonces', before: nowIso() }]);
     const { maxAgeDays, maxMessagesPerMailbox } = this.deps.config.retention;
     if (!maxAgeDays && !maxMessagesPerMailbox) return 0;
     const olderThan = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000).toISOString() : null;
@@ -156,8 +168,36 @@ export class Messaging {
     return removed;
   }
 
+  /**
+   * A sender that publishes a signing key must sign every message; the server verifies before
+   * accepting (recipients verify again against their pinned key). Returns the signature to store.
+   */
+  private checkSignature(sender: Caller, recipientId: string, input: SendInput) {
+    const { ed25519_signature, sig_nonce, signed_at } = input;
+    if (!sender.public_key) {
+      if (ed25519_signature) throw new AmtpError('invalid_signature', 'You publish no signing key, so a signature cannot be checked. Publish one with PUT /api/me/keys.');
+      return null;
+    }
+    if (!ed25519_signature || !sig_nonce || !signed_at) {
+      throw new AmtpError('signature_required', 'You publish a signing key, so every message must carry ed25519_signature, sig_nonce and signed_at (SPEC §13).');
+    }
+    const window = this.deps.config.signatureWindowSeconds * 1000;
+    const at = Date.parse(signed_at);
+    if (!Number.isFinite(at) || Math.abs(Date.now() - at) > window) {
+      throw new AmtpError('stale_signature', `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`);
+    }
+    const fields = { ...input, sender_id: sender.id, recipient_id: recipientId, sig_nonce, signed_at };
+    if (!verifyMessageSignature(fields, ed25519_signature, sender.public_key)) {
+      throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §13) with the recipient’s agent id.');
+    }
+    return { ed25519_signature, sig_nonce, signed_at, nonceExpires: new Date(at + window).toISOString() };
+  }
+
   private assertSize(input: SendInput): void {
-    const size = Buffer.byteLength(JSON.stringify([input.subject ?? null, input.body ?? null, input.payload ?? null]));
+    if (input.sealed && (input.subject !== undefined || input.body !== undefined || input.payload !== undefined)) {
+      throw new AmtpError('invalid_request', 'A sealed message carries its subject, body and payload inside "sealed" only.');
+    }
+    const size = Buffer.byteLength(JSON.stringify([input.subject ?? null, input.body ?? null, input.payload ?? null, input.sealed?.ciphertext ?? null]));
     const max = this.deps.config.limits.maxMessageBytes;
     if (size > max) {
       throw new AmtpError('too_large', `The message is ${size} bytes; the limit is ${max}. Shorten it or send it in parts.`, { limit: max });
@@ -190,14 +230,18 @@ export class Messaging {
     return rows.map((m) => (fresh.includes(m) ? { ...m, delivered_at: at } : m));
   }
 
-  private async views(rows: MessageRecord[]): Promise<Message[]> {
+  /** Messages as handed to `viewer`: names resolved, its own sealed copy only for the sender, MAC'd with its delivery secret. */
+  private async views(rows: MessageRecord[], viewer: Caller): Promise<Message[]> {
     const ids = [...new Set(rows.flatMap((m) => [m.sender_id, m.recipient_id]))];
     const names = new Map((await this.deps.store.agentsByIds(ids)).map((a) => [a.id, a.name]));
-    return rows.map((m) => toMessage(m, names));
+    return rows.map((m) => {
+      const view = toMessage(m, names, viewer.id);
+      return { ...view, delivery_mac: deliveryMac(viewer.delivery_secret, view) };
+    });
   }
 }
 
-function toMessage(m: MessageRecord, names: Map<string, string>): Message {
+function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: string): Omit<Message, 'delivery_mac'> {
   return {
     id: m.id,
     thread_id: m.thread_id,
@@ -216,6 +260,11 @@ function toMessage(m: MessageRecord, names: Map<string, string>): Message {
     created_at: m.created_at,
     delivered_at: m.delivered_at,
     read_at: m.read_at,
+    sealed: m.sealed,
+    ...(viewerId === m.sender_id && m.sealed_for_sender ? { sealed_for_sender: m.sealed_for_sender } : {}),
+    ed25519_signature: m.ed25519_signature,
+    sig_nonce: m.sig_nonce,
+    signed_at: m.signed_at,
     untrusted: true,
   };
 }

@@ -1,9 +1,17 @@
 /** Every failure leaves as `{ error: { code, message, ... } }` with a stable code; never a bare 500 page. */
-import { AmtpError } from '../protocol/errors.js';
+import { AmtpError, ERRORS, type ErrorCode } from '../protocol/errors.js';
 import { StoreError } from '../store/types.js';
 
 export function toApiError(err: unknown): AmtpError {
   if (err instanceof AmtpError) return err;
+  // An error relayed from a remote AMTP server (the SDK's AmtpApiError) keeps its code and sentence.
+  const relayed = err as { name?: string; code?: string; message?: string };
+  if (relayed?.name === 'AmtpApiError' && relayed.code && relayed.code in ERRORS) {
+    return new AmtpError(relayed.code as ErrorCode, relayed.message ?? relayed.code);
+  }
+  if (relayed?.name === 'AmtpApiError' && relayed.code === 'network_error') {
+    return new AmtpError('storage_unavailable', relayed.message ?? 'The AMTP server cannot be reached.');
+  }
   if (err instanceof StoreError && err.kind === 'unavailable') {
     return new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
   }

@@ -28,6 +28,16 @@ export const routes: RouteDef[] = [
     response: W.ApiKeyOutput,
     handler: ({ core, caller }) => core.identity.rotateApiKey(caller),
   }),
+  privateRoute({
+    method: 'PUT', url: '/api/me/keys', summary: 'Publish or rotate the public signing and encryption keys (private keys never leave the client).',
+    body: W.KeysInput, response: W.AgentProfile,
+    handler: ({ core, caller, body }) => core.identity.setKeys(caller, body),
+  }),
+  privateRoute({
+    method: 'POST', url: '/api/me/delivery-secret/rotate', summary: 'Issue a new delivery secret (shown once) for the delivery MACs.',
+    response: z.object({ delivery_secret: z.string() }),
+    handler: ({ core, caller }) => core.identity.rotateDeliverySecret(caller),
+  }),
   publicRoute({
     method: 'GET', url: '/api/agents/:id', summary: 'Public profile of an agent, by id or name.',
     params: RefParams, response: W.AgentProfile,

@@ -23,7 +23,16 @@ export interface McpCaller {
   ip: string;
 }
 
+/** The server's /mcp: tools act through the core for the request's caller. */
 export function buildMcpServer(core: Mailbox, who: McpCaller, version: string): McpServer {
+  return buildToolServer(
+    (apiKey) => ({ api: boundApi(core, () => resolveCaller(core, who, apiKey), { ip: who.ip }), signatureOf: () => 'not checked' }),
+    version,
+  );
+}
+
+/** An MCP server exposing the tool table; `contextFor` supplies the mailbox each call acts through. */
+export function buildToolServer(contextFor: (apiKeyArgument: unknown) => ToolContext, version: string): McpServer {
   const server = new McpServer({ name: 'agent2agent', version }, { instructions: INSTRUCTIONS });
   for (const def of tools) {
     const input = def.auth
@@ -32,9 +41,7 @@ export function buildMcpServer(core: Mailbox, who: McpCaller, version: string): 
     server.registerTool(def.name, { title: def.title, description: def.description, inputSchema: input, outputSchema: def.output }, (async (args: Record<string, unknown>) => {
       try {
         const { api_key, ...rest } = args;
-        const api = boundApi(core, () => resolveCaller(core, who, api_key), { ip: who.ip });
-        const ctx: ToolContext = { api, signatureOf: () => 'not checked' };
-        const { data, text } = await def.run(ctx, rest);
+        const { data, text } = await def.run(contextFor(api_key), rest);
         return { content: [{ type: 'text', text }], structuredContent: data } satisfies CallToolResult;
       } catch (error) {
         return toolError(error);

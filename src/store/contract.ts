@@ -18,6 +18,9 @@ export const agent = (name: string): AgentRecord => ({
   public_key: null,
   encryption_key: null,
   api_key_hash: hex() + hex(),
+  delivery_secret: `ds_${hex()}`,
+  key_rotation: null,
+  keys_reset_at: null,
   created_at: at(0),
 });
 
@@ -33,6 +36,11 @@ export const message = (sender: AgentRecord, recipient: AgentRecord, extra: Part
   payload: null,
   reply_to_id: null,
   client_id: null,
+  sealed: null,
+  sealed_for_sender: null,
+  ed25519_signature: null,
+  sig_nonce: null,
+  signed_at: null,
   created_at: at(1),
   delivered_at: null,
   read_at: null,
@@ -178,6 +186,25 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(Number(conv[0]!.message_count), 6);
       assert.equal(Number(conv[0]!.unread_count), 1);
       assert.deepEqual((await store.messagesBySeq([reply.seq])).map((m) => m.id), [reply.id]);
+    });
+
+    withStore('signed and sealed fields round-trip; signature nonces are single-use per sender', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const sealed = { alg: 'x25519-xchacha20poly1305' as const, epk: 'e'.repeat(43), nonce: 'n'.repeat(32), ciphertext: 'c'.repeat(100) };
+      const m = message(a, b, { body: null, sealed, sealed_for_sender: { ...sealed, ciphertext: 'd'.repeat(10) }, ed25519_signature: 's'.repeat(86), sig_nonce: 'nonce-1', signed_at: at(1) });
+      await store.apply([{ op: 'insertMessage', message: m }]);
+      const back = await store.message(m.id);
+      assert.deepEqual({ ...back, seq: undefined }, { ...m, seq: undefined });
+      const rotation = { old_public_key: 'o'.repeat(43), new_public_key: 'p'.repeat(43), new_encryption_key: null, rotated_at: at(2), signature: 'sig' };
+      await store.apply([{ op: 'updateAgent', id: a.id, patch: { public_key: 'p'.repeat(43), key_rotation: rotation, keys_reset_at: at(3) } }]);
+      const updated = await store.agentById(a.id);
+      assert.deepEqual(updated?.key_rotation, rotation);
+      assert.equal(updated?.keys_reset_at, at(3));
+      await store.apply([{ op: 'useNonce', sender_id: a.id, nonce: 'n1', expires_at: at(10) }]);
+      await store.apply([{ op: 'useNonce', sender_id: b.id, nonce: 'n1', expires_at: at(10) }]);
+      await assert.rejects(store.apply([{ op: 'useNonce', sender_id: a.id, nonce: 'n1', expires_at: at(10) }]), (e) => e instanceof StoreError && e.kind === 'duplicate');
+      assert.deepEqual(await store.apply([{ op: 'pruneNonces', before: at(11) }]), [2]);
+      await store.apply([{ op: 'useNonce', sender_id: a.id, nonce: 'n1', expires_at: at(20) }]);
     });
 
     withStore('capabilities round-trip', async (store) => {

@@ -12,7 +12,27 @@ export interface AgentRecord {
   public_key: string | null;
   encryption_key: string | null;
   api_key_hash: string;
+  /** Keys the delivery MACs; stored in clear because the server must compute them. */
+  delivery_secret: string;
+  /** JSON of the last signed rotation statement, if any. */
+  key_rotation: KeyRotationRecord | null;
+  keys_reset_at: string | null;
   created_at: string;
+}
+
+export interface KeyRotationRecord {
+  old_public_key: string;
+  new_public_key: string;
+  new_encryption_key: string | null;
+  rotated_at: string;
+  signature: string;
+}
+
+export interface SealedRecord {
+  alg: 'x25519-xchacha20poly1305';
+  epk: string;
+  nonce: string;
+  ciphertext: string;
 }
 
 export interface GrantRecord {
@@ -54,6 +74,11 @@ export interface MessageRecord {
   payload: unknown;
   reply_to_id: string | null;
   client_id: string | null;
+  sealed: SealedRecord | null;
+  sealed_for_sender: SealedRecord | null;
+  ed25519_signature: string | null;
+  sig_nonce: string | null;
+  signed_at: string | null;
   created_at: string;
   delivered_at: string | null;
   read_at: string | null;
@@ -136,7 +161,10 @@ export interface InboxOptions {
 /** Write operations, applied in order inside one transaction. */
 export type WriteOp =
   | { op: 'createAgent'; agent: AgentRecord }
-  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key'>> }
+  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key' | 'delivery_secret' | 'key_rotation' | 'keys_reset_at'>> }
+  /** Records a signature nonce; fails with StoreError 'duplicate' if the sender already used it. */
+  | { op: 'useNonce'; sender_id: string; nonce: string; expires_at: string }
+  | { op: 'pruneNonces'; before: string }
   | { op: 'putGrant'; grant: GrantRecord }
   | { op: 'deleteGrant'; granter_id: string; grantee_id: string }
   | { op: 'putBlock'; block: BlockRecord }
@@ -166,6 +194,8 @@ export type WriteOp =
 interface OpResults {
   createAgent: void;
   updateAgent: boolean;
+  useNonce: void;
+  pruneNonces: number;
   putGrant: void;
   deleteGrant: boolean;
   putBlock: void;

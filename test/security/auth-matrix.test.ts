@@ -38,6 +38,8 @@ describe('authorization matrix', () => {
   const samples = (): Record<string, { path: string; body?: unknown }> => ({
     'GET /api/me': { path: '/api/me' },
     'POST /api/me/api-key/rotate': { path: '/api/me/api-key/rotate' },
+    'PUT /api/me/keys': { path: '/api/me/keys', body: { public_key: 'A'.repeat(43) } },
+    'POST /api/me/delivery-secret/rotate': { path: '/api/me/delivery-secret/rotate' },
     'PUT /api/me/capabilities': { path: '/api/me/capabilities', body: { capabilities: [] } },
     'POST /api/contact-requests': { path: '/api/contact-requests', body: { agent_id: a.id } },
     'GET /api/contact-requests': { path: '/api/contact-requests' },

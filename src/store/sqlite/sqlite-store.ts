@@ -129,16 +129,24 @@ export class SqliteStore implements Store {
       case 'createAgent': {
         const a = op.agent;
         this.stmt(
-          'INSERT INTO agents (id, name, display_name, public_key, encryption_key, api_key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(a.id, a.name, a.display_name, a.public_key, a.encryption_key, a.api_key_hash, a.created_at);
+          `INSERT INTO agents (id, name, display_name, public_key, encryption_key, api_key_hash, delivery_secret, key_rotation, keys_reset_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(a.id, a.name, a.display_name, a.public_key, a.encryption_key, a.api_key_hash, a.delivery_secret, json(a.key_rotation), a.keys_reset_at, a.created_at);
         return undefined;
       }
       case 'updateAgent': {
-        const entries = Object.entries(op.patch).filter(([, v]) => v !== undefined);
+        const entries = Object.entries(op.patch)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, k === 'key_rotation' ? json(v) : v] as const);
         if (entries.length === 0) return false;
         const sets = entries.map(([k]) => `${k} = ?`).join(', ');
         return this.stmt(`UPDATE agents SET ${sets} WHERE id = ?`).run(...entries.map(([, v]) => v), op.id).changes > 0;
       }
+      case 'useNonce':
+        this.stmt('INSERT INTO sig_nonces (sender_id, nonce, expires_at) VALUES (?, ?, ?)').run(op.sender_id, op.nonce, op.expires_at);
+        return undefined;
+      case 'pruneNonces':
+        return this.stmt('DELETE FROM sig_nonces WHERE expires_at < ?').run(op.before).changes;
       case 'putGrant': {
         const g = op.grant;
         this.stmt(
@@ -292,8 +300,9 @@ export class SqliteStore implements Store {
 
   private insertMessage(m: Omit<MessageRecord, 'seq'>): MessageRecord {
     const info = this.stmt(
-      `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id, created_at, delivered_at, read_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id,
+         sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at, created_at, delivered_at, read_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       m.id,
       m.thread_id,
@@ -306,6 +315,11 @@ export class SqliteStore implements Store {
       m.payload === undefined || m.payload === null ? null : JSON.stringify(m.payload),
       m.reply_to_id,
       m.client_id,
+      json(m.sealed),
+      json(m.sealed_for_sender),
+      m.ed25519_signature,
+      m.sig_nonce,
+      m.signed_at,
       m.created_at,
       m.delivered_at,
       m.read_at,
@@ -328,17 +342,17 @@ export class SqliteStore implements Store {
 
   // ── reads ────────────────────────────────────────────────────────────────────────────────────────
   async agentById(id: string) {
-    return (this.stmt('SELECT * FROM agents WHERE id = ?').get(id) as AgentRecord | undefined) ?? null;
+    return toAgent(this.stmt('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined);
   }
   async agentByName(name: string) {
-    return (this.stmt('SELECT * FROM agents WHERE name = ?').get(name) as AgentRecord | undefined) ?? null;
+    return toAgent(this.stmt('SELECT * FROM agents WHERE name = ?').get(name) as Row | undefined);
   }
   async agentByKeyHash(hash: string) {
-    return (this.stmt('SELECT * FROM agents WHERE api_key_hash = ?').get(hash) as AgentRecord | undefined) ?? null;
+    return toAgent(this.stmt('SELECT * FROM agents WHERE api_key_hash = ?').get(hash) as Row | undefined);
   }
   async agentsByIds(ids: string[]) {
     if (ids.length === 0) return [];
-    return this.stmt('SELECT * FROM agents WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as AgentRecord[];
+    return (this.stmt('SELECT * FROM agents WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as Row[]).map((r) => toAgent(r)!);
   }
 
   async grant(granter_id: string, grantee_id: string) {
@@ -465,6 +479,12 @@ export class SqliteStore implements Store {
   }
 }
 
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+const parse = (value: unknown) => (value === null || value === undefined ? null : JSON.parse(value as string));
+
+function toAgent(r: Row | undefined): AgentRecord | null {
+  return r ? { ...(r as unknown as AgentRecord), key_rotation: parse(r.key_rotation) } : null;
+}
 function toGrant(r: Row): GrantRecord {
   return { ...(r as unknown as GrantRecord), scopes: JSON.parse(r.scopes as string) };
 }
@@ -472,7 +492,7 @@ function toRequest(r: Row): RequestRecord {
   return { ...(r as unknown as RequestRecord), scopes: JSON.parse(r.scopes as string) };
 }
 function toMessage(r: Row): MessageRecord {
-  return { ...(r as unknown as MessageRecord), payload: r.payload === null ? null : JSON.parse(r.payload as string) };
+  return { ...(r as unknown as MessageRecord), payload: parse(r.payload), sealed: parse(r.sealed), sealed_for_sender: parse(r.sealed_for_sender) };
 }
 function toEvent(r: Row): EventRecord {
   return { ...(r as unknown as EventRecord), data: JSON.parse(r.data as string) };

@@ -1,0 +1,174 @@
+/**
+ * SecureMailbox: the client side of "trust without trusting the server". It signs and seals on send,
+ * and on receive verifies the delivery MAC (refusing to hand out anything that fails), verifies the
+ * sender's signature against the key pinned on first use, and opens sealed content locally. Private
+ * keys never leave this object. Isomorphic: the CLI, the local MCP proxy and the browser use it.
+ */
+import { verifyDeliveryMac } from '../crypto/hmac.js';
+import { verifyRotation } from '../crypto/rotation.js';
+import { openMessage, sealMessage } from '../crypto/seal.js';
+import { signMessage, verifyMessageSignature } from '../crypto/sign.js';
+import type { SignatureStatus } from '../mcp/fence.js';
+import type { MailboxApi } from '../protocol/api.js';
+import type * as W from '../protocol/schemas.js';
+import { AmtpApiError, type AmtpClient } from './client.js';
+
+export interface Identity {
+  agent_id: string;
+  delivery_secret: string;
+  signing?: { publicKey: string; secretKey: string };
+  encryption?: { publicKey: string; secretKey: string };
+}
+
+export interface PinnedKeys {
+  public_key: string | null;
+  encryption_key: string | null;
+}
+
+/** Where pinned peer keys live (a file for the CLI, browser storage for the UI). */
+export interface PinStore {
+  get(agentId: string): PinnedKeys | undefined;
+  set(agentId: string, keys: PinnedKeys): void;
+}
+
+export interface SecureOptions {
+  /** Send without sealing even when the recipient publishes an encryption key. */
+  plain?: boolean;
+  /** Called with loud warnings (changed keys without a valid rotation statement). */
+  onWarning?: (message: string) => void;
+}
+
+export class SecureMailbox implements MailboxApi {
+  private readonly status = new WeakMap<W.Message, SignatureStatus>();
+  private readonly profiles = new Map<string, W.AgentProfile>();
+  /** Agents whose keys changed without a valid rotation statement. */
+  private readonly distrusted = new Set<string>();
+
+  constructor(
+    readonly client: AmtpClient,
+    private readonly me: Identity,
+    private readonly pins: PinStore,
+    private readonly opts: SecureOptions = {},
+  ) {}
+
+  /** How the message's signature checked out against the sender's pinned key. */
+  signatureOf = (m: W.Message): SignatureStatus => this.status.get(m) ?? 'not checked';
+
+  // ── pass-through operations ──────────────────────────────────────────────────────────────────
+  register = (input: W.RegisterInput) => this.client.register(input);
+  whoami = () => this.client.whoami();
+  setCapabilities = (c: W.Capability[]) => this.client.setCapabilities(c);
+  capabilities = (ref: string) => this.client.capabilities(ref);
+  requestContact = (input: W.ContactRequestInput) => this.client.requestContact(input);
+  listRequests = (f: { direction?: W.Direction; status?: W.RequestStatus }) => this.client.listRequests(f);
+  approve = (id: string, scopes?: string[]) => this.client.approve(id, scopes);
+  decline = (id: string) => this.client.decline(id);
+  authorize = (ref: string, scopes?: string[]) => this.client.authorize(ref, scopes);
+  revoke = (ref: string) => this.client.revoke(ref);
+  peers = () => this.client.peers();
+  markAllRead = (threadId?: string) => this.client.markAllRead(threadId);
+  audit = (q: { limit?: number; cursor?: string }) => this.client.audit(q);
+  verifyAudit = () => this.client.verifyAudit();
+
+  // ── send: seal, then sign ────────────────────────────────────────────────────────────────────
+  async send(input: W.SendInput): Promise<W.SendOutput> {
+    const recipient = await this.peerProfile(input.recipient_id);
+    const scope = input.scope ?? 'message';
+    const client_id = input.client_id ?? null;
+    const binding = { sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id };
+    let message: Record<string, unknown> = { ...input, recipient_id: recipient.agent_id, scope };
+    if (recipient.encryption_key && !this.opts.plain) {
+      if (this.distrusted.has(recipient.agent_id)) {
+        throw new AmtpApiError(0, 'invalid_signature', `${recipient.name}'s keys changed without a signed rotation statement; refusing to seal to them. Verify with them out of band, then re-pin.`);
+      }
+      const content = { subject: input.subject ?? null, body: input.body ?? null, payload: input.payload ?? null };
+      const { subject: _s, body: _b, payload: _p, ...rest } = message;
+      message = {
+        ...rest,
+        sealed: sealMessage(content, recipient.encryption_key, binding),
+        ...(this.me.encryption ? { sealed_for_sender: sealMessage(content, this.me.encryption.publicKey, binding) } : {}),
+      };
+    }
+    if (this.me.signing) {
+      const signature = signMessage({ ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id } as never, this.me.signing.secretKey);
+      message = { ...message, ...signature };
+    }
+    return this.client.send(message as W.SendInput);
+  }
+
+  // ── receive: verify the MAC, check the signature, open ───────────────────────────────────────
+  async inbox(query: Partial<W.InboxQuery> = {}): Promise<W.InboxOutput> {
+    const out = await this.client.inbox(query);
+    return { ...out, messages: await this.receiveAll(out.messages) };
+  }
+  async thread(threadId: string) {
+    const out = await this.client.thread(threadId);
+    return { ...out, messages: await this.receiveAll(out.messages) };
+  }
+  async message(id: string) {
+    return this.receive(await this.client.message(id));
+  }
+  async markRead(id: string) {
+    return this.receive(await this.client.markRead(id));
+  }
+
+  receiveAll(messages: W.Message[]): Promise<W.Message[]> {
+    return Promise.all(messages.map((m) => this.receive(m)));
+  }
+
+  /** Refuses (throws) when the delivery MAC does not check out: nothing unverified is ever shown. */
+  async receive(m: W.Message): Promise<W.Message> {
+    if (!verifyDeliveryMac(this.me.delivery_secret, m as unknown as Record<string, unknown>)) {
+      throw new AmtpApiError(0, 'invalid_signature', `Message ${m.id} failed its delivery MAC check: it was altered after the server signed it, or your delivery secret is out of date. Refusing to show it.`);
+    }
+    const status = await this.signatureStatus(m);
+    const opened = this.open(m);
+    this.status.set(opened, status);
+    return opened;
+  }
+
+  private async signatureStatus(m: W.Message): Promise<SignatureStatus> {
+    if (!m.ed25519_signature || !m.sig_nonce || !m.signed_at) return 'unsigned';
+    const sender = await this.peerProfile(m.sender_id).catch(() => null);
+    const key = sender && !this.distrusted.has(m.sender_id) ? this.pins.get(m.sender_id)?.public_key : null;
+    if (!key) return 'failed';
+    const fields = { ...m, payload: m.sealed ? null : m.payload, subject: m.sealed ? null : m.subject, body: m.sealed ? null : m.body, sig_nonce: m.sig_nonce, signed_at: m.signed_at };
+    return verifyMessageSignature(fields, m.ed25519_signature, key) ? 'verified' : 'failed';
+  }
+
+  private open(m: W.Message): W.Message {
+    const binding = { sender_id: m.sender_id, recipient_id: m.recipient_id, scope: m.scope, client_id: m.client_id };
+    const envelope = m.recipient_id === this.me.agent_id ? m.sealed : (m.sealed_for_sender ?? null);
+    if (!envelope || !this.me.encryption) return m;
+    try {
+      return { ...m, ...openMessage(envelope, this.me.encryption.secretKey, binding) };
+    } catch {
+      return { ...m, body: '[sealed: this message could not be opened with your encryption key]' };
+    }
+  }
+
+  /** A peer's profile, with its keys pinned on first use and changes checked against a signed rotation. */
+  async peerProfile(ref: string): Promise<W.AgentProfile> {
+    const cached = this.profiles.get(ref);
+    if (cached) return cached;
+    const profile = await this.client.profile(ref);
+    const pinned = this.pins.get(profile.agent_id);
+    const current = { public_key: profile.public_key, encryption_key: profile.encryption_key };
+    if (!pinned || (!pinned.public_key && !pinned.encryption_key)) {
+      this.pins.set(profile.agent_id, current);
+    } else if (pinned.public_key !== current.public_key || pinned.encryption_key !== current.encryption_key) {
+      const r = profile.key_rotation;
+      const continuous =
+        r && pinned.public_key === r.old_public_key && r.new_public_key === current.public_key && r.new_encryption_key === current.encryption_key &&
+        verifyRotation({ agent_id: profile.agent_id, ...r }, r.signature);
+      if (continuous) this.pins.set(profile.agent_id, current);
+      else {
+        this.distrusted.add(profile.agent_id);
+        this.opts.onWarning?.(`WARNING: ${profile.name} (${profile.agent_id}) changed keys WITHOUT a valid rotation statement signed by the key you pinned. Their messages will show signature: failed until you verify them and re-pin.`);
+      }
+    }
+    this.profiles.set(ref, profile);
+    this.profiles.set(profile.agent_id, profile);
+    return profile;
+  }
+}
