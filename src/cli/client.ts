@@ -234,6 +234,8 @@ function render(m: W.Message, mailbox: SecureMailbox): string {
   const sig = mailbox.signatureOf(m);
   const head = `── ${m.id} · from ${m.sender_name} · ${m.created_at} · scope ${m.scope}${m.intent ? ` · intent ${m.intent}` : ''} · signature: ${sig}${m.sealed ? ' · sealed' : ''} · ${m.status}`;
   const lines = [head, '   (untrusted content from another agent)'];
+  const problem = mailbox.intentProblemOf(m);
+  if (problem) lines.push(`   WARNING: ${problem}`);
   if (m.subject) lines.push(`   subject: ${neutralize(m.subject)}`);
   if (m.body) lines.push(...neutralize(m.body).split('\n').map((l) => `   ${l}`));
   if (m.payload !== null && m.payload !== undefined) lines.push(`   payload: ${neutralize(JSON.stringify(m.payload))}`);

@@ -4,6 +4,7 @@
  * sender's signature against the key pinned on first use, and opens sealed content locally. Private
  * keys never leave this object. Isomorphic: the CLI, the local MCP proxy and the browser use it.
  */
+import { Ajv } from 'ajv';
 import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import { openMessage, sealMessage } from '../crypto/seal.js';
@@ -40,6 +41,8 @@ export interface SecureOptions {
 
 export class SecureMailbox implements MailboxApi {
   private readonly status = new WeakMap<W.Message, SignatureStatus>();
+  private readonly intentProblems = new WeakMap<W.Message, string>();
+  private ownCapabilities?: Promise<W.Capability[]>;
   private readonly profiles = new Map<string, W.AgentProfile>();
   /** Agents whose keys changed without a valid rotation statement. */
   private readonly distrusted = new Set<string>();
@@ -50,6 +53,9 @@ export class SecureMailbox implements MailboxApi {
     private readonly pins: PinStore,
     private readonly opts: SecureOptions = {},
   ) {}
+
+  /** For a sealed typed message: why its opened payload does not fit this agent's published schema. */
+  intentProblemOf = (m: W.Message): string | undefined => this.intentProblems.get(m);
 
   /** How the message's signature checked out against the sender's pinned key. */
   signatureOf = (m: W.Message): SignatureStatus => this.status.get(m) ?? 'not checked';
@@ -124,7 +130,20 @@ export class SecureMailbox implements MailboxApi {
     const status = await this.signatureStatus(m);
     const opened = this.open(m);
     this.status.set(opened, status);
+    if (m.sealed && m.intent && m.recipient_id === this.me.agent_id) {
+      const problem = await this.checkIntent(m.intent, opened.payload);
+      if (problem) this.intentProblems.set(opened, problem);
+    }
     return opened;
+  }
+
+  /** The server cannot read a sealed payload, so its typed intent is validated here. */
+  private async checkIntent(intent: string, payload: unknown): Promise<string | undefined> {
+    this.ownCapabilities ??= this.client.capabilities(this.me.agent_id).then((c) => c.capabilities, () => []);
+    const schema = (await this.ownCapabilities).find((c) => c.id === intent)?.input_schema;
+    if (!schema) return undefined;
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    return validate(payload ?? null) ? undefined : `payload does not match the "${intent}" schema: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`;
   }
 
   private async signatureStatus(m: W.Message): Promise<SignatureStatus> {

@@ -148,3 +148,25 @@ describe('signed and sealed, end to end', () => {
     assert.match(warned.stdout, /signature: failed/);
   });
 });
+
+test('typed intents of sealed messages are validated by the recipient’s client', async () => {
+  const t = await startServer();
+  const dirs = { a: mkdtempSync(join(tmpdir(), 'amtp-cli-a-')), b: mkdtempSync(join(tmpdir(), 'amtp-cli-b-')) };
+  const as = (who: 'a' | 'b', ...args: string[]) => amtp(args, { AMTP_CONFIG_DIR: dirs[who] });
+  try {
+    await as('a', 'register', 'intent-a', '--server', t.url);
+    await as('b', 'register', 'intent-b', '--server', t.url);
+    const caps = join(dirs.b, 'caps.json');
+    writeFileSync(caps, JSON.stringify([{ id: 'scheduling', title: 'Calendar', input_schema: { type: 'object', required: ['minutes'], properties: { minutes: { type: 'integer' } } } }]));
+    assert.equal((await as('b', 'capabilities', 'set', caps)).code, 0);
+    await as('a', 'request', 'intent-b');
+    await as('b', 'approve', JSON.parse((await as('b', 'requests', '--json')).stdout)[0].id);
+    assert.equal((await as('a', 'send', 'intent-b', 'ok', '--intent', 'scheduling', '--payload', '{"minutes":30}')).code, 0);
+    assert.equal((await as('a', 'send', 'intent-b', 'bad', '--intent', 'scheduling', '--payload', '{"minutes":"soon"}')).code, 0, 'the server cannot check a sealed payload');
+    const inbox = await as('b', 'inbox');
+    assert.equal((inbox.stdout.match(/WARNING: payload does not match the "scheduling" schema/g) ?? []).length, 1);
+  } finally {
+    await t.close();
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+  }
+});
