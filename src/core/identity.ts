@@ -101,7 +101,7 @@ export class Identity {
       const statement = { agent_id: caller.id, old_public_key: caller.public_key, new_public_key: next.public_key, new_encryption_key: next.encryption_key, rotated_at: input.rotated_at ?? '' };
       const verified = input.rotation_signature !== undefined && input.rotated_at !== undefined && verifyRotation(statement, input.rotation_signature);
       if (input.rotation_signature !== undefined && !verified) {
-        throw new AmtpError('invalid_signature', 'The rotation statement does not verify against your current signing key. Sign it with the current key (SPEC §13), or omit rotation_signature for an unverified reset.');
+        throw new AmtpError('invalid_signature', 'The rotation statement does not verify against your current signing key. Sign it with the current key (SPEC §12), or omit rotation_signature for an unverified reset.');
       }
       action = verified ? 'keys.rotated' : 'keys.reset';
       patch = verified

@@ -179,7 +179,7 @@ export class Messaging {
       return null;
     }
     if (!ed25519_signature || !sig_nonce || !signed_at) {
-      throw new AmtpError('signature_required', 'You publish a signing key, so every message must carry ed25519_signature, sig_nonce and signed_at (SPEC §13).');
+      throw new AmtpError('signature_required', 'You publish a signing key, so every message must carry ed25519_signature, sig_nonce and signed_at (SPEC §12).');
     }
     const window = this.deps.config.signatureWindowSeconds * 1000;
     const at = Date.parse(signed_at);
@@ -188,7 +188,7 @@ export class Messaging {
     }
     const fields = { ...input, sender_id: sender.id, recipient_id: recipientId, sig_nonce, signed_at };
     if (!verifyMessageSignature(fields, ed25519_signature, sender.public_key)) {
-      throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §13) with the recipient’s agent id.');
+      throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §12) with the recipient’s agent id.');
     }
     return { ed25519_signature, sig_nonce, signed_at, nonceExpires: new Date(at + window).toISOString() };
   }
