@@ -38,6 +38,7 @@ const EnvSchema = z.object({
     .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds')
     .default('5,30,120,600,1800,3600,7200,14400,28800,28800'),
   AMTP_WEBHOOK_CONCURRENCY: Int(1).default(8),
+  AMTP_WEBHOOK_LEASE_SECONDS: Int(1).default(60),
   AMTP_MCP_ALLOWED_HOSTS: z.string().default(''),
   AMTP_MCP_ALLOWED_ORIGINS: z.string().default(''),
   AMTP_SIGNATURE_WINDOW_SECONDS: Int(1).default(300),
@@ -86,6 +87,8 @@ export interface Config {
     /** Delay before each retry, in seconds; its length is the number of retries. */
     retrySeconds: number[];
     concurrency: number;
+    /** How long a claimed delivery stays with its worker before another may take it over (after a crash). */
+    leaseSeconds: number;
   };
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
@@ -130,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowedPorts: e.AMTP_WEBHOOK_ALLOWED_PORTS === '*' ? null : e.AMTP_WEBHOOK_ALLOWED_PORTS.split(',').map(Number),
       retrySeconds: e.AMTP_WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
       concurrency: e.AMTP_WEBHOOK_CONCURRENCY,
+      leaseSeconds: e.AMTP_WEBHOOK_LEASE_SECONDS,
     },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
     ...overrides,

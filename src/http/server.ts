@@ -31,6 +31,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   const core = new Mailbox(store, config, httpTransport(config.webhooks));
   const worker = new DeliveryWorker(core.webhooks, core.notifier, {
     concurrency: config.webhooks.concurrency,
+    leaseMs: config.webhooks.leaseSeconds * 1000,
     onError: (err) => app.log.error({ err }, 'webhook delivery failed'),
   });
   const app = Fastify({
