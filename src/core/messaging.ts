@@ -3,7 +3,8 @@
  */
 import { AmtpError } from '../protocol/errors.js';
 import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
-import { deliveryMac } from '../crypto/hmac.js';
+import { createHmac } from 'node:crypto';
+import { canonicalJson } from '../crypto/jcs.js';
 import { verifyMessageSignature } from '../crypto/sign.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
@@ -236,7 +237,8 @@ export class Messaging {
     const names = new Map((await this.deps.store.agentsByIds(ids)).map((a) => [a.id, a.name]));
     return rows.map((m) => {
       const view = toMessage(m, names, viewer.id);
-      return { ...view, delivery_mac: deliveryMac(viewer.delivery_secret, view) };
+      // The same MAC as crypto/hmac.ts deliveryMac, computed with OpenSSL: it is on every read path.
+      return { ...view, delivery_mac: createHmac('sha256', viewer.delivery_secret).update(canonicalJson(view)).digest('base64url') };
     });
   }
 }
