@@ -141,4 +141,25 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX webhook_deliveries_agent ON webhook_deliveries(agent_id, event_seq);
     `,
   },
+  {
+    version: 3,
+    name: 'signed and sealed mail, delivery secrets, key rotation',
+    sql: `
+      ALTER TABLE agents ADD COLUMN delivery_secret TEXT NOT NULL DEFAULT '';
+      ALTER TABLE agents ADD COLUMN key_rotation JSONB;
+      ALTER TABLE agents ADD COLUMN keys_reset_at TEXT;
+      ALTER TABLE messages ADD COLUMN sealed JSONB;
+      ALTER TABLE messages ADD COLUMN sealed_for_sender JSONB;
+      ALTER TABLE messages ADD COLUMN ed25519_signature TEXT;
+      ALTER TABLE messages ADD COLUMN sig_nonce TEXT;
+      ALTER TABLE messages ADD COLUMN signed_at TEXT;
+      CREATE TABLE sig_nonces (
+        sender_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (sender_id, nonce)
+      );
+      CREATE INDEX sig_nonces_expiry ON sig_nonces(expires_at);
+    `,
+  },
 ];

@@ -143,18 +143,26 @@ export class PostgresStore implements Store {
       case 'createAgent': {
         const a = op.agent;
         await run(
-          'INSERT INTO agents (id, name, display_name, public_key, encryption_key, api_key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [a.id, a.name, a.display_name, a.public_key, a.encryption_key, a.api_key_hash, a.created_at],
+          `INSERT INTO agents (id, name, display_name, public_key, encryption_key, api_key_hash, delivery_secret, key_rotation, keys_reset_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [a.id, a.name, a.display_name, a.public_key, a.encryption_key, a.api_key_hash, a.delivery_secret, a.key_rotation === null ? null : json(a.key_rotation), a.keys_reset_at, a.created_at],
         );
         return undefined;
       }
       case 'updateAgent': {
-        const allowed = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key']);
-        const entries = Object.entries(op.patch).filter(([k, v]) => v !== undefined && allowed.has(k));
+        const allowed = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at']);
+        const entries = Object.entries(op.patch)
+          .filter(([k, v]) => v !== undefined && allowed.has(k))
+          .map(([k, v]) => [k, k === 'key_rotation' && v !== null ? json(v) : v] as const);
         if (entries.length === 0) return false;
         const sets = entries.map(([k], i) => `${k} = $${i + 2}`).join(', ');
         return (await run(`UPDATE agents SET ${sets} WHERE id = $1`, [op.id, ...entries.map(([, v]) => v)])) > 0;
       }
+      case 'useNonce':
+        await run('INSERT INTO sig_nonces (sender_id, nonce, expires_at) VALUES ($1, $2, $3)', [op.sender_id, op.nonce, op.expires_at]);
+        return undefined;
+      case 'pruneNonces':
+        return run('DELETE FROM sig_nonces WHERE expires_at < $1', [op.before]);
       case 'putGrant': {
         const g = op.grant;
         await run(
@@ -302,8 +310,9 @@ export class PostgresStore implements Store {
 
   private async insertMessage(db: pg.PoolClient, m: Omit<MessageRecord, 'seq'>): Promise<MessageRecord> {
     const { rows } = await db.query(
-      `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id, created_at, delivered_at, read_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+      `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id, created_at, delivered_at, read_at,
+         sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
        ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
        RETURNING seq`,
       [
@@ -321,6 +330,11 @@ export class PostgresStore implements Store {
         m.created_at,
         m.delivered_at,
         m.read_at,
+        m.sealed === null ? null : json(m.sealed),
+        m.sealed_for_sender === null ? null : json(m.sealed_for_sender),
+        m.ed25519_signature,
+        m.sig_nonce,
+        m.signed_at,
       ],
     );
     // The sender already used this client_id: the caller answers with that message (messageByClientId).
