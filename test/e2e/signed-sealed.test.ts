@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { AmtpClient } from '../../src/client/client.js';
@@ -18,6 +19,25 @@ import { amtp } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const SECRET = 'PLAINTEXT-MARKER-the-merger-closes-on-friday-7c1e';
+
+/** Everything the server stored: the SQLite files, or every row of every PostgreSQL table as text. */
+async function databaseBytes(t: TestServer): Promise<Buffer[]> {
+  if (!t.config.databaseUrl) {
+    const files = readdirSync(t.dataDir).map((f) => readFileSync(join(t.dataDir, f)));
+    assert.ok(files.some((b) => b.length > 0));
+    return files;
+  }
+  const db = new pg.Client({ connectionString: t.config.databaseUrl });
+  await db.connect();
+  try {
+    const tables = (await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename as string);
+    const dumps = await Promise.all(tables.map(async (name) => (await db.query(`SELECT coalesce(string_agg(t::text, E'\\n'), '') AS rows FROM "${name}" t`)).rows[0].rows as string));
+    assert.ok(dumps.join('').includes('x25519-xchacha20poly1305'), 'the ciphertext is there');
+    return dumps.map((d) => Buffer.from(d));
+  } finally {
+    await db.end();
+  }
+}
 
 describe('signed and sealed, end to end', () => {
   let t: TestServer;
@@ -76,9 +96,7 @@ describe('signed and sealed, end to end', () => {
     assert.equal(JSON.parse(aInbox.stdout).messages[0].body, 'sealed reply');
 
     // The server's database holds no byte of the plaintext.
-    const files = readdirSync(t.dataDir).map((f) => readFileSync(join(t.dataDir, f)));
-    assert.ok(files.length >= 1);
-    for (const bytes of files) {
+    for (const bytes of await databaseBytes(t)) {
       assert.equal(bytes.includes(Buffer.from(SECRET)), false);
       assert.equal(bytes.includes(Buffer.from('sealed reply')), false);
     }
