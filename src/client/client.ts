@@ -175,28 +175,38 @@ export class AmtpClient implements MailboxApi {
       const body = await res.json().catch(() => undefined);
       throw new AmtpApiError(res.status, body?.error?.code ?? 'internal_error', body?.error?.message ?? `HTTP ${res.status}`, body);
     }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const data = frame
-            .split('\n')
-            .filter((l) => l.startsWith('data: '))
-            .map((l) => l.slice(6))
-            .join('\n');
-          if (data) yield JSON.parse(data) as W.StreamEvent;
+    for await (const frame of sseFrames(res.body)) if (frame.data) yield JSON.parse(frame.data) as W.StreamEvent;
+  }
+}
+
+export interface SseFrame {
+  id?: string;
+  event?: string;
+  data: string;
+}
+
+/** Parses a text/event-stream body into frames; leaving the loop closes the stream. */
+export async function* sseFrames(body: ReadableStream<Uint8Array<ArrayBuffer>> | ReadableStream<Uint8Array>): AsyncGenerator<SseFrame> {
+  const reader = (body as ReadableStream<BufferSource>).pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const frame: SseFrame = { data: '' };
+        for (const line of buffer.slice(0, cut).split('\n')) {
+          if (line.startsWith('id: ')) frame.id = line.slice(4);
+          else if (line.startsWith('event: ')) frame.event = line.slice(7);
+          else if (line.startsWith('data: ')) frame.data += (frame.data ? '\n' : '') + line.slice(6);
         }
+        buffer = buffer.slice(cut + 2);
+        yield frame;
       }
-    } finally {
-      // Leaving the loop (break, return, error) closes the connection.
-      await reader.cancel().catch(() => undefined);
     }
+  } finally {
+    await reader.cancel().catch(() => undefined);
   }
 }

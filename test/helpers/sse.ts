@@ -1,4 +1,6 @@
-/** A minimal SSE client over fetch, for tests: parses frames and hands them out one by one. */
+/** A minimal SSE client over fetch, for tests: hands out the SDK's parsed frames one by one. */
+import { sseFrames } from '../../src/client/client.js';
+
 export interface SseEvent {
   id?: string;
   event?: string;
@@ -12,31 +14,14 @@ export async function openStream(url: string, apiKey: string, lastEventId?: stri
   const res = await fetch(`${url}/api/inbox/stream`, { headers, signal: controller.signal });
   const queue: SseEvent[] = [];
   const waiters: ((e: SseEvent) => void)[] = [];
-  let buffer = '';
   const pump = async () => {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event: SseEvent = { data: undefined };
-          let data = '';
-          for (const line of frame.split('\n')) {
-            if (line.startsWith('id: ')) event.id = line.slice(4);
-            else if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (!data) continue; // comments, retry hints, heartbeats
-          event.data = JSON.parse(data);
-          const waiter = waiters.shift();
-          if (waiter) waiter(event);
-          else queue.push(event);
-        }
+      for await (const frame of sseFrames(res.body!)) {
+        if (!frame.data) continue; // comments, retry hints, heartbeats
+        const event: SseEvent = { id: frame.id, event: frame.event, data: JSON.parse(frame.data) };
+        const waiter = waiters.shift();
+        if (waiter) waiter(event);
+        else queue.push(event);
       }
     } catch {
       // aborted
