@@ -250,7 +250,8 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       const webhook = { agent_id: a.id, url: 'https://hooks.example/a', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: at(0), updated_at: at(0) };
       await store.apply([{ op: 'putWebhook', webhook }]);
       assert.deepEqual(await store.webhook(a.id), webhook);
-      const appended = await Promise.all([2, 3, 4].map((i) => store.apply([ev(a.id, 'message.received', i), ev(b.id, 'message.received', i)])));
+      const appended = [];
+      for (const i of [2, 3, 4]) appended.push(await store.apply([ev(a.id, 'message.received', i), ev(b.id, 'message.received', i)]));
       await store.apply([ev(a.id, 'message.read', 5)]);
       assert.deepEqual((await store.events(a.id, { afterSeq: 0, limit: 10 })).map((e) => e.seq), [1, 2, 3, 4, 5]);
       assert.deepEqual((await store.events(a.id, { afterSeq: 3, limit: 10 })).map((e) => e.data), [{ i: 4 }, { i: 5 }]);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { connect, register, startServer, type TestServer } from '../helpers/server.js';
 
 describe('audit log', () => {
@@ -64,17 +63,13 @@ describe('audit log', () => {
     assert.equal((await b.api.get('/api/me/audit/verify')).body.valid, true);
 
     // An operator with database access rewrites history: the revoke becomes a harmless scope change.
-    const db = new Database(`${t.dataDir}/amtp.sqlite`);
-    db.prepare("UPDATE audit_log SET action = 'grant.scopes_changed' WHERE agent_id = ? AND seq = 3").run(b.id);
-    db.close();
+    await t.sql("UPDATE audit_log SET action = 'grant.scopes_changed' WHERE agent_id = ? AND seq = 3", b.id);
     const tampered = await b.api.get('/api/me/audit/verify');
     assert.equal(tampered.body.valid, false);
     assert.equal(tampered.body.broken_at_seq, 3);
 
     // Deleting an entry is caught too.
-    const db2 = new Database(`${t.dataDir}/amtp.sqlite`);
-    db2.prepare('DELETE FROM audit_log WHERE agent_id = ? AND seq = 1').run(a.id);
-    db2.close();
+    await t.sql('DELETE FROM audit_log WHERE agent_id = ? AND seq = 1', a.id);
     assert.equal((await a.api.get('/api/me/audit/verify')).body.broken_at_seq, 2);
   });
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { client, register, startServer, type TestServer } from '../helpers/server.js';
 
 describe('identity', () => {
@@ -26,14 +25,10 @@ describe('identity', () => {
 
   test('only a hash of the key is stored', async () => {
     const a = await register(t.url);
-    const db = new Database(`${t.dataDir}/amtp.sqlite`, { readonly: true });
-    try {
-      const row = db.prepare('SELECT * FROM agents WHERE id = ?').get(a.id) as Record<string, string>;
-      assert.ok(!Object.values(row).some((v) => String(v).includes(a.key.slice(7))), 'no column holds the key');
-      assert.match(row.api_key_hash!, /^[0-9a-f]{64}$/);
-    } finally {
-      db.close();
-    }
+    const [row] = await t.sql('SELECT * FROM agents WHERE id = ?', a.id);
+    assert.ok(row);
+    assert.ok(!Object.values(row).some((v) => String(v).includes(a.key.slice(7))), 'no column holds the key');
+    assert.match(String(row.api_key_hash), /^[0-9a-f]{64}$/);
   });
 
   test('names are unique, lowercase handles of 3–32 characters', async () => {
@@ -80,7 +75,7 @@ describe('identity', () => {
     for (const ref of [a.id, a.name]) {
       const res = await client(t.url).get(`/api/agents/${ref}`);
       assert.equal(res.status, 200);
-      assert.deepEqual(Object.keys(res.body).sort(), ['agent_id', 'created_at', 'display_name', 'encryption_key', 'name', 'public_key']);
+      assert.deepEqual(Object.keys(res.body).sort(), ['agent_id', 'created_at', 'display_name', 'encryption_key', 'key_rotation', 'keys_reset_at', 'name', 'public_key']);
       assert.equal(res.body.public_key, 'A'.repeat(43));
     }
     const missing = await client(t.url).get('/api/agents/nobody-here');
@@ -89,7 +84,7 @@ describe('identity', () => {
   });
 
   test('service endpoints: /healthz, /.well-known/amtp, /openapi.json, unknown routes', async () => {
-    assert.deepEqual((await client(t.url).get('/healthz')).body, { status: 'ok', store: 'sqlite' });
+    assert.deepEqual((await client(t.url).get('/healthz')).body, { status: 'ok', store: t.backend });
     const wk = await client(t.url).get('/.well-known/amtp');
     assert.equal(wk.body.protocol, 'amtp');
     assert.equal(wk.body.limits.max_message_bytes, 65536);

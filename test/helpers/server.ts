@@ -1,28 +1,49 @@
-/** Test harness: a real server on a loopback port, over a real data directory. */
+/**
+ * Test harness: a real server on a loopback port, over a real data directory — or, with
+ * AMTP_TEST_BACKEND=postgres, over a fresh PostgreSQL database (see ./postgres.ts).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createServer, type AmtpServer } from '../../src/http/server.js';
+import { freshDatabase, type TestDatabase } from './postgres.js';
+
+export type Backend = 'sqlite' | 'postgres';
+/** The backend integration tests run on (scripts/test.mjs runs them once per backend). */
+export const backend: Backend = process.env.AMTP_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
 
 export interface TestServer {
   url: string;
   server: AmtpServer;
   dataDir: string;
   config: Config;
-  /** Stops and starts again on the same data directory. */
+  backend: Backend;
+  /** Stops and starts again on the same data directory / database. */
   restart(): Promise<void>;
   close(): Promise<void>;
+  /** Runs SQL directly on the server's database, as an operator with database access could; `?` placeholders. */
+  sql(query: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * A server on `options.backend` (default: AMTP_TEST_BACKEND). A DATABASE_URL in `env` is used as is
+ * (several servers on one database); otherwise PostgreSQL servers get a fresh database, dropped on close.
+ */
+export async function startServer(env: Record<string, string> = {}, options: { backend?: Backend } = {}): Promise<TestServer> {
   const dataDir = env.AMTP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'amtp-test-'));
-  const config = loadConfig({ AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env });
+  const kind = env.DATABASE_URL ? 'postgres' : (options.backend ?? backend);
+  const database: TestDatabase | null = kind === 'postgres' && !env.DATABASE_URL ? await freshDatabase() : null;
+  const databaseUrl = env.DATABASE_URL ?? database?.url;
+  const config = loadConfig({ AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const t: TestServer = {
     url: '',
     server: undefined as unknown as AmtpServer,
     dataDir,
     config,
+    backend: kind,
     async restart() {
       await t.server.close();
       await boot();
@@ -30,6 +51,28 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     async close() {
       await t.server.close();
       if (!env.AMTP_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop();
+    },
+    async sql(query, ...params) {
+      if (databaseUrl) {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          let i = 0;
+          return (await client.query(query.replace(/\?/g, () => `$${++i}`), params)).rows;
+        } finally {
+          await client.end();
+        }
+      }
+      const db = new Database(join(dataDir, 'amtp.sqlite'));
+      try {
+        const stmt = db.prepare(query);
+        if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+        stmt.run(...params);
+        return [];
+      } finally {
+        db.close();
+      }
     },
   };
   const boot = async () => {

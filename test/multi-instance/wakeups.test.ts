@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { freshDatabase, postgresSkip, type TestDatabase } from '../helpers/postgres.js';
+import { client, connect, register, startServer, type TestServer } from '../helpers/server.js';
+import { openStream } from '../helpers/sse.js';
+
+const skip = postgresSkip('multi-instance suite');
+
+describe('two server instances on one PostgreSQL database', { skip }, () => {
+  let database: TestDatabase;
+  let A: TestServer;
+  let B: TestServer;
+  before(async () => {
+    database = await freshDatabase();
+    [A, B] = await Promise.all([startServer({ DATABASE_URL: database.url }), startServer({ DATABASE_URL: database.url })]);
+  });
+  after(async () => {
+    await Promise.all([A?.close(), B?.close()]);
+    await database?.drop();
+  });
+
+  // The 20 s test timeout is the guard: a long-poll that is not woken only returns after 60 s.
+  test('a message sent through A wakes a long-poll held on B', { timeout: 20_000 }, async () => {
+    const alice = await register(A.url);
+    const bob = await register(B.url);
+    await connect(alice, bob);
+    let settled = false;
+    const poll = client(B.url, bob.key)
+      .get('/api/inbox?wait=60')
+      .finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(settled, false, 'the long-poll is waiting');
+
+    const sent = await alice.api.post('/api/messages', { recipient_id: bob.id, body: 'across instances' });
+    assert.equal(sent.status, 202);
+    const res = await poll;
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.messages.map((m: { id: string }) => m.id), [sent.body.id]);
+  });
+
+  test('a stream on B sees live events of messages sent through A', async () => {
+    const [alice, bob] = [await register(A.url), await register(A.url)];
+    await connect(alice, bob);
+    const stream = await openStream(B.url, bob.key);
+    try {
+      assert.equal(stream.status, 200);
+      await new Promise((r) => setTimeout(r, 200));
+      while (stream.pending()) await stream.next();
+      const sent = await alice.api.post('/api/messages', { recipient_id: bob.id, body: 'live' });
+      let event = await stream.next();
+      while (event.event !== 'message.received') event = await stream.next();
+      assert.equal(event.data.data.message.id, sent.body.id);
+    } finally {
+      stream.close();
+    }
+  });
+});
