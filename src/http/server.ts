@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
 import { routes } from './routes.js';
 import { registerStream } from './stream.js';
+import { registerMetrics } from './metrics.js';
 import { registerMcp } from '../mcp/http.js';
 import { parseInput } from './validate.js';
 
@@ -70,7 +71,8 @@ export async function createServer(config: Config, options: { store?: Store } = 
   });
 
   for (const def of routes) registerRoute(app, core, def);
-  registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
+  const openStreams = registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
+  registerMetrics(app, openStreams);
   registerMcp(app, core, bearerToken);
 
   const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;

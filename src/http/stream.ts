@@ -9,7 +9,8 @@ import type { Caller } from '../core/deps.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { AmtpError } from '../protocol/errors.js';
 
-export function registerStream(app: FastifyInstance, core: Mailbox, authenticate: (req: FastifyRequest) => Promise<Caller>): void {
+/** Registers the stream; returns a counter of open streams (for /metrics). */
+export function registerStream(app: FastifyInstance, core: Mailbox, authenticate: (req: FastifyRequest) => Promise<Caller>): () => number {
   const open = new Map<string, number>();
 
   app.get('/api/inbox/stream', async (req, reply) => {
@@ -70,6 +71,7 @@ export function registerStream(app: FastifyInstance, core: Mailbox, authenticate
     });
     await drain();
   });
+  return () => [...open.values()].reduce((a, b) => a + b, 0);
 }
 
 function parseLastEventId(value: unknown): number | undefined {

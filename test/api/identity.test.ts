@@ -92,6 +92,9 @@ describe('identity', () => {
     const spec = await client(t.url).get('/openapi.json');
     assert.ok(spec.body.paths['/api/messages'].post);
     assert.deepEqual(spec.body.paths['/api/messages'].post.security, [{ bearer: [] }]);
+    const metrics = await fetch(`${t.url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /^amtp_http_responses_total\{class="2xx"\} \d+$/m);
+    assert.match(metrics, /^amtp_streams_open 0$/m);
     const nf = await client(t.url).get('/api/nope');
     assert.equal(nf.status, 404);
     assert.equal(nf.body.error.code, 'not_found');
