@@ -9,8 +9,7 @@ import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import { openMessage, sealMessage } from '../crypto/seal.js';
 import { signMessage, verifyMessageSignature } from '../crypto/sign.js';
-import type { SignatureStatus } from '../mcp/fence.js';
-import type { MailboxApi } from '../protocol/api.js';
+import type { MailboxApi, SignatureStatus } from '../protocol/api.js';
 import type * as W from '../protocol/schemas.js';
 import { AmtpApiError, type AmtpClient } from './client.js';
 

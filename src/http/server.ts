@@ -15,6 +15,7 @@ import type { RouteDef } from './route.js';
 import { routes } from './routes.js';
 import { registerStream } from './stream.js';
 import { registerMetrics } from './metrics.js';
+import { registerWeb } from './web.js';
 import { registerMcp } from '../mcp/http.js';
 import { parseInput } from './validate.js';
 
@@ -67,13 +68,14 @@ export async function createServer(config: Config, options: { store?: Store } = 
   });
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
-    void reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   });
 
   for (const def of routes) registerRoute(app, core, def);
   const openStreams = registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
   registerMetrics(app, openStreams);
   registerMcp(app, core, bearerToken);
+  registerWeb(app);
 
   const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;
   app.get('/healthz', async () => {

@@ -7,7 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type SignatureStatus = 'verified' | 'unsigned' | 'failed' | 'not checked';
+import type { SignatureStatus } from '../protocol/api.js';
+
+export type { SignatureStatus };
 
 export interface FenceableMessage {
   id: string;

@@ -5,6 +5,9 @@
  */
 import type * as W from './schemas.js';
 
+/** How a client judged a message's sender signature before showing it. */
+export type SignatureStatus = 'verified' | 'unsigned' | 'failed' | 'not checked';
+
 export interface MailboxApi {
   register(input: W.RegisterInput): Promise<W.RegisterOutput>;
   whoami(): Promise<W.Me>;
