@@ -130,7 +130,7 @@ async function main() {
   console.log(table.join('\n'));
   console.log(`send / ceiling: ${(ratios.send_vs_ceiling * 100).toFixed(1)}%   inbox p99 ${BIG.toLocaleString('en')} / 10k: ${ratios.inbox_p99_big_vs_small.toFixed(2)}`);
   const results = { at: new Date().toISOString(), smoke, duration_s: DURATION, machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version }, figures, ratios };
-  writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify(results, null, 2));
+  writeFileSync(join(root, `bench/results/${smoke ? 'smoke' : 'latest'}.json`), JSON.stringify(results, null, 2));
 }
 
 main().catch((error) => {
