@@ -12,7 +12,16 @@ import { buildMcpServer } from './server.js';
 const VERSION = '1.0.0';
 
 export function registerMcp(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest) => string | undefined): void {
+  void app.register(async (scope) => mount(scope, core, bearer));
+}
+
+function mount(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest) => string | undefined): void {
   const guard = hostGuard(core);
+  // Tool arguments named __proto__/constructor are dropped rather than failing the whole transport
+  // request: what remains is validated per tool and refused as a tool error with a code.
+  const parse = app.getDefaultJsonParser('remove', 'remove');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : parse(req, body as string, done)));
 
   app.post('/mcp', async (req, reply) => {
     const refusal = guard(req);

@@ -34,6 +34,10 @@ export function buildMcpServer(core: Mailbox, who: McpCaller, version: string): 
 /** An MCP server exposing the tool table; `contextFor` supplies the mailbox each call acts through. */
 export function buildToolServer(contextFor: (apiKeyArgument: unknown) => ToolContext, version: string): McpServer {
   const server = new McpServer({ name: 'agent2agent', version }, { instructions: INSTRUCTIONS });
+  // The SDK answers argument-validation failures (and unknown tools) itself, as text-only tool errors;
+  // give them the same machine code as every other error. Relies on the SDK's createToolError hook.
+  (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
+    toolError(new AmtpError('invalid_request', `${message}. Check the tool's input schema.`));
   for (const def of tools) {
     const input = def.auth
       ? { ...def.input, api_key: z.string().optional().describe('Discouraged fallback: it leaks into transcripts. Send the key as an Authorization: Bearer header instead.') }
