@@ -163,3 +163,65 @@ describe('authorization matrix', () => {
     console.log(`auth matrix: ${cells} (peer relationship) cells denied`);
   });
 });
+
+describe('authorization matrix: MCP tools', () => {
+  test('every tool that needs a key × {no key, malformed, unknown, rotated-away}: tool error invalid_api_key; nothing of another agent leaks', async () => {
+    const { tools } = await import('../../src/mcp/tools.js');
+    const { mcpClient } = await import('../helpers/mcp.js');
+    const t = await startServer();
+    try {
+      const owner = await register(t.url);
+      const peer = await register(t.url);
+      await connect(owner, peer);
+      await owner.api.post('/api/messages', { recipient_id: peer.id, subject: SECRET, body: SECRET });
+      const rotated = await register(t.url);
+      await rotated.api.post('/api/me/api-key/rotate');
+      const callers = {
+        none: await mcpClient(t.url),
+        malformed: await mcpClient(t.url, 'hunter2'),
+        unknown: await mcpClient(t.url, `a2a_sk_${'Z'.repeat(43)}`),
+        rotated: await mcpClient(t.url, rotated.key),
+      };
+      // Well-formed arguments for each tool, aimed at the owner's resources.
+      const msg = (await owner.api.get('/api/outbox')).body.messages[0];
+      const samples: Record<string, Record<string, unknown>> = {
+        a2a_whoami: {},
+        a2a_set_capabilities: { capabilities: [] },
+        a2a_request_contact: { agent_id: owner.id },
+        a2a_list_requests: {},
+        a2a_authorize_agent: { agent_id: owner.id },
+        a2a_decline_request: { request_id: `req_${'0'.repeat(32)}` },
+        a2a_revoke_agent: { agent_id: owner.id },
+        a2a_list_peers: {},
+        a2a_send_message: { recipient_id: owner.id, body: 'x' },
+        a2a_check_inbox: {},
+        a2a_mark_read: {},
+        a2a_get_thread: { thread_id: msg.thread_id },
+        a2a_message_status: { message_id: msg.id },
+        a2a_audit_log: {},
+      };
+      let cells = 0;
+      for (const def of tools.filter((d) => d.auth)) {
+        assert.ok(samples[def.name], `add sample arguments for ${def.name}`);
+        for (const [who, c] of Object.entries(callers)) {
+          const result = await c.call(def.name, samples[def.name]!);
+          assert.equal(result.isError, true, `${who} ${def.name}`);
+          assert.equal(result.data.error.code, 'invalid_api_key', `${who} ${def.name}`);
+          assert.ok(!result.text.includes(SECRET));
+          cells++;
+        }
+      }
+      const stranger = await register(t.url);
+      const mcp = await mcpClient(t.url, stranger.key);
+      for (const name of ['a2a_check_inbox', 'a2a_list_peers', 'a2a_audit_log', 'a2a_list_requests']) {
+        const r = await mcp.call(name, {});
+        assert.ok(!JSON.stringify(r).includes(SECRET), name);
+        cells++;
+      }
+      for (const c of [...Object.values(callers), mcp]) await c.close();
+      console.log(`auth matrix: ${cells} (MCP tool × caller) cells checked`);
+    } finally {
+      await t.close();
+    }
+  });
+});
