@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   AMTP_RATE_REQUESTS_PER_HOUR: Int(0).default(60),
   AMTP_MAX_PENDING_REQUESTS: Int(1).default(100),
   AMTP_MAX_WAIT_SECONDS: Int(0).max(300).default(60),
+  AMTP_MAX_CONNECTIONS: Int(0).default(10_000),
   AMTP_MAX_STREAMS_PER_AGENT: Int(1).default(5),
   AMTP_STREAM_HEARTBEAT_SECONDS: Int(1).default(15),
   AMTP_EVENT_RETENTION_DAYS: Int(1).default(7),
@@ -68,6 +69,8 @@ export interface Config {
     maxPendingRequests: number;
     maxWaitSeconds: number;
     maxStreamsPerAgent: number;
+    /** Open TCP connections per process; 0 = unlimited. */
+    maxConnections: number;
   };
   streamHeartbeatSeconds: number;
   /** How far signed_at may be from the server's clock; also how long nonces are remembered. */
@@ -123,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxPendingRequests: e.AMTP_MAX_PENDING_REQUESTS,
       maxWaitSeconds: e.AMTP_MAX_WAIT_SECONDS,
       maxStreamsPerAgent: e.AMTP_MAX_STREAMS_PER_AGENT,
+      maxConnections: e.AMTP_MAX_CONNECTIONS,
     },
     streamHeartbeatSeconds: e.AMTP_STREAM_HEARTBEAT_SECONDS,
     signatureWindowSeconds: e.AMTP_SIGNATURE_WINDOW_SECONDS,

@@ -38,7 +38,7 @@ export class Consent {
     return recipient;
   }
 
-  async request(caller: Caller, input: ContactRequestInput): Promise<{ request: ContactRequest; created: boolean }> {
+  async request(caller: Caller, input: ContactRequestInput, source?: { ip: string }): Promise<{ request: ContactRequest; created: boolean }> {
     const { store, config, limiter } = this.deps;
     const target = await this.reachableAgent(caller, input.agent_id);
     if (await store.isBlocked(caller.id, target.id)) {
@@ -54,6 +54,8 @@ export class Consent {
     }
     if (pending) return { request: await this.view(pending), created: false };
     limiter.take(`request:${caller.id}`, config.limits.requestsPerHour, 3_600_000, 'contact requests');
+    // Per source address too, so one host cannot fan out through many fresh agents.
+    if (source) limiter.take(`request-ip:${source.ip}`, config.limits.requestsPerHour * 5, 3_600_000, 'contact requests from this address');
     if ((await store.countPendingOutgoing(caller.id)) >= config.limits.maxPendingRequests) {
       throw new AmtpError('too_many_pending_requests', `You have ${config.limits.maxPendingRequests} requests still pending. Wait for answers before asking more agents.`);
     }

@@ -65,7 +65,7 @@ export const routes: RouteDef[] = [
   privateRoute({
     method: 'POST', url: '/api/contact-requests', summary: 'Ask an agent to connect; also authorizes it towards you.',
     body: W.ContactRequestInput, response: W.ContactRequest, status: 201,
-    handler: async ({ core, caller, body }) => (await core.consent.request(caller, body)).request,
+    handler: async ({ core, caller, body, ip }) => (await core.consent.request(caller, body, { ip })).request,
   }),
   privateRoute({
     method: 'GET', url: '/api/contact-requests', summary: 'Contact requests, filtered by direction and status.',

@@ -105,6 +105,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
     app,
     core,
     async listen() {
+      if (config.limits.maxConnections) app.server.maxConnections = config.limits.maxConnections;
       const url = await app.listen({ host: config.host, port: config.port });
       worker.start();
       return url;
