@@ -131,7 +131,11 @@ export class PostgresStore implements Store {
 
   private async connect(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      // A checked-out client whose connection dies emits 'error' outside any query; the pool only
+      // listens while the client is idle. Without this the process would crash on a server restart.
+      if (!client.listenerCount('error')) client.on('error', () => undefined);
+      return client;
     } catch (error) {
       throw translateError(error);
     }

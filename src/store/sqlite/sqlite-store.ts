@@ -98,6 +98,9 @@ export class SqliteStore implements Store {
             try {
               outcomes.push({ ok: true, value: this.db.transaction(() => item.ops.map((op) => this.execute(op)))() });
             } catch (error) {
+              // Some failures (a full disk, I/O errors) make SQLite roll back the whole transaction,
+              // not just this savepoint: then the entire batch fails, and nobody is told "committed".
+              if (!this.db.inTransaction) throw error;
               outcomes.push({ ok: false, value: error });
             }
           }
