@@ -40,6 +40,7 @@ const EnvSchema = z.object({
     .default('5,30,120,600,1800,3600,7200,14400,28800,28800'),
   AMTP_WEBHOOK_CONCURRENCY: Int(1).default(8),
   AMTP_WEBHOOK_LEASE_SECONDS: Int(1).default(60),
+  AMTP_WEBHOOK_TIMEOUT_SECONDS: Int(1).max(120).default(15),
   AMTP_MCP_ALLOWED_HOSTS: z.string().default(''),
   AMTP_MCP_ALLOWED_ORIGINS: z.string().default(''),
   AMTP_SIGNATURE_WINDOW_SECONDS: Int(1).default(300),
@@ -92,6 +93,8 @@ export interface Config {
     concurrency: number;
     /** How long a claimed delivery stays with its worker before another may take it over (after a crash). */
     leaseSeconds: number;
+    /** A delivery that has not been answered in full by then fails (and is retried). */
+    timeoutSeconds: number;
   };
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retrySeconds: e.AMTP_WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
       concurrency: e.AMTP_WEBHOOK_CONCURRENCY,
       leaseSeconds: e.AMTP_WEBHOOK_LEASE_SECONDS,
+      timeoutSeconds: e.AMTP_WEBHOOK_TIMEOUT_SECONDS,
     },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
     ...overrides,

@@ -10,6 +10,9 @@ import { newRequestId, nowIso } from './ids.js';
 
 const DEFAULT_SCOPES = ['message'];
 
+/** An id no agent has (agent ids are a2a_ and 32 hex digits). */
+const NO_AGENT = 'a2a_-';
+
 export class Consent {
   constructor(private readonly deps: CoreDeps) {}
 
@@ -20,14 +23,15 @@ export class Consent {
   async assertCanSend(sender: Caller, recipientRef: string, scope: string): Promise<AgentRecord> {
     const { store } = this.deps;
     const recipient = await findAgent(store, recipientRef);
-    if (!recipient || recipient.id === sender.id) throw notAuthorized();
+    // The same reads run for an unknown recipient, so the answer's timing does not tell them apart.
+    const other = recipient && recipient.id !== sender.id ? recipient.id : NO_AGENT;
     const [inbound, outbound, blockedByRecipient, blockedBySender] = await Promise.all([
-      store.grant(recipient.id, sender.id),
-      store.grant(sender.id, recipient.id),
-      store.isBlocked(recipient.id, sender.id),
-      store.isBlocked(sender.id, recipient.id),
+      store.grant(other, sender.id),
+      store.grant(sender.id, other),
+      store.isBlocked(other, sender.id),
+      store.isBlocked(sender.id, other),
     ]);
-    if (!inbound || !outbound || blockedByRecipient || blockedBySender) throw notAuthorized();
+    if (!recipient || other === NO_AGENT || !inbound || !outbound || blockedByRecipient || blockedBySender) throw notAuthorized();
     if (!inbound.scopes.includes(scope)) {
       throw new AmtpError(
         'scope_not_granted',

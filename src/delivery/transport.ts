@@ -8,8 +8,8 @@ import { safePost } from './safe-fetch.js';
 import { resolveTarget, systemResolver, type Resolver } from './resolve.js';
 import { parseWebhookUrl, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
 
-
-export function httpTransport(policy: WebhookPolicy, resolver: Resolver = systemResolver): WebhookTransport {
+export function httpTransport(policy: WebhookPolicy & { timeoutSeconds?: number }, resolver: Resolver = systemResolver): WebhookTransport {
+  const totalTimeoutMs = (policy.timeoutSeconds ?? 15) * 1000;
   return {
     async check(url) {
       try {
@@ -22,7 +22,7 @@ export function httpTransport(policy: WebhookPolicy, resolver: Resolver = system
       }
     },
     async post(url, body, headers) {
-      const result = await safePost(url, body, headers, { policy, resolver });
+      const result = await safePost(url, body, headers, { policy, resolver, totalTimeoutMs });
       return { status: result.status };
     },
   };

@@ -7,7 +7,8 @@
  *
  * No PostgreSQL: suites skip with a loud warning locally, and fail under CI=true.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -50,7 +51,7 @@ let cluster: Promise<string> | null = null;
 export function postgresServerUrl(): Promise<string> {
   const given = process.env.AMTP_TEST_DATABASE_URL;
   if (given) return Promise.resolve(given);
-  return (cluster ??= startCluster());
+  return (cluster ??= startPostgresCluster().then((c) => c.url));
 }
 
 export interface TestDatabase {
@@ -78,7 +79,16 @@ async function admin(server: string, sql: string): Promise<void> {
   }
 }
 
-async function startCluster(): Promise<string> {
+export interface PostgresCluster {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  /** pg_ctl restart -m fast: every connection is cut, the server comes back on the same port. */
+  restart(): Promise<void>;
+  stop(): void;
+}
+
+/** A throwaway cluster of its own (removed on stop or process exit). */
+export async function startPostgresCluster(): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(postgresUnavailableReason()!);
   const dir = mkdtempSync(join(tmpdir(), 'amtp-pg-'));
@@ -86,8 +96,8 @@ async function startCluster(): Promise<string> {
   const user = process.getuid?.() === 0 ? ['postgres', 'nobody'].find(userExists) : undefined;
   if (process.getuid?.() === 0 && !user) throw new Error('running as root and neither a "postgres" nor a "nobody" user exists to run PostgreSQL');
   if (user) chownSync(dir, Number(execFileSync('id', ['-u', user], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', user], { encoding: 'utf8' })));
-  const run = (tool: string, args: string[]) =>
-    execFileSync(user ? 'runuser' : join(bin, tool), user ? ['-u', user, '--', join(bin, tool), ...args] : args, { stdio: 'pipe', cwd: dir });
+  const command = (tool: string, args: string[]) => [user ? 'runuser' : join(bin, tool), user ? ['-u', user, '--', join(bin, tool), ...args] : args] as const;
+  const run = (tool: string, args: string[]) => execFileSync(...command(tool, args), { stdio: 'pipe', cwd: dir });
 
   const data = join(dir, 'data');
   const port = await freePort();
@@ -102,7 +112,10 @@ async function startCluster(): Promise<string> {
     throw new Error(`could not start a test PostgreSQL cluster: ${(error as Error).message}\n${stderr}\n${log}`);
   }
 
+  let stopped = false;
   const stop = () => {
+    if (stopped) return;
+    stopped = true;
     try {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     } catch {
@@ -117,7 +130,11 @@ async function startCluster(): Promise<string> {
       process.kill(process.pid, signal);
     });
   }
-  return `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    restart: async () => void (await promisify(execFile)(...command('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-m', 'fast', '-w', '-t', '60', 'restart']), { cwd: dir })),
+    stop,
+  };
 }
 
 function userExists(name: string): boolean {

@@ -104,8 +104,9 @@ export class PostgresStore implements Store {
         return (await this.transaction(ops)) as ResultsOf<T>;
       } catch (error) {
         // Deadlocks and serialization failures roll back completely, and ops carry their own ids: replay.
+        // A connection found dead at BEGIN (killed, or the server restarted) ran nothing: replay on another.
         const code = (error as { code?: string }).code;
-        if (attempt < ATTEMPTS && (code === '40P01' || code === '40001')) continue;
+        if (attempt < ATTEMPTS && (code === '40P01' || code === '40001' || error instanceof DeadConnection)) continue;
         throw translateError(error);
       }
     }
@@ -115,14 +116,17 @@ export class PostgresStore implements Store {
     const client = await this.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query('BEGIN').catch((error) => {
+        broken = true;
+        throw new DeadConnection(error);
+      });
       for (const key of lockKeys(ops)) await client.query('SELECT pg_advisory_xact_lock($1, $2)', [AGENT_LOCK_NS, key]);
       const results: unknown[] = [];
       for (const op of ops) results.push(await this.execute(client, op));
       await client.query('COMMIT');
       return results;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
       client.release(broken);
@@ -549,8 +553,16 @@ function toMessage(r: Row | null): MessageRecord | null {
 
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/** BEGIN failed: the connection was dead before anything ran, so the transaction may be replayed. */
+class DeadConnection extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error)?.message ?? 'dead connection');
+  }
+}
+
 export function translateError(error: unknown): unknown {
   if (error instanceof StoreError) return error;
+  if (error instanceof DeadConnection) return translateError(error.cause);
   const e = error as { code?: string; constraint?: string; message?: string };
   const code = e.code ?? '';
   if (code === '23505') {
