@@ -1,135 +1,236 @@
 /**
  * `npm run bench`: loopback benchmarks, each figure reported against a ceiling measured in the same
- * run. Prints a table and writes bench/results/latest.json. `--smoke` runs a seconds-long version.
+ * run. Prints a table and writes bench/results/latest.json. `--smoke` runs a seconds-long version
+ * (bench/results/smoke.json); `--only=send,peer` runs the named sections (with the ceiling).
  */
-import autocannon from 'autocannon';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { generateSigningKeyPair, signMessage } from '../src/crypto/index.js';
+import { verifyMessageSignatureNode as serverVerify } from '../src/crypto/node-verify.js';
+import { postgresUnavailableReason, startPostgresCluster } from '../test/helpers/postgres.js';
+import { endToEnd } from './latency.js';
+import { load, loadSpread, root, seed, startAmtp, startProcess, stop, type Figure, type Seeded } from './lib.js';
+import { signedSends, type PreparedSend } from './signed.js';
+import { streamMemory } from './streams.js';
 
 const smoke = process.argv.includes('--smoke');
-const DURATION = smoke ? 1 : 10;
-const CONNECTIONS = 64;
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const DURATION = smoke ? 1 : 8;
 const BIG = smoke ? 20_000 : 1_000_000;
-const root = new URL('..', import.meta.url).pathname;
-const tsx = ['--import', 'tsx'];
+const SENDERS = 128;
+const E2E = smoke ? { rate: 200, seconds: 1, pairs: 8 } : { rate: 1000, seconds: 5, pairs: 16 };
+const STREAMS = smoke ? 100 : 1000;
 
-interface Figure {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  note?: string;
-}
+const figures: Figure[] = [];
+const extras: Record<string, number | string> = {};
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'amtp-bench-'));
+  dirs.push(d);
+  return d;
+};
+const wanted = (section: string) => !only || only.includes(section);
 
-function startProcess(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
-async function load(name: string, opts: autocannon.Options, note?: string): Promise<Figure> {
-  const result = await autocannon({ duration: DURATION, connections: CONNECTIONS, ...opts });
-  const bad = result.non2xx + result.errors + result.timeouts;
-  if (bad > 0) throw new Error(`${name}: ${bad} failed requests (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`);
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, note };
-}
-
-function seed(dataDir: string, agents: number, messages: number, unread: number) {
-  const out = execFileSync(process.execPath, [...tsx, 'bench/seed.ts', dataDir, String(agents), String(messages), String(unread)], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(out) as { readerKey: string; keys: string[]; ids: string[] };
-}
-
-const serverEnv = (dataDir: string) => ({
-  AMTP_DATA_DIR: dataDir,
-  AMTP_PORT: '0',
-  AMTP_LOG_LEVEL: 'warn',
-  AMTP_RATE_SEND_PER_MINUTE: '0',
-  AMTP_RATE_PAIR_PER_MINUTE: '0',
+const sendOpts = (url: string, seeded: Seeded, connections = 64) => ({
+  url,
+  duration: DURATION,
+  connections,
+  requests: [
+    {
+      method: 'POST' as const,
+      path: '/api/messages',
+      setupRequest: (req: any) => {
+        const i = Math.floor(Math.random() * seeded.keys.length);
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${seeded.keys[i]}` },
+          body: JSON.stringify({ recipient_id: seeded.ids[(i + 1) % seeded.ids.length], subject: 'bench', body: 'x'.repeat(200) }),
+        };
+      },
+    },
+  ],
 });
 
-async function main() {
-  const figures: Figure[] = [];
-  const dirs: string[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'amtp-bench-'));
-    dirs.push(d);
-    return d;
+const inboxOpts = (url: string, seeded: Seeded, connections = 16) => ({
+  url: `${url}/api/inbox?unread_only=true&limit=50`,
+  duration: DURATION,
+  connections,
+  headers: { authorization: `Bearer ${seeded.readerKey}` },
+});
+
+/** Sends from a prepared list; past its end (a faster server than expected), signs on the fly. */
+function preparedOpts(url: string, prepared: PreparedSend[], more: () => PreparedSend[]) {
+  let next = 0;
+  return {
+    url,
+    duration: DURATION,
+    connections: 64,
+    requests: [
+      {
+        method: 'POST' as const,
+        path: '/api/messages',
+        setupRequest: (req: any) => {
+          if (next >= prepared.length) prepared.push(...more());
+          const p = prepared[next++]!;
+          return { ...req, headers: { 'content-type': 'application/json', authorization: p.authorization }, body: p.body };
+        },
+      },
+    ],
   };
-  try {
-    // 1. Ceiling.
-    const ceiling = await startProcess(['bench/ceiling.ts']);
-    figures.push(await load('ceiling: trivial 202', { url: `${ceiling.url}/api/messages`, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }));
-    await stop(ceiling.child);
+}
 
-    // 2. Send, unsigned, durable (fsync per group commit).
-    const sendDir = tmp();
-    const agents = seed(sendDir, 128, 0, 0);
-    const server = await startProcess(['src/cli/main.ts', 'serve'], serverEnv(sendDir));
-    figures.push(
-      await load('send, unsigned, durable', {
-        url: server.url,
-        requests: [
-          {
-            method: 'POST',
-            path: '/api/messages',
-            setupRequest: (req) => {
-              const i = Math.floor(Math.random() * agents.keys.length);
-              return {
-                ...req,
-                headers: { 'content-type': 'application/json', authorization: `Bearer ${agents.keys[i]}` },
-                body: JSON.stringify({ recipient_id: agents.ids[(i + 1) % agents.ids.length], subject: 'bench', body: 'x'.repeat(200) }),
-              };
-            },
-          },
-        ],
-      }),
-    );
+/** One core's rate of the ed25519 verification the server runs, over a message of send size. */
+function verifyRate(): number {
+  const keys = generateSigningKeyPair();
+  const fields = { sender_id: 'a2a_x', recipient_id: 'a2a_y', scope: 'message', subject: 'bench', body: 'x'.repeat(200), client_id: 'c' };
+  const sig = signMessage(fields, keys.secretKey);
+  const signed = { ...fields, sig_nonce: sig.sig_nonce, signed_at: sig.signed_at };
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < (smoke ? 300 : 2000)) {
+    if (!serverVerify(signed, sig.ed25519_signature, keys.publicKey)) throw new Error('verify failed');
+    n++;
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+async function sqliteSections() {
+  if (wanted('send')) {
+    const dir = tmp();
+    const seeded = seed(dir, SENDERS, 0, 0);
+    const server = await startAmtp(dir);
+    figures.push(await load('send, unsigned, durable', sendOpts(server.url, seeded)));
     await stop(server.child);
-
-    // 5. Inbox fetch of 50 unread, with 10k and with BIG stored messages.
+  }
+  if (wanted('signed')) {
+    extras.ed25519_verify_per_s_one_core = Math.round(verifyRate());
+    figures.push({ name: 'ed25519 verify (server implementation), one core', rps: extras.ed25519_verify_per_s_one_core, p50: 0, p99: 0 });
+    for (const sealed of [false, true]) {
+      const dir = tmp();
+      const seeded = seed(dir, SENDERS, 0, 0, true);
+      const server = await startAmtp(dir);
+      const prepared = signedSends(seeded, smoke ? 2_000 : 40_000, { sealed });
+      figures.push(await load(sealed ? 'send, sealed + signed, durable' : 'send, signed, durable', preparedOpts(server.url, prepared, () => signedSends(seeded, 5_000, { sealed }))));
+      await stop(server.child);
+    }
+  }
+  if (wanted('inbox')) {
     for (const total of [10_000, BIG]) {
       const dir = tmp();
       const seeded = seed(dir, 1000, total, 50);
-      const s = await startProcess(['src/cli/main.ts', 'serve'], serverEnv(dir));
-      figures.push(
-        await load(`inbox, 50 unread of ${total.toLocaleString('en')} stored`, {
-          url: `${s.url}/api/inbox?unread_only=true&limit=50`,
-          connections: 16,
-          headers: { authorization: `Bearer ${seeded.readerKey}` },
-        }),
-      );
-      await stop(s.child);
+      const server = await startAmtp(dir);
+      figures.push(await load(`inbox, 50 unread of ${total.toLocaleString('en')} stored`, inboxOpts(server.url, seeded)));
+      await stop(server.child);
     }
+  }
+  if (wanted('latency')) {
+    const dir = tmp();
+    const seeded = seed(dir, E2E.pairs + 1, 0, 0);
+    const server = await startAmtp(dir, { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' });
+    figures.push(...(await endToEnd(server.url, seeded, E2E)));
+    await stop(server.child);
+  }
+  if (wanted('memory')) {
+    const dir = tmp();
+    const seeded = seed(dir, STREAMS, 0, 0);
+    const server = await startAmtp(dir);
+    const rss = await streamMemory(server.url, server.child.pid!, seeded, STREAMS);
+    Object.assign(extras, { rss_mib_idle: Math.round(rss.before), rss_mib_with_streams: Math.round(rss.after), sse_streams_open: rss.open });
+    figures.push({ name: `memory: RSS with ${rss.open.toLocaleString('en')} open SSE streams`, rps: 0, p50: 0, p99: 0, note: `${Math.round(rss.after)} MiB (idle ${Math.round(rss.before)} MiB)` });
+    await stop(server.child);
+  }
+}
+
+async function peerSection() {
+  const peer = await startProcess(['bench/a2a-peer.ts']);
+  let n = 0;
+  figures.push(
+    await load('peer: @a2a-js/sdk SendMessage, in-memory tasks', {
+      url: peer.url,
+      duration: DURATION,
+      connections: 64,
+      requests: [
+        {
+          method: 'POST',
+          path: '/a2a/jsonrpc',
+          setupRequest: (req: any) => ({
+            ...req,
+            headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
+            body: JSON.stringify({ jsonrpc: '2.0', id: ++n, method: 'SendMessage', params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } } }),
+          }),
+        },
+      ],
+    }),
+  );
+  await stop(peer.child);
+}
+
+async function postgresSections() {
+  const unavailable = postgresUnavailableReason();
+  if (unavailable) {
+    console.warn(`PostgreSQL figures skipped: ${unavailable}`);
+    return;
+  }
+  const cluster = await startPostgresCluster({ durable: true });
+  try {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE amtp_bench');
+    await admin.end();
+    const url = cluster.url.replace(/\/postgres$/, '/amtp_bench');
+    const seeded = seed(url, SENDERS, smoke ? 1_000 : 10_000, 50);
+    const servers = [await startAmtp(url), await startAmtp(url)];
+    const urls = servers.map((s) => s.url);
+    figures.push(await load('PostgreSQL: send, 1 instance', sendOpts(urls[0]!, seeded)));
+    figures.push(await loadSpread('PostgreSQL: send, 2 instances', urls, (u) => sendOpts(u, seeded, 32)));
+    figures.push(await load('PostgreSQL: inbox (50 unread), 1 instance', inboxOpts(urls[0]!, seeded)));
+    figures.push(await loadSpread('PostgreSQL: inbox (50 unread), 2 instances', urls, (u) => inboxOpts(u, seeded, 8)));
+    for (const s of servers) await stop(s.child);
+  } finally {
+    cluster.stop();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  try {
+    const ceiling = await startProcess(['bench/ceiling.ts']);
+    figures.push(await load('ceiling: trivial 202', { url: `${ceiling.url}/api/messages`, duration: DURATION, connections: 64, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }));
+    await stop(ceiling.child);
+    await sqliteSections();
+    if (wanted('peer')) await peerSection();
+    if (wanted('postgres')) await postgresSections();
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
+  report((Date.now() - started) / 1000);
+}
 
+function report(seconds: number) {
   const ceiling = figures[0]!.rps;
-  const [small, big] = [figures[2]!, figures[3]!];
+  const by = (prefix: string) => figures.find((f) => f.name.startsWith(prefix));
+  const ratio = (a?: Figure, b?: Figure, key: 'rps' | 'p99' = 'rps') => (a && b ? a[key] / Math.max(b[key], 1) : undefined);
   const ratios = {
-    send_vs_ceiling: figures[1]!.rps / ceiling,
-    inbox_p99_big_vs_small: big.p99 / Math.max(small.p99, 1),
+    send_vs_ceiling: ratio(by('send, unsigned'), figures[0]),
+    signed_vs_verify_rate: ratio(by('send, signed'), by('ed25519 verify')),
+    sealed_vs_verify_rate: ratio(by('send, sealed'), by('ed25519 verify')),
+    inbox_p99_big_vs_small: ratio(by(`inbox, 50 unread of ${BIG.toLocaleString('en')}`), by('inbox, 50 unread of 10,000'), 'p99'),
+    send_vs_peer: ratio(by('send, unsigned'), by('peer:')),
+    postgres_send_2_vs_1: ratio(by('PostgreSQL: send, 2'), by('PostgreSQL: send, 1')),
   };
-  const table = figures.map((f) => `${f.name.padEnd(40)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   ${((f.rps / ceiling) * 100).toFixed(0).padStart(4)}% of ceiling`);
-  console.log(`\nAMTP benchmarks (${smoke ? 'smoke' : 'full'}; ${cpus().length} cores ${cpus()[0]?.model ?? ''}; ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version})`);
-  console.log(table.join('\n'));
-  console.log(`send / ceiling: ${(ratios.send_vs_ceiling * 100).toFixed(1)}%   inbox p99 ${BIG.toLocaleString('en')} / 10k: ${ratios.inbox_p99_big_vs_small.toFixed(2)}`);
-  const results = { at: new Date().toISOString(), smoke, duration_s: DURATION, machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version }, figures, ratios };
+  const lines = figures.map((f) => {
+    const rate = f.rps ? `${f.rps.toFixed(0).padStart(8)} req/s` : ' '.repeat(14);
+    const lat = f.p99 ? `p50 ${String(f.p50).padStart(5)} ms   p99 ${String(f.p99).padStart(5)} ms` : ' '.repeat(31);
+    const share = f.rps && !f.name.startsWith('ed25519') ? `${((f.rps / ceiling) * 100).toFixed(1).padStart(5)}% of ceiling` : ' '.repeat(18);
+    return `${f.name.padEnd(52)} ${rate}   ${lat}   ${share}   ${f.note ?? ''}`;
+  });
+  console.log(`\nAMTP benchmarks (${smoke ? 'smoke' : 'full'}; ${cpus().length} cores ${cpus()[0]?.model ?? ''}; ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${seconds.toFixed(0)} s)`);
+  console.log(lines.join('\n'));
+  console.log(Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v!.toFixed(2)}`).join('   '));
+  const results = { at: new Date().toISOString(), smoke, duration_s: DURATION, machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version }, figures, ratios, extras };
   writeFileSync(join(root, `bench/results/${smoke ? 'smoke' : 'latest'}.json`), JSON.stringify(results, null, 2));
 }
 

@@ -1,18 +1,29 @@
 /**
- * Seeds a SQLite data directory straight through the store: `agents` agents, `messages` messages
- * spread over them, plus one reader with `unread` unread messages from a mutual peer. Prints JSON
- * with the reader's key and peer ids. Usage: tsx bench/seed.ts <dataDir> <agents> <messages> <unread>
+ * Seeds a SQLite data directory (or a PostgreSQL database, given a postgres:// URL) straight through
+ * the store: `agents` agents in a ring of mutual pairs, `messages` messages spread over them, plus
+ * one reader with `unread` unread messages from a mutual peer. With `--keys` every agent publishes
+ * signing and encryption keys. Prints JSON with every API key and id (and the keys).
+ * Usage: tsx bench/seed.ts <dataDir|postgres-url> <agents> <messages> <unread> [--keys]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '../src/crypto/index.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { AgentRecord, WriteOp } from '../src/store/types.js';
+import type { AgentRecord, Store, WriteOp } from '../src/store/types.js';
 
-const [dataDir, agentCount, messageCount, unreadCount] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
-mkdirSync(dataDir, { recursive: true });
-const store = new SqliteStore({ path: join(dataDir, 'amtp.sqlite'), durability: 'relaxed' });
+const [target, agentCount, messageCount, unreadCount] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
+const withKeys = process.argv.includes('--keys');
+let store: Store;
+if (/^postgres/.test(target)) store = new PostgresStore({ url: target });
+else {
+  mkdirSync(target, { recursive: true });
+  store = new SqliteStore({ path: join(target, 'amtp.sqlite'), durability: 'relaxed' });
+}
 await store.migrate();
+const signing = Array.from({ length: withKeys ? agentCount : 0 }, () => generateSigningKeyPair());
+const encryption = Array.from({ length: withKeys ? agentCount : 0 }, () => generateEncryptionKeyPair());
 
 const hex = () => randomBytes(16).toString('hex');
 const now = new Date().toISOString();
@@ -21,8 +32,8 @@ const agents: AgentRecord[] = Array.from({ length: agentCount }, (_, i) => ({
   id: `a2a_${hex()}`,
   name: `bench-${i}`,
   display_name: null,
-  public_key: null,
-  encryption_key: null,
+  public_key: signing[i]?.publicKey ?? null,
+  encryption_key: encryption[i]?.publicKey ?? null,
   api_key_hash: createHash('sha256').update(keyFor(i)).digest('hex'),
   delivery_secret: `ds_${hex()}`,
   key_rotation: null,
@@ -56,4 +67,5 @@ for (let done = 0; done < background; done += 5000) {
 }
 await store.apply(Array.from({ length: unreadCount }, () => message(peer, reader, false)));
 await store.close();
-process.stdout.write(JSON.stringify({ readerKey: keyFor(0), keys: agents.map((_, i) => keyFor(i)), ids: agents.map((a) => a.id) }) + '\n');
+const keys = { signing: signing.map((k) => k.secretKey), encryption: encryption.map((k) => k.publicKey) };
+process.stdout.write(JSON.stringify({ readerKey: keyFor(0), keys: agents.map((_, i) => keyFor(i)), ids: agents.map((a) => a.id), ...keys }) + '\n');

@@ -5,7 +5,7 @@ import { AmtpError } from '../protocol/errors.js';
 import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../crypto/jcs.js';
-import { verifyMessageSignature } from '../crypto/sign.js';
+import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
@@ -188,7 +188,7 @@ export class Messaging {
       throw new AmtpError('stale_signature', `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`);
     }
     const fields = { ...input, sender_id: sender.id, recipient_id: recipientId, sig_nonce, signed_at };
-    if (!verifyMessageSignature(fields, ed25519_signature, sender.public_key)) {
+    if (!verifyMessageSignatureNode(fields, ed25519_signature, sender.public_key)) {
       throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §12) with the recipient’s agent id.');
     }
     return { ed25519_signature, sig_nonce, signed_at, nonceExpires: new Date(at + window).toISOString() };

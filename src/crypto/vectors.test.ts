@@ -13,6 +13,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { hmacSha256 } from './hmac.js';
+import { verifyEd25519 } from './node-verify.js';
 import { canonicalJson } from './jcs.js';
 
 const vectors = new URL('../../test/vectors/', import.meta.url);
@@ -31,6 +32,10 @@ describe('known-answer tests', () => {
       assert.equal(bytesToHex(ed25519.getPublicKey(h(sk!))), pk);
       assert.equal(bytesToHex(ed25519.sign(h(msg!), h(sk!))), sig);
       assert.equal(ed25519.verify(h(sig!), h(msg!), h(pk!)), true);
+      assert.equal(verifyEd25519(h(msg!), h(sig!), h(pk!)), true, 'server (OpenSSL) verifier');
+      const tampered = h(sig!);
+      tampered[0]! ^= 1;
+      assert.equal(verifyEd25519(h(msg!), tampered, h(pk!)), false);
     }
   });
 
@@ -107,11 +112,12 @@ describe('Project Wycheproof (every case)', () => {
           ok = false;
         }
         assert.equal(ok, t.result === 'valid', `tcId ${t.tcId}: ${t.comment}`);
+        assert.equal(verifyEd25519(h(t.msg), h(t.sig), pk), t.result === 'valid', `server (OpenSSL) verifier, tcId ${t.tcId}: ${t.comment}`);
         count++;
       }
     }
     assert.equal(count, file.numberOfTests);
-    console.log(`wycheproof ed25519: ${count} cases`);
+    console.log(`wycheproof ed25519: ${count} cases, each through @noble and through the server's OpenSSL verifier`);
   });
 
   test('x25519 shared secrets', () => {

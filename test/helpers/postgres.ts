@@ -87,8 +87,11 @@ export interface PostgresCluster {
   stop(): void;
 }
 
-/** A throwaway cluster of its own (removed on stop or process exit). */
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+/**
+ * A throwaway cluster of its own (removed on stop or process exit). Tests run it with fsync off;
+ * `durable: true` (benchmarks) keeps PostgreSQL's defaults, so a commit is flushed like SQLite's.
+ */
+export async function startPostgresCluster(opts: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(postgresUnavailableReason()!);
   const dir = mkdtempSync(join(tmpdir(), 'amtp-pg-'));
@@ -103,7 +106,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300`;
+    const speed = opts.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${speed} -c max_connections=300`;
     run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start']);
   } catch (error) {
     const log = existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8') : '';

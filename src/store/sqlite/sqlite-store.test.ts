@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
 import { storeContract } from '../contract.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -14,4 +15,19 @@ storeContract('sqlite', async () => {
   const store = new SqliteStore({ path: join(dir, 'amtp.sqlite') });
   await store.migrate();
   return store;
+});
+
+test('durability modes: full commits with synchronous=FULL (fsync before the answer), relaxed with NORMAL', async () => {
+  for (const [durability, level] of [['full', 2], ['relaxed', 1]] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'amtp-store-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ path: join(dir, 'amtp.sqlite'), durability });
+    await store.migrate();
+    assert.equal(store.db.pragma('synchronous', { simple: true }), level, durability);
+    await store.apply([{ op: 'createInvite', token_hash: 'h', created_at: new Date().toISOString(), expires_at: null }]);
+    await store.close();
+    const reopened = new SqliteStore({ path: join(dir, 'amtp.sqlite'), durability });
+    assert.equal((reopened.db.prepare('SELECT COUNT(*) AS n FROM invites').get() as { n: number }).n, 1, `${durability}: acknowledged write kept`);
+    await reopened.close();
+  }
 });
