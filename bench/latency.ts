@@ -27,6 +27,7 @@ export async function endToEnd(url: string, seeded: Seeded, opts: { rate: number
 
   try {
     for (let i = 1; i <= opts.pairs; i++) {
+      // PUT replaces a webhook left by an earlier run on the same data (new secret, same URL).
       const res = await fetch(`${url}/api/me/webhook`, { method: 'PUT', headers: auth(i), body: JSON.stringify({ url: hookUrl, events: ['message.received'] }) });
       if (res.status !== 200) throw new Error(`webhook: ${res.status} ${await res.text()}`);
       const stream = await fetch(`${url}/api/inbox/stream`, { headers: auth(i), signal: streams.signal });

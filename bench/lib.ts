@@ -49,9 +49,9 @@ export async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** An AMTP server over a data directory or, with a postgres:// URL, a PostgreSQL database. */
-export function startAmtp(target: string, env: Record<string, string> = {}): Promise<Proc> {
+export function startAmtp(target: string, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Proc> {
   const where: Record<string, string> = /^postgres/.test(target) ? { DATABASE_URL: target } : { AMTP_DATA_DIR: target };
-  return startProcess(['src/cli/main.ts', 'serve'], {
+  return startProcess([...nodeFlags, 'src/cli/main.ts', 'serve'], {
     ...where,
     AMTP_PORT: '0',
     AMTP_LOG_LEVEL: 'warn',

@@ -21,7 +21,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split('
 const DURATION = smoke ? 1 : 8;
 const BIG = smoke ? 20_000 : 1_000_000;
 const SENDERS = 128;
-const E2E = smoke ? { rate: 200, seconds: 1, pairs: 8 } : { rate: 1000, seconds: 5, pairs: 16 };
+const E2E = smoke ? { rate: 200, seconds: 1, pairs: 8 } : { rate: 1000, seconds: 5, pairs: 100 };
 const STREAMS = smoke ? 100 : 1000;
 
 const figures: Figure[] = [];
@@ -129,9 +129,12 @@ async function sqliteSections() {
   if (wanted('latency')) {
     const dir = tmp();
     const seeded = seed(dir, E2E.pairs + 1, 0, 0);
-    const server = await startAmtp(dir, { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' });
-    figures.push(...(await endToEnd(server.url, seeded, E2E)));
-    await stop(server.child);
+    // At the target rate, and at a quarter of it (the latency of a server that is not saturated).
+    for (const rate of [E2E.rate, E2E.rate / 4]) {
+      const server = await startAmtp(dir, { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' });
+      figures.push(...(await endToEnd(server.url, seeded, { ...E2E, rate })));
+      await stop(server.child);
+    }
   }
   if (wanted('memory')) {
     const dir = tmp();

@@ -3,7 +3,7 @@
  * webhook outbox pushes it. Stored events hold references; they are expanded when handed out.
  */
 import type { StreamEvent } from '../protocol/schemas.js';
-import type { EventRecord } from '../store/types.js';
+import type { EventRecord, WriteOp } from '../store/types.js';
 import { commit, type Caller, type CoreDeps } from './deps.js';
 import { nowIso } from './ids.js';
 import type { Messaging } from './messaging.js';
@@ -43,7 +43,13 @@ export class Events {
 
   /** Messages pushed to the agent (stream written, webhook answered 2xx) count as delivered. */
   async delivered(caller: Caller, events: StreamEvent[]): Promise<void> {
+    const ops = this.deliveredOps(caller, events);
+    if (ops.length) await commit(this.deps, ops);
+  }
+
+  /** The writes that mark the messages among `events` delivered (receipts), to join another commit. */
+  deliveredOps(caller: Caller, events: StreamEvent[]): WriteOp[] {
     const ids = events.flatMap((e) => (e.type === 'message.received' && typeof e.data.message_id === 'string' ? [e.data.message_id] : []));
-    if (ids.length) await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids, at: nowIso() }]);
+    return ids.length ? [{ op: 'markDelivered', recipient_id: caller.id, ids, at: nowIso() }] : [];
   }
 }

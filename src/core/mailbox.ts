@@ -28,7 +28,7 @@ export class Mailbox {
   constructor(
     readonly store: Store,
     readonly config: Config,
-    transport: WebhookTransport,
+    private readonly transport: WebhookTransport,
   ) {
     this.notifier = new Notifier(store.broadcast);
     const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
@@ -48,6 +48,7 @@ export class Mailbox {
 
   async close(): Promise<void> {
     this.notifier.close();
+    await this.transport.close?.();
     await this.store.close();
   }
 }

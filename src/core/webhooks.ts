@@ -6,7 +6,7 @@
 import { generateWebhookSecret, webhookHeaders } from '../delivery/standard-webhooks.js';
 import { AmtpError } from '../protocol/errors.js';
 import { EventType, type Delivery, type Webhook, type WebhookInput } from '../protocol/schemas.js';
-import type { DeliveryRecord, WebhookRecord } from '../store/types.js';
+import type { DeliveryRecord, WebhookRecord, WriteOp } from '../store/types.js';
 import { auditOp, commit, type Caller, type CoreDeps } from './deps.js';
 import type { Events } from './events.js';
 import { nowIso } from './ids.js';
@@ -16,6 +16,8 @@ export interface WebhookTransport {
   check(url: string): Promise<void>;
   /** Posts once; resolves with the status, or rejects on a refused or failed connection. */
   post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number }>;
+  /** Releases kept-alive connections. */
+  close?(): Promise<void>;
 }
 
 const notFound = () => new AmtpError('webhook_not_found', 'No webhook is configured. Set one with PUT /api/me/webhook.');
@@ -100,15 +102,21 @@ export class Webhooks {
     return claimed;
   }
 
-  /** One delivery attempt and its consequences. */
-  async attempt(d: DeliveryRecord): Promise<void> {
+  /**
+   * One delivery attempt and its consequences. After a success, the same commit claims that
+   * webhook's next delivery, returned for the caller to attempt at once (one commit per delivery).
+   */
+  async attempt(d: DeliveryRecord, leaseMs = 60_000): Promise<DeliveryRecord | null> {
     const { store } = this.deps;
     const [webhook, agent, [event]] = await Promise.all([
       store.webhook(d.agent_id),
       store.agentById(d.agent_id),
       store.events(d.agent_id, { afterSeq: d.event_seq - 1, limit: 1 }),
     ]);
-    if (!webhook || !agent || !event || event.seq !== d.event_seq) return this.finish(d, 'dead', null, 'event or webhook no longer exists');
+    if (!webhook || !agent || !event || event.seq !== d.event_seq) {
+      await this.finish(d, 'dead', null, 'event or webhook no longer exists');
+      return null;
+    }
     const expanded = await this.events.expand(agent, event);
     const body = JSON.stringify({ id: expanded.id, type: expanded.type, timestamp: expanded.created_at, agent_id: agent.id, data: expanded.data });
     let status: number | null = null;
@@ -119,20 +127,22 @@ export class Webhooks {
       error = (e as Error).message;
     }
     if (status !== null && status >= 200 && status < 300) {
-      await this.finish(d, 'delivered', status, null);
-      await this.events.delivered(agent, [expanded]);
-    } else if (status === 410) {
-      await this.finish(d, 'pending', status, 'endpoint answered 410 Gone', 'the endpoint answered 410 Gone');
-    } else {
-      await this.retryOrGiveUp(d, status, error ?? `endpoint answered ${status}`);
+      const now = Date.now();
+      const claimNext: WriteOp = { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit: 1, agent_id: d.agent_id };
+      const results = await this.finish(d, 'delivered', status, null, undefined, [...this.events.deliveredOps(agent, [expanded]), claimNext]);
+      return (results.at(-1) as DeliveryRecord[])[0] ?? null;
     }
+    if (status === 410) await this.finish(d, 'pending', status, 'endpoint answered 410 Gone', 'the endpoint answered 410 Gone');
+    else await this.retryOrGiveUp(d, status, error ?? `endpoint answered ${status}`);
+    return null;
   }
 
   private async retryOrGiveUp(d: DeliveryRecord, status: number | null, error: string): Promise<void> {
     const schedule = this.deps.config.webhooks.retrySeconds;
     const attempts = d.attempts + 1;
     if (attempts > schedule.length) {
-      return this.finish(d, 'dead', status, error, `${attempts} delivery attempts failed (last: ${error})`);
+      await this.finish(d, 'dead', status, error, `${attempts} delivery attempts failed (last: ${error})`);
+      return;
     }
     const delayMs = schedule[attempts - 1]! * 1000 * (0.8 + Math.random() * 0.4);
     await commit(this.deps, [
@@ -141,10 +151,11 @@ export class Webhooks {
   }
 
   /** Records the outcome; with `disableReason`, also disables the webhook (audited, shown as a notice). */
-  private async finish(d: DeliveryRecord, status: DeliveryRecord['status'], lastStatus: number | null, error: string | null, disableReason?: string): Promise<void> {
+  private async finish(d: DeliveryRecord, status: DeliveryRecord['status'], lastStatus: number | null, error: string | null, disableReason?: string, alsoOps: WriteOp[] = []): Promise<unknown[]> {
     const at = nowIso();
-    await commit(this.deps, [
+    return commit(this.deps, [
       { op: 'recordDelivery', id: d.id, status, attempts: d.attempts + 1, next_attempt_at: at, last_status: lastStatus, last_error: error, at },
+      ...alsoOps,
       ...(disableReason
         ? [{ op: 'disableWebhook', agent_id: d.agent_id, reason: disableReason, at } as const, auditOp(d.agent_id, 'webhook.changed', null, { disabled: disableReason, by: 'server' })]
         : []),

@@ -14,6 +14,8 @@ export interface SafePostOptions {
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
   maxResponseBytes?: number;
+  /** Keep-alive pools to reuse (a transport's); without, the connection is closed after the call. */
+  pools?: PinnedPools;
 }
 
 export type DeliveryErrorCode = 'timeout' | 'connection_failed' | 'response_too_large';
@@ -35,20 +37,12 @@ export async function safePost(
   opts: SafePostOptions,
 ): Promise<{ status: number; body: string; address: string }> {
   const target = await resolveTarget(parseWebhookUrl(rawUrl, opts.policy), opts.policy, opts.resolver ?? systemResolver);
-  const pinned: LookupFunction = (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
-    else callback(null, target.address, target.family);
-  };
   const totalTimeoutMs = opts.totalTimeoutMs ?? 15_000;
-  const dispatcher = new Agent({
-    connect: { lookup: pinned, timeout: opts.connectTimeoutMs ?? 5_000 },
-    headersTimeout: totalTimeoutMs,
-    bodyTimeout: totalTimeoutMs,
-    pipelining: 0,
-  });
+  const pools = opts.pools ?? new PinnedPools();
+  const dispatcher = pools.get(target, opts.connectTimeoutMs ?? 5_000, totalTimeoutMs);
   const signal = AbortSignal.timeout(totalTimeoutMs);
   try {
-    const res = await request(target.url, { method: 'POST', headers, body, dispatcher, signal });
+    const res = await request(target.url, { method: 'POST', headers, body, dispatcher: dispatcher.agent, signal });
     const max = opts.maxResponseBytes ?? 64 * 1024;
     let text = '';
     let size = 0;
@@ -62,12 +56,55 @@ export async function safePost(
     }
     return { status: res.statusCode, body: text, address: target.address };
   } catch (error) {
+    pools.evict(dispatcher);
     if (error instanceof DeliveryError) throw error;
     if (signal.aborted || /timeout/i.test((error as Error).name + (error as { code?: string }).code)) {
       throw new DeliveryError('timeout', `The endpoint did not answer within ${totalTimeoutMs} ms`);
     }
     throw new DeliveryError('connection_failed', `Could not reach the endpoint: ${(error as Error).message}`);
   } finally {
-    void dispatcher.close().catch(() => undefined);
+    if (!opts.pools) void pools.close();
+  }
+}
+
+interface Pool {
+  key: string;
+  agent: Agent;
+}
+
+/**
+ * Keep-alive connection pools, one per (origin, checked address): a pool's lookup always answers
+ * with the address in its key, so reusing it never reaches anything but that checked address.
+ */
+export class PinnedPools {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly max = 256) {}
+
+  get(target: { url: URL; address: string; family: number }, connectTimeoutMs: number, totalTimeoutMs: number): Pool {
+    const key = `${target.url.origin}|${target.address}|${connectTimeoutMs}|${totalTimeoutMs}`;
+    const cached = this.pools.get(key);
+    if (cached) return cached;
+    const pinned: LookupFunction = (_hostname, options, callback) => {
+      if ((options as { all?: boolean }).all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
+      else callback(null, target.address, target.family);
+    };
+    const agent = new Agent({ connect: { lookup: pinned, timeout: connectTimeoutMs }, headersTimeout: totalTimeoutMs, bodyTimeout: totalTimeoutMs, keepAliveTimeout: 10_000, connections: 4 });
+    if (this.pools.size >= this.max) this.evict(this.pools.values().next().value!);
+    const pool = { key, agent };
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  /** Drops a pool whose connection failed or timed out; the next delivery starts afresh. */
+  evict(pool: Pool): void {
+    if (this.pools.get(pool.key) === pool) this.pools.delete(pool.key);
+    void pool.agent.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(all.map((p) => p.agent.close()));
   }
 }

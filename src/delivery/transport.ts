@@ -4,12 +4,13 @@
  */
 import type { WebhookTransport } from '../core/webhooks.js';
 import { AmtpError } from '../protocol/errors.js';
-import { safePost } from './safe-fetch.js';
+import { PinnedPools, safePost } from './safe-fetch.js';
 import { resolveTarget, systemResolver, type Resolver } from './resolve.js';
 import { parseWebhookUrl, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
 
 export function httpTransport(policy: WebhookPolicy & { timeoutSeconds?: number }, resolver: Resolver = systemResolver): WebhookTransport {
   const totalTimeoutMs = (policy.timeoutSeconds ?? 15) * 1000;
+  const pools = new PinnedPools();
   return {
     async check(url) {
       try {
@@ -22,8 +23,9 @@ export function httpTransport(policy: WebhookPolicy & { timeoutSeconds?: number 
       }
     },
     async post(url, body, headers) {
-      const result = await safePost(url, body, headers, { policy, resolver, totalTimeoutMs });
+      const result = await safePost(url, body, headers, { policy, resolver, totalTimeoutMs, pools });
       return { status: result.status };
     },
+    close: () => pools.close(),
   };
 }

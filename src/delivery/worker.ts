@@ -5,6 +5,7 @@
  */
 import type { Notifier } from '../core/notifier.js';
 import type { Webhooks } from '../core/webhooks.js';
+import type { DeliveryRecord } from '../store/types.js';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -15,6 +16,8 @@ export interface WorkerOptions {
   onError?: (error: unknown) => void;
 }
 
+const CLAIM_GAP_MS = 10;
+
 export class DeliveryWorker {
   private running = 0;
   private stopped = false;
@@ -23,6 +26,7 @@ export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private idle?: () => void;
+  private lastClaimAt = 0;
 
   constructor(
     private readonly webhooks: Webhooks,
@@ -44,13 +48,22 @@ export class DeliveryWorker {
     if (this.running > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
+  /**
+   * Every committed event kicks the worker; a claim scans every webhook's queue head, so claims are
+   * spaced at least CLAIM_GAP_MS apart (a busy queue does not wait for them: each success claims its
+   * next delivery in the same commit).
+   */
   private kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
+      this.lastClaimAt = Date.now();
       void this.tick();
-    });
+    };
+    const wait = this.lastClaimAt + CLAIM_GAP_MS - Date.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private async tick(): Promise<void> {
@@ -61,8 +74,7 @@ export class DeliveryWorker {
       const batch = await this.webhooks.claim(free, this.opts.leaseMs ?? 60_000);
       for (const delivery of batch) {
         this.running += 1;
-        this.webhooks
-          .attempt(delivery)
+        this.work(delivery)
           .catch((error) => this.opts.onError?.(error))
           .finally(() => {
             this.running -= 1;
@@ -76,5 +88,10 @@ export class DeliveryWorker {
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** A delivery, then — while they succeed and the worker runs — the same queue's next ones. */
+  private async work(first: DeliveryRecord): Promise<void> {
+    for (let next: DeliveryRecord | null = first; next && !this.stopped; ) next = await this.webhooks.attempt(next, this.opts.leaseMs);
   }
 }

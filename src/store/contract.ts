@@ -265,10 +265,13 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(30), lease_until: at(90), limit: 10 }]);
       assert.deepEqual(claimed.map((d) => d.id), [firstId]);
       assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(31), lease_until: at(91), limit: 10 }]), [[]]);
-      await store.apply([{ op: 'recordDelivery', id: firstId, status: 'delivered', attempts: 1, next_attempt_at: at(32), last_status: 200, last_error: null, at: at(32) }]);
-      const [next] = await store.apply([{ op: 'claimDeliveries', now: at(33), lease_until: at(93), limit: 10 }]);
-      assert.equal(next.length, 1);
+      const [, next] = await store.apply([
+        { op: 'recordDelivery', id: firstId, status: 'delivered', attempts: 1, next_attempt_at: at(32), last_status: 200, last_error: null, at: at(32) },
+        { op: 'claimDeliveries', now: at(33), lease_until: at(93), limit: 10, agent_id: a.id },
+      ]);
+      assert.equal(next.length, 1, 'recording a delivery and claiming the same queue’s next head in one commit');
       assert.equal(next[0]!.event_seq, 3);
+      assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(33), lease_until: at(93), limit: 10, agent_id: b.id }]), [[]], 'only that agent’s queue');
       await store.apply([{ op: 'recordDelivery', id: next[0]!.id, status: 'pending', attempts: 1, next_attempt_at: at(50), last_status: 500, last_error: 'boom', at: at(34) }]);
       assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(40), lease_until: at(99), limit: 10 }]), [[]], 'not due yet, and it blocks later ones');
       assert.equal((await store.apply([{ op: 'claimDeliveries', now: at(51), lease_until: at(99), limit: 10 }]))[0].length, 1);

@@ -187,7 +187,8 @@ export type WriteOp =
   | { op: 'deleteWebhook'; agent_id: string }
   | { op: 'disableWebhook'; agent_id: string; reason: string; at: string }
   /** Leases up to `limit` due deliveries, at most one per agent and always that agent's oldest pending one. */
-  | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number }
+  /** With agent_id, only that agent's queue (the next head right after a delivery, in the same commit). */
+  | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
   | { op: 'redeliver'; agent_id: string; id: string; at: string };
 

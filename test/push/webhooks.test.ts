@@ -87,9 +87,12 @@ describe('webhooks', () => {
       const failedIds = hook.received.filter((r) => r.status === 503).map((r) => r.headers['webhook-id']);
       assert.ok(failedIds.every((id) => id === hook.accepted()[0]!.headers['webhook-id']), 'retries reuse the webhook-id; later events wait their turn');
       assert.equal(new Set(hook.accepted().map((r) => r.headers['webhook-id'])).size, 5, 'no event delivered twice');
-      const log = await b.api.get('/api/me/webhook/deliveries');
-      assert.ok(log.body.deliveries.every((d: any) => d.status === 'delivered'));
-      assert.ok(log.body.deliveries.at(-1).attempts > 1);
+      // The receiver has answered; the server records the outcome right after.
+      const log = await waitFor(async () => {
+        const deliveries = (await b.api.get('/api/me/webhook/deliveries')).body.deliveries;
+        return deliveries.every((d: any) => d.status === 'delivered') && deliveries;
+      }, 'deliveries recorded as delivered');
+      assert.ok(log.at(-1).attempts > 1);
     } finally {
       await hook.close();
       await t.close();

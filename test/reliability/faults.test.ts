@@ -36,8 +36,11 @@ test('webhook receivers that fail, reset, hang and answer slowly: every event ar
     await waitFor(() => hook.accepted().length >= 6, 'all six delivered', 30_000);
     const accepted = hook.accepted().map((r) => JSON.parse(r.body).data.message_id);
     assert.deepEqual(accepted, ids, 'each once, in order of creation');
-    const log = (await b.api.get('/api/me/webhook/deliveries')).body.deliveries;
-    assert.ok(log.every((d: any) => d.status === 'delivered'));
+    // The receiver has answered; the server records the outcome right after.
+    const log = await waitFor(async () => {
+      const deliveries = (await b.api.get('/api/me/webhook/deliveries')).body.deliveries;
+      return deliveries.length === 6 && deliveries.every((d: any) => d.status === 'delivered') && deliveries;
+    }, 'six deliveries recorded as delivered');
     const errors = log.map((d: any) => d.last_error).filter(Boolean).join(' ');
     console.log(`webhook faults: ${hook.received.length} attempts (500, reset, hang, slow 200, reset, 503, slow 204, …) → 6/6 delivered once, in order`);
     assert.ok(hook.received.length >= script.length);
@@ -54,7 +57,7 @@ test('database locked by another process (SQLite): 503 storage_unavailable with 
   try {
     const [a, b] = [await register(t.url), await register(t.url)];
     await connect(a, b);
-    (t.server.core.store as SqliteStore).db.pragma('busy_timeout = 100'); // default 5000: keep the test short
+    await (t.server.core.store as SqliteStore).pragma('busy_timeout = 100'); // default 5000: keep the test short
     other.exec('BEGIN IMMEDIATE'); // another process (a backup script, a sqlite3 shell) holds the write lock
     const refused = await a.api.post('/api/messages', { recipient_id: b.id, body: 'while locked', client_id: 'locked-1' });
     assert.equal(refused.status, 503);
@@ -122,9 +125,9 @@ test('disk full (SQLite page limit): 503 storage_unavailable with Retry-After, t
     await connect(a, b);
     const ok = await a.api.post('/api/messages', { recipient_id: b.id, body: 'before' });
     assert.equal(ok.status, 202);
-    const db = (t.server.core.store as SqliteStore).db;
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    db.pragma(`max_page_count = ${pages}`); // no room for one more page: like a full disk
+    const store = t.server.core.store as SqliteStore;
+    const pages = (await store.pragma('page_count')) as number;
+    await store.pragma(`max_page_count = ${pages}`); // no room for one more page: like a full disk
     const refused: number[] = [];
     for (let i = 0; i < 30; i++) {
       const res = await a.api.post('/api/messages', { recipient_id: b.id, body: 'x'.repeat(8000), client_id: `full-${i}` });
@@ -136,7 +139,7 @@ test('disk full (SQLite page limit): 503 storage_unavailable with Retry-After, t
     }
     assert.ok(refused.length > 0, 'the full disk was noticed');
     assert.equal((await b.api.get('/healthz')).status, 200, 'reads still work');
-    db.pragma('max_page_count = 1073741823');
+    await store.pragma('max_page_count = 1073741823');
     for (const i of refused) {
       const retry = await a.api.post('/api/messages', { recipient_id: b.id, body: 'x'.repeat(8000), client_id: `full-${i}` });
       assert.equal(retry.status, 202, 'recovered without a restart');

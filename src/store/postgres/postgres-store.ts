@@ -288,14 +288,14 @@ export class PostgresStore implements Store {
         // SKIP LOCKED: instances claiming at the same time never hand out the same delivery.
         const { rows } = await db.query(
           `UPDATE webhook_deliveries SET lease_until = $2 WHERE id IN (
-             SELECT d.id FROM webhook_deliveries d
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
-               AND EXISTS (SELECT 1 FROM webhooks w WHERE w.agent_id = d.agent_id AND w.enabled)
-               AND d.event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries p WHERE p.agent_id = d.agent_id AND p.status = 'pending')
+             SELECT d.id FROM webhooks w
+             JOIN webhook_deliveries d ON d.agent_id = w.agent_id
+               AND d.event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries p WHERE p.agent_id = w.agent_id AND p.status = 'pending')
+             WHERE w.enabled AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1) AND ($4::text IS NULL OR w.agent_id = $4)
              ORDER BY d.next_attempt_at LIMIT $3
              FOR UPDATE OF d SKIP LOCKED)
            RETURNING *`,
-          [op.now, op.lease_until, op.limit],
+          [op.now, op.lease_until, op.limit, op.agent_id ?? null],
         );
         return (rows as DeliveryRecord[]).sort((x, y) => (x.next_attempt_at < y.next_attempt_at ? -1 : x.next_attempt_at > y.next_attempt_at ? 1 : 0));
       }

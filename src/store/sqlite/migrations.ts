@@ -158,4 +158,11 @@ export const sqliteMigrations: Migration[] = [
       CREATE INDEX sig_nonces_expiry ON sig_nonces(expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'the head of each webhook queue found by index',
+    sql: `
+      CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(agent_id, event_seq) WHERE status = 'pending';
+    `,
+  },
 ];

@@ -23,8 +23,8 @@ test('durability modes: full commits with synchronous=FULL (fsync before the ans
     dirs.push(dir);
     const store = new SqliteStore({ path: join(dir, 'amtp.sqlite'), durability });
     await store.migrate();
-    assert.equal(store.db.pragma('synchronous', { simple: true }), level, durability);
     await store.apply([{ op: 'createInvite', token_hash: 'h', created_at: new Date().toISOString(), expires_at: null }]);
+    assert.equal(await store.pragma('synchronous'), level, `${durability}: the writer's connection`);
     await store.close();
     const reopened = new SqliteStore({ path: join(dir, 'amtp.sqlite'), durability });
     assert.equal((reopened.db.prepare('SELECT COUNT(*) AS n FROM invites').get() as { n: number }).n, 1, `${durability}: acknowledged write kept`);

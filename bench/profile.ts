@@ -1,0 +1,66 @@
+/**
+ * `npm run bench:profile -- send|latency`: runs one benchmark scenario against a server started
+ * with --cpu-prof, then prints where each of its threads spent its time (self time per function).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { endToEnd } from './latency.js';
+import { load, seed, startAmtp, stop } from './lib.js';
+
+const scenario = process.argv[2] ?? 'send';
+const dir = mkdtempSync(join(tmpdir(), 'amtp-profile-'));
+const profiles = join(dir, 'profiles');
+const seeded = seed(join(dir, 'data'), scenario === 'latency' ? 101 : 128, 0, 0);
+const server = await startAmtp(
+  join(dir, 'data'),
+  scenario === 'latency' ? { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' } : {},
+  ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
+);
+if (scenario === 'latency') console.log(await endToEnd(server.url, seeded, { rate: 1000, seconds: 5, pairs: 100 }));
+else {
+  const n = seeded.keys.length;
+  console.log(
+    await load('send', {
+      url: server.url,
+      duration: 8,
+      connections: 64,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/messages',
+          setupRequest: (req: any) => {
+            const i = Math.floor(Math.random() * n);
+            return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${seeded.keys[i]}` }, body: JSON.stringify({ recipient_id: seeded.ids[(i + 1) % n], body: 'x'.repeat(200) }) };
+          },
+        },
+      ],
+    }),
+  );
+}
+await stop(server.child);
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+for (const file of readdirSync(profiles).sort()) {
+  const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
+  const byNode = new Map<number, number>();
+  profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const t = byNode.get(node.id) ?? 0;
+    total += t;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/src\//, 'src/')}:${lineNumber + 1}`;
+    self.set(where, (self.get(where) ?? 0) + t);
+  }
+  const busy = 1 - (self.get('(idle) :0') ?? 0) / total;
+  if (busy < 0.1) continue; // threads that only loaded modules
+  console.log(`\n── ${file}: busy ${(busy * 100).toFixed(0)} %`);
+  for (const [where, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)} %  ${where}`);
+}
+rmSync(dir, { recursive: true, force: true });
