@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile -- send|latency`: runs one benchmark scenario against a server started
+ * `npm run bench:profile -- send|inbox|latency`: runs one benchmark scenario against a server started
  * with --cpu-prof, then prints where each of its threads spent its time (self time per function).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,14 +11,16 @@ import { load, seed, startAmtp, stop } from './lib.js';
 const scenario = process.argv[2] ?? 'send';
 const dir = mkdtempSync(join(tmpdir(), 'amtp-profile-'));
 const profiles = join(dir, 'profiles');
-const seeded = seed(join(dir, 'data'), scenario === 'latency' ? 101 : 128, 0, 0);
+const seeded = scenario === 'inbox' ? seed(join(dir, 'data'), 1000, 10_000, 50) : seed(join(dir, 'data'), scenario === 'latency' ? 101 : 128, 0, 0);
 const server = await startAmtp(
   join(dir, 'data'),
   scenario === 'latency' ? { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' } : {},
   ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
 );
 if (scenario === 'latency') console.log(await endToEnd(server.url, seeded, { rate: 1000, seconds: 5, pairs: 100 }));
-else {
+else if (scenario === 'inbox') {
+  console.log(await load('inbox', { url: `${server.url}/api/inbox?unread_only=true&limit=50`, duration: 8, connections: 16, headers: { authorization: `Bearer ${seeded.readerKey}` } }));
+} else {
   const n = seeded.keys.length;
   console.log(
     await load('send', {
