@@ -18,3 +18,16 @@ export function openConnection(path: string, durability: Durability = 'full'): D
   db.pragma('mmap_size = 268435456');
   return db;
 }
+
+/** Prepared statements of one connection, prepared once per SQL text. */
+export function statementCache(db: Database.Database): (sql: string) => Database.Statement {
+  const statements = new Map<string, Database.Statement>();
+  return (sql) => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+}

@@ -26,7 +26,7 @@ import {
   type Store,
   type WriteOp,
 } from '../types.js';
-import { openConnection, type Durability } from './connection.js';
+import { openConnection, statementCache, type Durability } from './connection.js';
 import { sqliteMigrations } from './migrations.js';
 import { fromWireError, toAgent, toAudit, toEvent, toGrant, toMessage, toRequest, translateError, type Row } from './rows.js';
 import type { FromWriter, ToWriter } from './writer-thread.js';
@@ -59,7 +59,6 @@ function startWriter(workerData: { path: string; durability: Durability }): Work
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
   private pending: { ops: readonly WriteOp[]; waiter: Waiter }[] = [];
   private flushScheduled = false;
   private readonly inline: SqliteWriter | null;
@@ -68,8 +67,11 @@ export class SqliteStore implements Store {
   private nextId = 0;
   private drained?: () => void;
 
+  private readonly stmt: (sql: string) => Database.Statement;
+
   constructor(private readonly opts: SqliteStoreOptions) {
     this.db = openConnection(opts.path, opts.durability);
+    this.stmt = statementCache(this.db);
     this.inline = this.db.memory ? new SqliteWriter(this.db) : null;
   }
 
@@ -168,15 +170,6 @@ export class SqliteStore implements Store {
       this.drained?.();
     });
     return (this.worker = worker);
-  }
-
-  private stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
   }
 
   // ── reads ────────────────────────────────────────────────────────────────────────────────────────

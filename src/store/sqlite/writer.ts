@@ -6,14 +6,18 @@
 import type Database from 'better-sqlite3';
 import { AUDIT_GENESIS, auditHash } from '../../protocol/audit-chain.js';
 import { StoreError, type AuditDraft, type AuditRecord, type DeliveryRecord, type EventRecord, type MessageRecord, type WriteOp } from '../types.js';
+import { statementCache } from './connection.js';
 import { json } from './rows.js';
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class SqliteWriter {
-  private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly db: Database.Database) {}
+  private readonly stmt: (sql: string) => Database.Statement;
+
+  constructor(readonly db: Database.Database) {
+    this.stmt = statementCache(db);
+  }
 
   /** Throws when the whole transaction failed (a full disk, I/O errors): then nothing was committed. */
   commit(batch: readonly (readonly WriteOp[])[]): Outcome[] {
@@ -33,15 +37,6 @@ export class SqliteWriter {
       })
       .immediate();
     return outcomes;
-  }
-
-  private stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
   }
 
   private execute(op: WriteOp): unknown {
