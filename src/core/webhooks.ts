@@ -95,10 +95,7 @@ export class Webhooks {
 
   /** Leases due deliveries for a worker. */
   async claim(limit: number, leaseMs: number): Promise<DeliveryRecord[]> {
-    const now = Date.now();
-    const [claimed] = await commit(this.deps, [
-      { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit },
-    ]);
+    const [claimed] = await commit(this.deps, [claimOp(limit, leaseMs)]);
     return claimed;
   }
 
@@ -106,7 +103,7 @@ export class Webhooks {
    * One delivery attempt and its consequences. After a success, the same commit claims that
    * webhook's next delivery, returned for the caller to attempt at once (one commit per delivery).
    */
-  async attempt(d: DeliveryRecord, leaseMs = 60_000): Promise<DeliveryRecord | null> {
+  async attempt(d: DeliveryRecord, leaseMs: number): Promise<DeliveryRecord | null> {
     const { store } = this.deps;
     const [webhook, agent, [event]] = await Promise.all([
       store.webhook(d.agent_id),
@@ -127,9 +124,7 @@ export class Webhooks {
       error = (e as Error).message;
     }
     if (status !== null && status >= 200 && status < 300) {
-      const now = Date.now();
-      const claimNext: WriteOp = { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit: 1, agent_id: d.agent_id };
-      const results = await this.finish(d, 'delivered', status, null, undefined, [...this.events.deliveredOps(agent, [expanded]), claimNext]);
+      const results = await this.finish(d, 'delivered', status, null, undefined, [...this.events.deliveredOps(agent, [expanded]), claimOp(1, leaseMs, d.agent_id)]);
       return (results.at(-1) as DeliveryRecord[])[0] ?? null;
     }
     if (status === 410) await this.finish(d, 'pending', status, 'endpoint answered 410 Gone', 'the endpoint answered 410 Gone');
@@ -173,6 +168,12 @@ export class Webhooks {
       updated_at: w.updated_at,
     };
   }
+}
+
+/** Leases up to `limit` due queue heads (of one agent's queue, with `agentId`) for `leaseMs`. */
+function claimOp(limit: number, leaseMs: number, agentId?: string): Extract<WriteOp, { op: 'claimDeliveries' }> {
+  const now = Date.now();
+  return { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit, ...(agentId ? { agent_id: agentId } : {}) };
 }
 
 function signedHeaders(secret: string, id: string, body: string): Record<string, string> {

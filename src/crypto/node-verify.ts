@@ -22,20 +22,24 @@ function publicKeyObject(publicKey: Uint8Array, cacheKey: string): KeyObject {
   return key;
 }
 
-/** Raw bytes in, never throws: malformed keys or signatures simply do not verify. */
-export function verifyEd25519(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+function verifyWithKey(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array, cacheKey: string): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false;
   try {
-    return verify(null, message, publicKeyObject(publicKey, Buffer.from(publicKey).toString('base64url')), signature);
+    return verify(null, message, publicKeyObject(publicKey, cacheKey), signature);
   } catch {
     return false;
   }
 }
 
+/** Raw bytes in, never throws: malformed keys or signatures simply do not verify. */
+export const verifyEd25519 = (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean =>
+  verifyWithKey(message, signature, publicKey, Buffer.from(publicKey).toString('base64url'));
+
 /** The same contract as sign.ts's verifyMessageSignature (base64url signature and key). */
 export function verifyMessageSignatureNode(fields: SignedFields, signature: string, publicKey: string): boolean {
   try {
-    return verifyEd25519(messageSigningInput(fields), fromBase64Url(signature), fromBase64Url(publicKey));
+    // The key's own base64url text is the cache key: nothing re-encoded on the send path.
+    return verifyWithKey(messageSigningInput(fields), fromBase64Url(signature), fromBase64Url(publicKey), publicKey);
   } catch {
     return false;
   }

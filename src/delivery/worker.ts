@@ -27,12 +27,15 @@ export class DeliveryWorker {
   private unsubscribe?: () => void;
   private idle?: () => void;
   private lastClaimAt = 0;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly webhooks: Webhooks,
     private readonly notifier: Notifier,
     private readonly opts: WorkerOptions,
-  ) {}
+  ) {
+    this.leaseMs = opts.leaseMs ?? 60_000;
+  }
 
   start(): void {
     this.unsubscribe = this.notifier.subscribeAll(() => this.kick());
@@ -71,7 +74,7 @@ export class DeliveryWorker {
     if (this.ticking || this.stopped || free <= 0) return;
     this.ticking = true;
     try {
-      const batch = await this.webhooks.claim(free, this.opts.leaseMs ?? 60_000);
+      const batch = await this.webhooks.claim(free, this.leaseMs);
       for (const delivery of batch) {
         this.running += 1;
         this.work(delivery)
@@ -92,6 +95,6 @@ export class DeliveryWorker {
 
   /** A delivery, then — while they succeed and the worker runs — the same queue's next ones. */
   private async work(first: DeliveryRecord): Promise<void> {
-    for (let next: DeliveryRecord | null = first; next && !this.stopped; ) next = await this.webhooks.attempt(next, this.opts.leaseMs);
+    for (let next: DeliveryRecord | null = first; next && !this.stopped; ) next = await this.webhooks.attempt(next, this.leaseMs);
   }
 }

@@ -135,17 +135,12 @@ export class SqliteStore implements Store {
   }
 
   private commitInline(writer: SqliteWriter, batch: { ops: readonly WriteOp[]; waiter: Waiter }[]): void {
-    try {
-      const outcomes = writer.commit(batch.map((b) => b.ops));
-      batch.forEach(({ waiter }, i) => {
-        const o = outcomes[i]!;
-        if (o.ok) waiter.resolve(o.value);
-        else waiter.reject(translateError(o.error));
-      });
-    } catch (error) {
-      const failure = translateError(error);
-      for (const { waiter } of batch) waiter.reject(failure);
-    }
+    const outcomes = writer.commitSettled(batch.map((b) => b.ops));
+    batch.forEach(({ waiter }, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) waiter.resolve(o.value);
+      else waiter.reject(translateError(o.error));
+    });
   }
 
   private writer(): Worker {

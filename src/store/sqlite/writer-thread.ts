@@ -51,16 +51,10 @@ function flush(): void {
   const batch = pending;
   pending = [];
   if (batch.length === 0) return;
-  let replies: FromWriter[];
-  try {
-    const outcomes = writer.commit(batch.map((b) => b.ops));
-    replies = batch.map((b, i) => {
-      const o = outcomes[i]!;
-      return o.ok ? { id: b.id, ok: true, value: o.value } : { id: b.id, ok: false, error: toWireError(o.error) };
-    });
-  } catch (error) {
-    const wire = toWireError(error);
-    replies = batch.map((b) => ({ id: b.id, ok: false, error: wire }));
-  }
+  const outcomes = writer.commitSettled(batch.map((b) => b.ops));
+  const replies = batch.map(({ id }, i): FromWriter => {
+    const o = outcomes[i]!;
+    return o.ok ? { id, ok: true, value: o.value } : { id, ok: false, error: toWireError(o.error) };
+  });
   port.postMessage(replies);
 }

@@ -19,8 +19,17 @@ export class SqliteWriter {
     this.stmt = statementCache(db);
   }
 
+  /** One outcome per caller; when the whole transaction failed (a full disk, I/O errors), every caller fails with that error. */
+  commitSettled(batch: readonly (readonly WriteOp[])[]): Outcome[] {
+    try {
+      return this.commit(batch);
+    } catch (error) {
+      return batch.map(() => ({ ok: false, error }));
+    }
+  }
+
   /** Throws when the whole transaction failed (a full disk, I/O errors): then nothing was committed. */
-  commit(batch: readonly (readonly WriteOp[])[]): Outcome[] {
+  private commit(batch: readonly (readonly WriteOp[])[]): Outcome[] {
     const outcomes: Outcome[] = [];
     this.db
       .transaction(() => {
