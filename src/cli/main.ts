@@ -8,7 +8,7 @@ import { Mailbox } from '../core/mailbox.js';
 import { httpTransport } from '../delivery/transport.js';
 import { openStore } from '../store/open.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { exportStore, formatCounts, importStore } from '../store/transfer.js';
+import { exportStore, findUnservableRows, formatCounts, importStore, type UnservableRow } from '../store/transfer.js';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client.js';
 import { serve } from './serve.js';
 
@@ -22,6 +22,7 @@ Data (the store is chosen as for serve: DATABASE_URL, else SQLite in AMTP_DATA_D
   export <file>                  write every table to a new JSON-lines file (one consistent snapshot)
   import <file>                  load an export into an empty store; verifies row counts and audit chains
   backup <file>                  consistent online copy of the SQLite database (PostgreSQL: use pg_dump)
+  doctor                         find stored rows that reads could not serve (exit 1 when there are any)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -93,6 +94,15 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`Backed up ${source} to ${rest[0]}.\n`);
       return 0;
     }
+    case 'doctor': {
+      if (rest.length !== 0) break;
+      const store = await openStore(loadConfig());
+      try {
+        return reportUnservable(await findUnservableRows(store));
+      } finally {
+        await store.close();
+      }
+    }
     default:
       if (command && CLIENT_COMMANDS.has(command)) return runClient(argv);
       break;
@@ -105,6 +115,16 @@ async function main(argv: string[]): Promise<number> {
   }
   process.stderr.write(`amtp: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
   return 2;
+}
+
+function reportUnservable(rows: UnservableRow[]): number {
+  for (const r of rows) process.stdout.write(`${r.table} ${JSON.stringify(r.key)}: ${r.problem}\n`);
+  if (rows.length === 0) {
+    process.stderr.write('Every stored row can be served.\n');
+    return 0;
+  }
+  process.stderr.write(`${rows.length} stored row(s) break the input rules (SPEC §2) and may fail reads. Delete or repair them, then run amtp doctor again.\n`);
+  return 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -6,6 +6,7 @@
 import type { MailboxApi } from '../protocol/api.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type * as W from '../protocol/schemas.js';
+import { STREAM_CLOSED, type StreamClosed } from '../protocol/stream.js';
 
 export class AmtpApiError extends Error {
   constructor(
@@ -175,7 +176,13 @@ export class AmtpClient implements MailboxApi {
       const body = await res.json().catch(() => undefined);
       throw new AmtpApiError(res.status, body?.error?.code ?? 'internal_error', body?.error?.message ?? `HTTP ${res.status}`, body);
     }
-    for await (const frame of sseFrames(res.body)) if (frame.data) yield JSON.parse(frame.data) as W.StreamEvent;
+    for await (const frame of sseFrames(res.body)) {
+      if (frame.event === STREAM_CLOSED) {
+        const closed = JSON.parse(frame.data) as StreamClosed;
+        throw new AmtpApiError(401, closed.code, closed.message, { error: closed });
+      }
+      if (frame.data) yield JSON.parse(frame.data) as W.StreamEvent;
+    }
   }
 }
 

@@ -23,6 +23,28 @@ export interface Identity {
 export interface PinnedKeys {
   public_key: string | null;
   encryption_key: string | null;
+  /** When the pinned signing key took over by a verified rotation; absent for a key pinned on first use. */
+  since?: string;
+  /** The signing keys this one replaced through verified rotations, oldest first, each with its validity. */
+  previous?: { public_key: string; since?: string; until: string }[];
+}
+
+/**
+ * A message signed this long after a verified rotation still verifies under the old key: a client
+ * may sign just before its owner rotates, and the server accepts signatures within its time window.
+ */
+export const ROTATION_GRACE_MS = 5 * 60_000;
+
+/** The pinned signing keys that were valid at `signedAt`, newest first. */
+export function keysValidAt(pin: PinnedKeys, signedAt: string): string[] {
+  const t = Date.parse(signedAt);
+  const valid = (since: string | undefined, until: string | undefined) =>
+    (since === undefined || t >= Date.parse(since)) && (until === undefined || t <= Date.parse(until) + ROTATION_GRACE_MS);
+  const chain = [...(pin.previous ?? [])].reverse();
+  return [
+    ...(pin.public_key && valid(pin.since, undefined) ? [pin.public_key] : []),
+    ...chain.filter((k) => valid(k.since, k.until)).map((k) => k.public_key),
+  ];
 }
 
 /** Where pinned peer keys live (a file for the CLI, browser storage for the UI). */
@@ -145,13 +167,25 @@ export class SecureMailbox implements MailboxApi {
     return validate(payload ?? null) ? undefined : `payload does not match the "${intent}" schema: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`;
   }
 
+  /**
+   * `verified` only under a pinned key that was valid when the message was signed (the chain of
+   * verified rotations keeps older keys for older mail). A sender with a pinned signing key never has
+   * unsigned mail accepted by the server, so a missing signature there means it was stripped: `failed`.
+   */
   private async signatureStatus(m: W.Message): Promise<SignatureStatus> {
-    if (!m.ed25519_signature || !m.sig_nonce || !m.signed_at) return 'unsigned';
     const sender = await this.peerProfile(m.sender_id).catch(() => null);
-    const key = sender && !this.distrusted.has(m.sender_id) ? this.pins.get(m.sender_id)?.public_key : null;
-    if (!key) return 'failed';
+    const pin = sender && !this.distrusted.has(m.sender_id) ? this.pins.get(m.sender_id) : undefined;
+    if (!m.ed25519_signature || !m.sig_nonce || !m.signed_at) {
+      if (!pin?.public_key && !sender?.public_key) return 'unsigned';
+      this.opts.onWarning?.(
+        `WARNING: message ${m.id} from ${sender?.name ?? m.sender_id} carries no signature, although this sender signs all its mail. ` +
+          'It was altered after it was sent (by the server or someone with its database): treat it as forged.',
+      );
+      return 'failed';
+    }
+    if (!pin) return 'failed';
     const fields = { ...m, payload: m.sealed ? null : m.payload, subject: m.sealed ? null : m.subject, body: m.sealed ? null : m.body, sig_nonce: m.sig_nonce, signed_at: m.signed_at };
-    return verifyMessageSignature(fields, m.ed25519_signature, key) ? 'verified' : 'failed';
+    return keysValidAt(pin, m.signed_at).some((key) => verifyMessageSignature(fields, m.ed25519_signature!, key)) ? 'verified' : 'failed';
   }
 
   private open(m: W.Message): W.Message {
@@ -173,13 +207,16 @@ export class SecureMailbox implements MailboxApi {
     const pinned = this.pins.get(profile.agent_id);
     const current = { public_key: profile.public_key, encryption_key: profile.encryption_key };
     if (!pinned || (!pinned.public_key && !pinned.encryption_key)) {
-      this.pins.set(profile.agent_id, current);
+      // Trust on first use covers the profile's last verified rotation too, so older mail still verifies.
+      const r = profile.key_rotation;
+      const chained = r && r.new_public_key === current.public_key && verifyRotation({ agent_id: profile.agent_id, ...r }, r.signature);
+      this.pins.set(profile.agent_id, chained ? rotated({ public_key: r.old_public_key, encryption_key: null }, current, r.rotated_at) : current);
     } else if (pinned.public_key !== current.public_key || pinned.encryption_key !== current.encryption_key) {
       const r = profile.key_rotation;
       const continuous =
         r && pinned.public_key === r.old_public_key && r.new_public_key === current.public_key && r.new_encryption_key === current.encryption_key &&
         verifyRotation({ agent_id: profile.agent_id, ...r }, r.signature);
-      if (continuous) this.pins.set(profile.agent_id, current);
+      if (continuous) this.pins.set(profile.agent_id, rotated(pinned, current, r.rotated_at));
       else {
         this.distrusted.add(profile.agent_id);
         this.opts.onWarning?.(`WARNING: ${profile.name} (${profile.agent_id}) changed keys WITHOUT a valid rotation statement signed by the key you pinned. Their messages will show signature: failed until you verify them and re-pin.`);
@@ -189,4 +226,11 @@ export class SecureMailbox implements MailboxApi {
     this.profiles.set(profile.agent_id, profile);
     return profile;
   }
+}
+
+/** The pin after a verified rotation: the old signing key joins the chain, valid until the rotation. */
+function rotated(pinned: PinnedKeys, current: PinnedKeys, rotatedAt: string): PinnedKeys {
+  const previous = [...(pinned.previous ?? [])];
+  if (pinned.public_key) previous.push({ public_key: pinned.public_key, ...(pinned.since ? { since: pinned.since } : {}), until: rotatedAt });
+  return { ...current, since: rotatedAt, previous };
 }

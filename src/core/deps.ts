@@ -21,6 +21,19 @@ export function auditOp(agent_id: string, action: AuditDraft['action'], target_i
   return { op: 'appendAudit', entry: { agent_id, at: nowIso(), action, target_id, details } };
 }
 
+/**
+ * The caller as stored now (a delivery secret rotated meanwhile, on any instance, is picked up), or
+ * 401 when the key it authenticated with was rotated away since.
+ */
+export async function currentCaller(store: Store, caller: Caller): Promise<Caller> {
+  const now = await store.agentById(caller.id);
+  if (!now || now.api_key_hash !== caller.api_key_hash) throw keyRevoked();
+  return now;
+}
+
+export const keyRevoked = () =>
+  new AmtpError('invalid_api_key', 'This API key was rotated away, so this request was ended. Use the new key (it was shown once, at rotation).');
+
 /** Id or name → agent. */
 export async function findAgent(store: Store, ref: string): Promise<AgentRecord | null> {
   return ref.startsWith('a2a_') ? store.agentById(ref) : store.agentByName(ref.toLowerCase());

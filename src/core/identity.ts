@@ -4,6 +4,7 @@ import { verifyRotation } from '../crypto/rotation.js';
 import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
 import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { CREDENTIALS_CHANGED, CREDENTIALS_REVOKED } from './notifier.js';
 import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, newInviteToken, nowIso } from './ids.js';
 
 export class Identity {
@@ -77,12 +78,15 @@ export class Identity {
       { op: 'updateAgent', id: caller.id, patch: { api_key_hash: hashSecret(apiKey) } },
       auditOp(caller.id, 'api_key.rotated', caller.id),
     ]);
+    // Streams and long-polls opened with the old key end now, here and on every other instance.
+    this.deps.notifier.publish({ type: CREDENTIALS_REVOKED, agent_id: caller.id, data: { reason: 'api_key_rotated' } });
     return { api_key: apiKey };
   }
 
   async rotateDeliverySecret(caller: Caller): Promise<{ delivery_secret: string }> {
     const secret = newDeliverySecret();
     await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch: { delivery_secret: secret } }, auditOp(caller.id, 'delivery_secret.rotated', caller.id)]);
+    this.deps.notifier.publish({ type: CREDENTIALS_CHANGED, agent_id: caller.id });
     return { delivery_secret: secret };
   }
 

@@ -9,7 +9,7 @@ import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { commit, eventOp, type Caller, type CoreDeps } from './deps.js';
+import { commit, currentCaller, eventOp, type Caller, type CoreDeps } from './deps.js';
 import { decodeCursor, encodeCursor, newMessageId, newThreadId, nowIso } from './ids.js';
 
 export class Messaging {
@@ -75,14 +75,17 @@ export class Messaging {
   }
 
   /** Unread or all, oldest first by default; with `wait`, long-polls until something arrives. */
-  async inbox(caller: Caller, q: InboxQuery, signal?: AbortSignal): Promise<InboxOutput> {
+  async inbox(authenticated: Caller, q: InboxQuery, signal?: AbortSignal): Promise<InboxOutput> {
+    let caller = authenticated;
     const { store, notifier, config } = this.deps;
     const cursorSeq = parseCursor(q.cursor);
     const fetch = () => store.inbox(caller.id, { unreadOnly: q.unread_only, cursorSeq, order: q.order, limit: q.limit + 1 });
     let rows = await fetch();
     const wait = Math.min(q.wait, config.limits.maxWaitSeconds);
     if (rows.length === 0 && wait > 0) {
-      await notifier.wait(caller.id, wait * 1000, signal);
+      await notifier.wait(caller.id, wait * 1000, signal, (event) => event.type === 'message.received');
+      // The key may have been rotated meanwhile (on any instance): the old key gets nothing more.
+      caller = await currentCaller(store, caller);
       rows = await fetch();
     }
     const page = rows.slice(0, q.limit);

@@ -7,6 +7,17 @@ import type { Broadcast, Wakeup } from '../store/types.js';
 
 export type MailboxEvent = Wakeup;
 
+/**
+ * Wake-ups that are not events in an agent's log: the API key was rotated (or otherwise revoked), so
+ * open streams and long-polls of the old key end at once, on every instance.
+ */
+export const CREDENTIALS_REVOKED = 'credentials.revoked';
+/** The delivery secret changed: open streams re-read the agent, so their next MACs use the new one. */
+export const CREDENTIALS_CHANGED = 'credentials.changed';
+
+/** These end every wait, whatever it waits for: shutdown, a resync after lost broadcasts, revoked keys. */
+const ALWAYS_WAKES = new Set(['shutdown', 'resync', CREDENTIALS_REVOKED]);
+
 type Listener = (event: MailboxEvent) => void;
 
 export class Notifier {
@@ -15,7 +26,10 @@ export class Notifier {
   private closed = false;
   private readonly stopListening?: () => void;
 
-  constructor(private readonly broadcast?: Broadcast) {
+  constructor(
+    private readonly broadcast?: Broadcast,
+    private readonly onListenerError?: (error: unknown) => void,
+  ) {
     this.stopListening = broadcast?.listen((event) => (event ? this.deliver(event) : this.wakeEveryone()));
   }
 
@@ -25,8 +39,17 @@ export class Notifier {
   }
 
   private deliver(event: MailboxEvent): void {
-    for (const listener of this.listeners.get(event.agent_id) ?? []) listener(event);
-    for (const listener of this.everyone) listener(event);
+    for (const listener of this.listeners.get(event.agent_id) ?? []) this.call(listener, event);
+    for (const listener of this.everyone) this.call(listener, event);
+  }
+
+  /** A listener that throws is its own problem: the others are still woken, and the caller goes on. */
+  private call(listener: Listener, event: MailboxEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      this.onListenerError?.(error);
+    }
   }
 
   /** After an interruption of the broadcast: whatever was missed, every waiter re-reads. */
@@ -51,19 +74,25 @@ export class Notifier {
     };
   }
 
-  /** Resolves on the agent's next event, after `ms`, on abort, or at shutdown — whichever is first. */
-  wait(agentId: string, ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.closed || signal?.aborted) return Promise.resolve();
+  /**
+   * Resolves on the agent's next event that `wakesOn` accepts (every event by default), after `ms`,
+   * on abort, or at shutdown — whichever is first. Resolves to the waking event, or null.
+   */
+  wait(agentId: string, ms: number, signal?: AbortSignal, wakesOn: (event: MailboxEvent) => boolean = () => true): Promise<MailboxEvent | null> {
+    if (this.closed || signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (event: MailboxEvent | null) => {
         clearTimeout(timer);
         unsubscribe();
-        signal?.removeEventListener('abort', done);
-        resolve();
+        signal?.removeEventListener('abort', aborted);
+        resolve(event);
       };
-      const timer = setTimeout(done, ms);
-      const unsubscribe = this.subscribe(agentId, done);
-      signal?.addEventListener('abort', done, { once: true });
+      const aborted = () => done(null);
+      const timer = setTimeout(aborted, ms);
+      const unsubscribe = this.subscribe(agentId, (event) => {
+        if (ALWAYS_WAKES.has(event.type) || wakesOn(event)) done(event);
+      });
+      signal?.addEventListener('abort', aborted, { once: true });
     });
   }
 

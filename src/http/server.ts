@@ -17,7 +17,7 @@ import { registerStream } from './stream.js';
 import { registerMetrics } from './metrics.js';
 import { registerWeb } from './web.js';
 import { registerMcp } from '../mcp/http.js';
-import { parseInput } from './validate.js';
+import { checkedJsonParser, parseInput } from './validate.js';
 
 export interface AmtpServer {
   app: FastifyInstance;
@@ -51,11 +51,8 @@ export async function createServer(config: Config, options: { store?: Store } = 
   });
 
   // An empty JSON body means "no fields" (POST /approve, /rotate…), not a syntax error.
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-    body === '' ? done(null, undefined) : jsonParser(req, body as string, done),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJsonParser(app, 'error', 'body'));
 
   app.setErrorHandler((err, req, reply) => {
     const e = toApiError(err);

@@ -5,9 +5,11 @@
  * log, so a stream never shows an event that is not committed and never skips one.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Caller } from '../core/deps.js';
+import { currentCaller, keyRevoked, type Caller } from '../core/deps.js';
 import type { Mailbox } from '../core/mailbox.js';
+import { CREDENTIALS_CHANGED, CREDENTIALS_REVOKED } from '../core/notifier.js';
 import { AmtpError } from '../protocol/errors.js';
+import { STREAM_CLOSED, type StreamClosed } from '../protocol/stream.js';
 
 /** Registers the stream; returns a counter of open streams (for /metrics). */
 export function registerStream(app: FastifyInstance, core: Mailbox, authenticate: (req: FastifyRequest) => Promise<Caller>): () => number {
@@ -37,18 +39,22 @@ export function registerStream(app: FastifyInstance, core: Mailbox, authenticate
     let closed = false;
     let draining = false;
     let again = false;
+    // The agent as stored now: a rotated delivery secret is picked up before the next MAC is made.
+    let current = caller;
+    let refreshing: Promise<void> = Promise.resolve();
     const drain = async () => {
       if (draining) return void (again = true);
       draining = true;
       try {
         do {
           again = false;
-          for (let batch = await core.events.after(caller, seq); batch.length && !closed; batch = await core.events.after(caller, seq)) {
+          await refreshing;
+          for (let batch = await core.events.after(current, seq); batch.length && !closed; batch = await core.events.after(current, seq)) {
             for (const event of batch) {
               res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
               seq = event.seq;
             }
-            await core.events.delivered(caller, batch);
+            await core.events.delivered(current, batch);
           }
         } while (again && !closed);
       } catch (err) {
@@ -59,8 +65,28 @@ export function registerStream(app: FastifyInstance, core: Mailbox, authenticate
       }
     };
 
-    const unsubscribe = core.notifier.subscribe(caller.id, (event) => (event.type === 'shutdown' ? res.end() : void drain()));
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), core.config.streamHeartbeatSeconds * 1000);
+    // A rotated key ends the stream with a last frame that says why (the SDK raises it as a 401).
+    const endRevoked = () => {
+      if (closed) return;
+      const last: StreamClosed = { code: 'invalid_api_key', reason: 'api_key_rotated', message: keyRevoked().message };
+      res.end(`event: ${STREAM_CLOSED}\ndata: ${JSON.stringify(last)}\n\n`);
+    };
+    const refresh = () =>
+      (refreshing = currentCaller(core.store, current).then(
+        (now) => void (current = now),
+        (err) => (err instanceof AmtpError ? endRevoked() : req.log.warn({ err }, 'stream credential check failed')),
+      ));
+    const unsubscribe = core.notifier.subscribe(caller.id, (event) => {
+      if (event.type === 'shutdown') res.end();
+      else if (event.type === CREDENTIALS_REVOKED) endRevoked();
+      else if (event.type === CREDENTIALS_CHANGED) void refresh();
+      else void drain();
+    });
+    // Each heartbeat also re-reads the agent, in case a wake-up from another instance was lost.
+    const heartbeat = setInterval(() => {
+      res.write(': ping\n\n');
+      void refresh();
+    }, core.config.streamHeartbeatSeconds * 1000);
     res.once('close', () => {
       closed = true;
       clearInterval(heartbeat);

@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Mailbox } from '../core/mailbox.js';
 import { AmtpError } from '../protocol/errors.js';
+import { findJsonProblem } from '../protocol/json-input.js';
 import { buildMcpServer } from './server.js';
 
 const VERSION = '1.0.0';
@@ -26,6 +27,14 @@ function mount(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest
   app.post('/mcp', async (req, reply) => {
     const refusal = guard(req);
     if (refusal) return rpcError(reply, 403, refusal);
+    // Batches were removed from MCP (revision 2025-06-18); one message per POST keeps limits per call.
+    if (Array.isArray(req.body)) return rpcError(reply, 400, 'JSON-RPC batches are not accepted: send one message per POST.', -32600);
+    const problem = findJsonProblem(req.body);
+    if (problem) {
+      const id = (req.body as { id?: unknown } | undefined)?.id;
+      const message = `Invalid message: ${problem.path} ${problem.message}.`;
+      return rpcError(reply, 400, message, -32602, typeof id === 'string' || typeof id === 'number' ? id : null, { code: 'invalid_request' });
+    }
     const key = bearer(req);
     let caller = null;
     let authError: AmtpError | null = null;
@@ -53,8 +62,8 @@ function mount(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest
   app.delete('/mcp', notAllowed);
 }
 
-function rpcError(reply: FastifyReply, status: number, message: string) {
-  return reply.code(status).send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+function rpcError(reply: FastifyReply, status: number, message: string, code = -32000, id: string | number | null = null, data?: object) {
+  return reply.code(status).send({ jsonrpc: '2.0', error: { code, message, ...(data ? { data } : {}) }, id });
 }
 
 /**
@@ -88,8 +97,17 @@ function hostGuard(core: Mailbox): (req: FastifyRequest) => string | null {
     } catch {
       return 'The Origin header is malformed.';
     }
-    // Same-origin (its host already passed the Host check) or explicitly allowed.
-    if (origins.has(parsed.origin.toLowerCase()) || parsed.host.toLowerCase() === host.toLowerCase()) return null;
+    // Same-origin — scheme, host and port, the whole origin — or explicitly allowed.
+    if (origins.has(parsed.origin.toLowerCase()) || parsed.origin === originOf(req.protocol, host)) return null;
     return `Origin "${origin}" is not allowed to use this MCP endpoint.`;
   };
+}
+
+/** The origin a request was addressed to (default ports dropped, as in an Origin header), or null. */
+function originOf(protocol: string, host: string): string | null {
+  try {
+    return new URL(`${protocol}://${host}`).origin;
+  } catch {
+    return null;
+  }
 }

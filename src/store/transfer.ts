@@ -14,6 +14,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type pg from 'pg';
 import { findBrokenLink } from '../protocol/audit-chain.js';
+import { findJsonProblem, MAX_STORED_JSON_DEPTH } from '../protocol/json-input.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { postgresMigrations } from './postgres/migrations.js';
 import { sqliteMigrations } from './sqlite/migrations.js';
@@ -139,6 +140,56 @@ async function checkSchema(conn: Conn): Promise<void> {
   }
 }
 
+/** A table's rows, in primary-key order, a page at a time. */
+async function* pages(conn: Conn, t: TableSpec): AsyncGenerator<Row[]> {
+  const keys = t.key.join(', ');
+  let after: unknown[] | null = null;
+  for (;;) {
+    const where: string = after ? `WHERE (${keys}) > (${t.key.map(() => '?').join(', ')})` : '';
+    const rows: Row[] = await conn.all(`SELECT ${t.columns.join(', ')} FROM ${t.name} ${where} ORDER BY ${keys} LIMIT 1000`, after ?? []);
+    yield rows;
+    if (rows.length < 1000) return;
+    const last: Row = rows[rows.length - 1]!;
+    after = t.key.map((k) => last[k]);
+  }
+}
+
+export interface UnservableRow {
+  table: string;
+  key: Record<string, unknown>;
+  problem: string;
+}
+
+/**
+ * `amtp doctor`: every stored row that a read could not serve — a JSON column that does not parse, or
+ * a value that breaks the input rules (depth, Unicode, NUL, numbers; src/protocol/json-input.ts),
+ * which rows stored before those rules existed may do. Reads every table once.
+ */
+export async function findUnservableRows(store: Store): Promise<UnservableRow[]> {
+  const conn = await connect(store);
+  const found: UnservableRow[] = [];
+  try {
+    await checkSchema(conn);
+    for (const t of TABLES) {
+      for await (const rows of pages(conn, t)) {
+        for (const row of rows) {
+          let problem: string | null;
+          try {
+            const p = findJsonProblem(neutral(t, row, conn.dialect), MAX_STORED_JSON_DEPTH);
+            problem = p && `${p.path} ${p.message}`;
+          } catch (error) {
+            problem = `does not parse: ${(error as Error).message}`;
+          }
+          if (problem) found.push({ table: t.name, key: Object.fromEntries(t.key.map((k) => [k, row[k]])), problem });
+        }
+      }
+    }
+  } finally {
+    conn.release();
+  }
+  return found;
+}
+
 /** Writes every table of `store` to `file` (which must not exist yet). Returns the row counts. */
 export async function exportStore(store: Store, file: string): Promise<Counts> {
   const conn = await connect(store);
@@ -153,16 +204,9 @@ export async function exportStore(store: Store, file: string): Promise<Counts> {
     await write({ format: FORMAT, version: FORMAT_VERSION, dialect: conn.dialect, schema_version: conn.schemaVersion, exported_at: new Date().toISOString() });
     for (const t of TABLES) {
       let n = 0;
-      const keys = t.key.join(', ');
-      let after: unknown[] | null = null;
-      for (;;) {
-        const where: string = after ? `WHERE (${keys}) > (${t.key.map(() => '?').join(', ')})` : '';
-        const rows: Row[] = await conn.all(`SELECT ${t.columns.join(', ')} FROM ${t.name} ${where} ORDER BY ${keys} LIMIT 1000`, after ?? []);
+      for await (const rows of pages(conn, t)) {
         for (const row of rows) await write({ t: t.name, r: neutral(t, row, conn.dialect) });
         n += rows.length;
-        if (rows.length < 1000) break;
-        const last: Row = rows[rows.length - 1]!;
-        after = t.key.map((k) => last[k]);
       }
       counts[t.name] = n;
     }

@@ -14,6 +14,8 @@ export async function openStream(url: string, apiKey: string, lastEventId?: stri
   const res = await fetch(`${url}/api/inbox/stream`, { headers, signal: controller.signal });
   const queue: SseEvent[] = [];
   const waiters: ((e: SseEvent) => void)[] = [];
+  let ended!: () => void;
+  const endedPromise = new Promise<void>((resolve) => (ended = resolve));
   const pump = async () => {
     try {
       for await (const frame of sseFrames(res.body!)) {
@@ -25,6 +27,8 @@ export async function openStream(url: string, apiKey: string, lastEventId?: stri
       }
     } catch {
       // aborted
+    } finally {
+      ended();
     }
   };
   if (res.ok) void pump();
@@ -43,6 +47,8 @@ export async function openStream(url: string, apiKey: string, lastEventId?: stri
       });
     },
     pending: () => queue.length,
+    /** Resolves when the server has ended the stream (or it was closed here). */
+    ended: endedPromise,
     close: () => controller.abort(),
   };
 }

@@ -129,8 +129,14 @@ export class SqliteStore implements Store {
     const worker = this.writer();
     for (const { ops, waiter } of batch) {
       const id = ++this.nextId;
-      this.waiting.set(id, waiter);
-      worker.postMessage({ type: 'apply', id, ops } satisfies ToWriter);
+      try {
+        worker.postMessage({ type: 'apply', id, ops } satisfies ToWriter);
+        this.waiting.set(id, waiter);
+      } catch (error) {
+        // Ops that cannot be copied to the writer (a value the input rules should have refused)
+        // fail their own caller only; this runs in a setImmediate, where a throw would end the process.
+        waiter.reject(error);
+      }
     }
   }
 

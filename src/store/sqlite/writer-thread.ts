@@ -56,5 +56,16 @@ function flush(): void {
     const o = outcomes[i]!;
     return o.ok ? { id, ok: true, value: o.value } : { id, ok: false, error: toWireError(o.error) };
   });
-  port.postMessage(replies);
+  try {
+    port.postMessage(replies);
+  } catch {
+    // One reply that cannot be copied back must not take the thread (and every caller) down with it.
+    for (const reply of replies) {
+      try {
+        port.postMessage([reply]);
+      } catch (error) {
+        port.postMessage([{ id: reply.id, ok: false, error: toWireError(error) }] satisfies FromWriter[]);
+      }
+    }
+  }
 }
