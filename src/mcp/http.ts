@@ -7,10 +7,12 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Mailbox } from '../core/mailbox.js';
 import { AmtpError } from '../protocol/errors.js';
-import { findJsonProblem } from '../protocol/json-input.js';
+import { findJsonProblem, MAX_JSON_DEPTH } from '../protocol/json-input.js';
 import { buildMcpServer } from './server.js';
 
 const VERSION = '1.0.0';
+/** `params.arguments` of a tools/call sits below the message (1) and its params (2). */
+const TOOL_ARGUMENTS_LEVEL = 2;
 
 export function registerMcp(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest) => string | undefined): void {
   void app.register(async (scope) => mount(scope, core, bearer));
@@ -29,10 +31,12 @@ function mount(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest
     if (refusal) return rpcError(reply, 403, refusal);
     // Batches were removed from MCP (revision 2025-06-18); one message per POST keeps limits per call.
     if (Array.isArray(req.body)) return rpcError(reply, 400, 'JSON-RPC batches are not accepted: send one message per POST.', -32600);
-    const problem = findJsonProblem(req.body);
+    // Depth is checked here, before the SDK walks the message; tool arguments meet the whole input
+    // rule in the tool layer, counted from their own root as a REST body is, and fail as tool errors.
+    const problem = findJsonProblem(req.body, { maxDepth: MAX_JSON_DEPTH + TOOL_ARGUMENTS_LEVEL, depthOnly: true });
     if (problem) {
       const id = (req.body as { id?: unknown } | undefined)?.id;
-      const message = `Invalid message: ${problem.path} ${problem.message}.`;
+      const message = `Invalid message: ${problem.path} nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, counted from the tool arguments (the limit).`;
       return rpcError(reply, 400, message, -32602, typeof id === 'string' || typeof id === 'number' ? id : null, { code: 'invalid_request' });
     }
     const key = bearer(req);

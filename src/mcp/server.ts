@@ -6,6 +6,7 @@ import type { Caller } from '../core/deps.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { toApiError } from '../http/errors.js';
 import { AmtpError } from '../protocol/errors.js';
+import { assertJsonInput } from '../protocol/json-input.js';
 import { boundApi } from '../core/bound.js';
 import { tools, type ToolContext } from './tools.js';
 
@@ -44,6 +45,7 @@ export function buildToolServer(contextFor: (apiKeyArgument: unknown) => ToolCon
       : def.input;
     server.registerTool(def.name, { title: def.title, description: def.description, inputSchema: input, outputSchema: def.output }, (async (args: Record<string, unknown>) => {
       try {
+        assertJsonInput(args, 'arguments');
         const { api_key, ...rest } = args;
         const { data, text } = await def.run(contextFor(api_key), rest);
         return { content: [{ type: 'text', text }], structuredContent: data } satisfies CallToolResult;

@@ -19,10 +19,17 @@ export type JsonProblem = { path: string; message: string };
 export const MAX_STORED_JSON_DEPTH = 2 * MAX_JSON_DEPTH;
 
 /** The first problem in a parsed JSON value, or null. Iterative: a deep value cannot overflow the stack. */
-export function findJsonProblem(root: unknown, maxDepth = MAX_JSON_DEPTH): JsonProblem | null {
+export function findJsonProblem(root: unknown, { maxDepth = MAX_JSON_DEPTH, depthOnly = false } = {}): JsonProblem | null {
+  const problem = firstProblem(root, maxDepth, depthOnly);
+  if (problem && problem.path.length > 100) problem.path = `${problem.path.slice(0, 100)}…`;
+  return problem;
+}
+
+function firstProblem(root: unknown, maxDepth: number, depthOnly: boolean): JsonProblem | null {
   const stack: { value: unknown; path: string; depth: number }[] = [{ value: root, path: '', depth: 0 }];
   while (stack.length > 0) {
     const { value, path, depth } = stack.pop()!;
+    if (depthOnly && (value === null || typeof value !== 'object')) continue;
     if (typeof value === 'string') {
       const problem = stringProblem(value);
       if (problem) return { path: path || '(root)', message: problem };
@@ -36,7 +43,7 @@ export function findJsonProblem(root: unknown, maxDepth = MAX_JSON_DEPTH): JsonP
         for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: `${path}[${i}]`, depth: depth + 1 });
       } else {
         for (const [key, child] of Object.entries(value)) {
-          const keyProblem = stringProblem(key);
+          const keyProblem = depthOnly ? null : stringProblem(key);
           if (keyProblem) return { path: path || '(root)', message: `has a key that ${keyProblem}` };
           stack.push({ value: child, path: path ? `${path}.${key}` : key, depth: depth + 1 });
         }
@@ -56,7 +63,6 @@ function stringProblem(s: string): string | null {
 export function assertJsonInput(value: unknown, part: string): void {
   const problem = findJsonProblem(value);
   if (problem) {
-    if (problem.path.length > 100) problem.path = `${problem.path.slice(0, 100)}…`;
     throw new AmtpError('invalid_request', `Invalid ${part}: ${problem.path} ${problem.message}.`, {
       issues: [{ path: problem.path, message: problem.message }],
     });

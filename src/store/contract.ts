@@ -216,6 +216,31 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.deepEqual((await store.capabilities(a.id))?.capabilities, []);
     });
 
+    withStore('a write that cannot be handed to storage fails its own caller only; the store keeps working', async (store) => {
+      const [a, b] = await twoAgents(store);
+      // Deeper than a structured clone or JSON.stringify can go (the input rules refuse this long before).
+      let deep: unknown = 1;
+      for (let i = 0; i < 20_000; i++) deep = { a: deep };
+      const poisoned = store.apply([{ op: 'insertMessage', message: message(a, b, { payload: deep }) }]);
+      const neighbour = store.apply([{ op: 'insertMessage', message: message(a, b, { body: 'same batch' }) }]);
+      await assert.rejects(poisoned);
+      assert.equal((await neighbour)[0].body, 'same batch');
+      const [after] = await store.apply([{ op: 'insertMessage', message: message(a, b, { body: 'after' }) }]);
+      assert.deepEqual((await store.inbox(b.id, { unreadOnly: false, order: 'asc', limit: 10 })).map((m) => m.body), ['same batch', 'after']);
+      assert.equal(after.body, 'after');
+    });
+
+    withStore('text round-trips exactly: astral characters, U+FFFF, bidi controls, every backend alike', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const text = 'emoji \u{1F600} · max BMP \uFFFF · rtl \u202Etxt.exe · zwj \u200D · tab\t · é (NFC) e\u0301 (NFD)';
+      const sent = message(a, b, { subject: text, body: text, payload: { [text]: [text] } });
+      await store.apply([{ op: 'insertMessage', message: sent }]);
+      const stored = await store.message(sent.id);
+      assert.equal(stored?.subject, text);
+      assert.equal(stored?.body, text);
+      assert.deepEqual(stored?.payload, { [text]: [text] });
+    });
+
     withStore('audit: appends form a verifiable chain per agent', async (store) => {
       const [a, b] = await twoAgents(store);
       const entry = (agent_id: string, i: number) => ({ op: 'appendAudit' as const, entry: { agent_id, at: at(i), action: 'grant.created' as const, target_id: null, details: { i } } });

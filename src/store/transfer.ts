@@ -175,7 +175,7 @@ export async function findUnservableRows(store: Store): Promise<UnservableRow[]>
         for (const row of rows) {
           let problem: string | null;
           try {
-            const p = findJsonProblem(neutral(t, row, conn.dialect), MAX_STORED_JSON_DEPTH);
+            const p = findJsonProblem(neutral(t, row, conn.dialect), { maxDepth: MAX_STORED_JSON_DEPTH });
             problem = p && `${p.path} ${p.message}`;
           } catch (error) {
             problem = `does not parse: ${(error as Error).message}`;

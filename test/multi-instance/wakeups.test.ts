@@ -54,4 +54,22 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
       stream.close();
     }
   });
+
+  test('rotating the API key through A ends the old key\'s stream and long-poll held on B at once', { timeout: 20_000 }, async () => {
+    const alice = await register(A.url);
+    const stream = await openStream(B.url, alice.key);
+    assert.equal(stream.status, 200);
+    const poll = client(B.url, alice.key).get('/api/inbox?wait=60');
+    await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+    const rotated = await alice.api.post('/api/me/api-key/rotate');
+    assert.equal(rotated.status, 200);
+    // The default heartbeat (15 s) is longer than the test's limit: only the cross-instance wake-up ends these in time.
+    const last = await stream.next(10_000);
+    assert.equal(last.event, 'stream.closed');
+    assert.equal(last.data.reason, 'api_key_rotated');
+    await stream.ended;
+    const polled = await poll;
+    assert.equal(polled.status, 401);
+    assert.equal(polled.body.error.code, 'invalid_api_key');
+  });
 });

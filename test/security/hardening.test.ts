@@ -66,8 +66,19 @@ describe('hardening: hostile input and revoked keys', () => {
     const mcp = await mcpClient(t.url, a.key);
     try {
       await mcp.client.listTools();
-      const payload = JSON.parse(deepObject(100));
-      await assert.rejects(mcp.call('a2a_send_message', { recipient_id: b.id, body: 'x', payload }), /deeper than 64 levels/);
+      // Tool arguments count from their own root, as a REST body does: 64 levels pass, 65 are refused
+      // before the SDK walks them, as a JSON-RPC error that names the limit.
+      const legal = await mcp.call('a2a_send_message', { recipient_id: b.id, body: 'x', payload: JSON.parse(deepObject(63)) });
+      assert.equal(legal.isError ?? false, false, legal.text);
+      for (const levels of [64, 3_000]) {
+        await assert.rejects(mcp.call('a2a_send_message', { recipient_id: b.id, body: 'x', payload: JSON.parse(deepObject(levels)) }), /payload\.a.* deeper than 64 levels/);
+      }
+      // Text that breaks the input rule is a tool error with the REST code.
+      for (const body of ['nul \u0000', 'lone \ud800']) {
+        const refused = await mcp.call('a2a_send_message', { recipient_id: b.id, body });
+        assert.equal(refused.isError, true);
+        assert.match(refused.text, /^Error invalid_request: Invalid arguments: body (contains U\+0000|is not well-formed Unicode)/);
+      }
       const plain = await mcp.call('a2a_send_message', { recipient_id: b.id, body: 'after the refusal' });
       assert.equal(plain.isError ?? false, false, plain.text);
     } finally {
