@@ -11,6 +11,9 @@ import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
 import { commit, currentCaller, eventOp, type Caller, type CoreDeps } from './deps.js';
 import { decodeCursor, encodeCursor, newMessageId, newThreadId, nowIso } from './ids.js';
+import type { MailboxEvent } from './notifier.js';
+
+const isMail = (event: MailboxEvent) => event.type === 'message.received';
 
 export class Messaging {
   constructor(
@@ -80,14 +83,18 @@ export class Messaging {
     const { store, notifier, config } = this.deps;
     const cursorSeq = parseCursor(q.cursor);
     const fetch = () => store.inbox(caller.id, { unreadOnly: q.unread_only, cursorSeq, order: q.order, limit: q.limit + 1 });
-    let rows = await fetch();
     const wait = Math.min(q.wait, config.limits.maxWaitSeconds);
-    if (rows.length === 0 && wait > 0) {
-      await notifier.wait(caller.id, wait * 1000, signal, (event) => event.type === 'message.received');
+    // A long-poll listens before its first read, so mail committed in between still wakes it.
+    const done = wait > 0 ? new AbortController() : null;
+    const woken = done && notifier.wait(caller.id, wait * 1000, signal ? AbortSignal.any([signal, done.signal]) : done.signal, isMail);
+    let rows = await fetch();
+    if (woken && rows.length === 0) {
+      await woken;
       // The key may have been rotated meanwhile (on any instance): the old key gets nothing more.
       caller = await currentCaller(store, caller);
       rows = await fetch();
     }
+    done?.abort();
     const page = rows.slice(0, q.limit);
     const delivered = await this.markDelivered(caller, page);
     return {
