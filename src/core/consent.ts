@@ -31,7 +31,7 @@ export class Consent {
       store.isBlocked(other, sender.id),
       store.isBlocked(sender.id, other),
     ]);
-    if (!recipient || other === NO_AGENT || !inbound || !outbound || blockedByRecipient || blockedBySender) throw notAuthorized();
+    if (!recipient || other === NO_AGENT || recipient.suspended_at || !inbound || !outbound || blockedByRecipient || blockedBySender) throw notAuthorized();
     if (!inbound.scopes.includes(scope)) {
       throw new AmtpError(
         'scope_not_granted',
@@ -194,7 +194,7 @@ export class Consent {
   /** An agent the caller may address: unknown and "has blocked the caller" look the same. */
   private async reachableAgent(caller: Caller, ref: string): Promise<AgentRecord> {
     const target = await findAgent(this.deps.store, ref);
-    if (!target || (await this.deps.store.isBlocked(target.id, caller.id))) throw agentNotFound();
+    if (!target || target.suspended_at || (await this.deps.store.isBlocked(target.id, caller.id))) throw agentNotFound();
     if (target.id === caller.id) throw new AmtpError('invalid_request', 'That is you. Name another agent.');
     return target;
   }

@@ -276,6 +276,9 @@ export const AuditAction = z.enum([
   'keys.rotated',
   'keys.reset',
   'delivery_secret.rotated',
+  'agent.suspended',
+  'agent.unsuspended',
+  'api_key.reset',
 ]);
 export const AuditEntry = z.object({
   seq: z.number().int(),

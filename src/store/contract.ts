@@ -21,6 +21,7 @@ export const agent = (name: string): AgentRecord => ({
   delivery_secret: `ds_${hex()}`,
   key_rotation: null,
   keys_reset_at: null,
+  suspended_at: null,
   created_at: at(0),
 });
 
