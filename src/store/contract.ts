@@ -290,6 +290,18 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.deepEqual((await store.events(a.id, { afterSeq: 0, limit: 10 })).map((e) => e.seq), [3, 4, 5]);
     });
 
+    withStore('delivery stats: queued, due, dead-lettered, oldest queued', async (store) => {
+      const [a, b] = await twoAgents(store);
+      assert.deepEqual(await store.deliveryStats(at(0)), { pending: 0, due: 0, dead: 0, oldest_pending_at: null });
+      const hook = (agent_id: string) => ({ op: 'putWebhook' as const, webhook: { agent_id, url: 'https://hooks.example/x', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: at(0), updated_at: at(0) } });
+      const ev = (agent_id: string, i: number) => ({ op: 'appendEvent' as const, event: { id: `evt_${hex()}`, agent_id, type: 'message.received', data: {}, created_at: at(i) } });
+      await store.apply([hook(a.id), hook(b.id), ev(a.id, 1), ev(a.id, 2), ev(b.id, 3)]);
+      const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(10), lease_until: at(70), limit: 1 }]);
+      assert.deepEqual(await store.deliveryStats(at(10)), { pending: 3, due: 2, dead: 0, oldest_pending_at: at(1) });
+      await store.apply([{ op: 'recordDelivery', id: claimed[0]!.id, status: 'dead', attempts: 5, next_attempt_at: at(10), last_status: 500, last_error: 'x', at: at(11) }]);
+      assert.deepEqual(await store.deliveryStats(at(11)), { pending: 2, due: 2, dead: 1, oldest_pending_at: at(2) });
+    });
+
     withStore('operator: suspension round-trips; agents list in registration order, paged', async (store) => {
       const [a, b] = await twoAgents(store);
       assert.deepEqual(await store.apply([{ op: 'updateAgent', id: a.id, patch: { suspended_at: at(5) } }]), [true]);

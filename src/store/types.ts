@@ -168,6 +168,13 @@ export interface DeliveryRecord {
   updated_at: string;
 }
 
+export interface DeliveryStats {
+  pending: number;
+  due: number;
+  dead: number;
+  oldest_pending_at: string | null;
+}
+
 export interface ConversationRow {
   peer_id: string;
   last_seq: number;
@@ -235,6 +242,13 @@ export const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
   ['grants', 'granter_id = @id OR grantee_id = @id'],
   ['sig_nonces', 'sender_id = @id'],
 ];
+/** Both dialects: `$1` is the current time. Counts come from the partial and status indexes. */
+export const DELIVERY_STATS_SQL = `SELECT
+  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
+  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)) AS due,
+  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'dead') AS dead,
+  (SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending') AS oldest_pending_at`;
+
 interface OpResults {
   createAgent: void;
   updateAgent: boolean;
@@ -341,6 +355,8 @@ export interface Store {
   /** Newest first. */
   deliveries(agent_id: string, opts: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
   pendingDeliveries(agent_id: string): Promise<number>;
+  /** The whole outbox, for /metrics: queued, due now (and not leased), dead-lettered, and the oldest queued one's creation. */
+  deliveryStats(now: string): Promise<DeliveryStats>;
 
   audit(agent_id: string, opts: { afterSeq?: number; limit: number }): Promise<AuditRecord[]>;
   auditAll(agent_id: string): Promise<AuditRecord[]>;

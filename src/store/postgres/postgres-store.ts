@@ -28,6 +28,8 @@ import {
   type GrantRecord,
   type InboxOptions,
   type InviteRecord,
+  type DeliveryStats,
+  DELIVERY_STATS_SQL,
   type ServerAuditDraft,
   type ServerAuditRecord,
   type MessageRecord,
@@ -546,6 +548,9 @@ export class PostgresStore implements Store {
     return (await this.rows('SELECT * FROM audit_log WHERE agent_id = $1 ORDER BY seq ASC', [agent_id])) as AuditRecord[];
   }
 
+  async deliveryStats(now: string) {
+    return (await this.one(DELIVERY_STATS_SQL, [now])) as DeliveryStats;
+  }
   async listAgents(o: { offset: number; limit: number }) {
     return (await this.rows('SELECT * FROM agents ORDER BY created_at, id LIMIT $1 OFFSET $2', [o.limit, o.offset])) as AgentRecord[];
   }

@@ -21,6 +21,8 @@ import {
   type GrantRecord,
   type InboxOptions,
   type InviteRecord,
+  type DeliveryStats,
+  DELIVERY_STATS_SQL,
   type ServerAuditRecord,
   type MessageRecord,
   type RequestRecord,
@@ -303,6 +305,9 @@ export class SqliteStore implements Store {
     return (this.stmt('SELECT * FROM audit_log WHERE agent_id = ? ORDER BY seq ASC').all(agent_id) as Row[]).map(toAudit);
   }
 
+  async deliveryStats(now: string): Promise<DeliveryStats> {
+    return this.stmt(DELIVERY_STATS_SQL.replace(/\$1/g, '@now')).get({ now }) as DeliveryStats;
+  }
   async listAgents(o: { offset: number; limit: number }) {
     return (this.stmt('SELECT * FROM agents ORDER BY created_at, id LIMIT ? OFFSET ?').all(o.limit, o.offset) as Row[]).map((r) => toAgent(r)!);
   }
