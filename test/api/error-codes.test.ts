@@ -22,7 +22,7 @@ test('an unexpected storage failure is a JSON 500 internal_error that leaks noth
   }
 });
 
-test('a known path with another method is 404 not_found (there is no 405)', async () => {
+test('a known REST path with another method is 404 not_found (the REST API has no 405)', async () => {
   const t = await startServer();
   try {
     const res = await client(t.url).call('PATCH', '/api/register', {});

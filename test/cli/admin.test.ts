@@ -61,8 +61,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         assert.equal(res.status, 403);
         assert.equal(res.body.error.code, 'agent_suspended');
       }
+      const stream = await fetch(`${t.url}/api/inbox/stream`, { headers: { authorization: `Bearer ${a.key}` } });
+      assert.deepEqual([stream.status, (await stream.json()).error.code], [403, 'agent_suspended'], 'no new stream either');
       const send = await b.api.post('/api/messages', { recipient_id: a.id, body: 'hello?' });
-      assert.deepEqual([send.status, send.body.error.code], [403, 'not_authorized']);
+      assert.deepEqual([send.status, send.body.error.code], [403, 'not_authorized'], 'exactly as for an unknown agent');
+      const ask = await b.api.post('/api/contact-requests', { agent_id: a.id });
+      assert.deepEqual([ask.status, ask.body.error.code], [404, 'agent_not_found']);
 
       const again = await admin('suspend', a.id);
       assert.match(again.stdout, /unchanged/);
