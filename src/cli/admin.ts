@@ -1,7 +1,8 @@
 /**
  * `amtp admin …`: operator commands. They open the store directly (chosen as for `serve`: DATABASE_URL,
  * else SQLite in AMTP_DATA_DIR), beside a running server or not; each is recorded in the server audit
- * log (src/core/admin.ts). Exit codes: 0 ok · 1 refused (unknown agent, invite not open…) · 2 usage.
+ * log (src/core/admin.ts). Exit codes: 0 ok · 1 refused (unknown agent, invite not open…) · 2 usage ·
+ * 4 the server audit chain does not verify.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
@@ -42,9 +43,10 @@ export async function runAdmin(args: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, target, ...extra] = positionals;
-  if (!command || command === 'help') {
+  if (!command) return usage('which admin command?');
+  if (command === 'help') {
     process.stdout.write(ADMIN_USAGE);
-    return command ? 0 : 2;
+    return 0;
   }
   const config = loadConfig();
   const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
