@@ -6,7 +6,8 @@
  *
  * Suspension: the agent's API key is refused with `agent_suspended` (REST, MCP, stream), and to every
  * other agent it is unreachable exactly like an unknown agent (`not_authorized` on send,
- * `agent_not_found` on contact requests). Its data, grants and mail are kept; unsuspending restores all.
+ * `agent_not_found` on contact requests, profile and capabilities). Its data, grants and mail are
+ * kept; unsuspending restores all.
  */
 import { userInfo } from 'node:os';
 import { findBrokenServerLink } from '../protocol/audit-chain.js';

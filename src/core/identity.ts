@@ -3,7 +3,7 @@ import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
-import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, findActiveAgent, type Caller, type CoreDeps } from './deps.js';
 import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
 
 export class Identity {
@@ -120,7 +120,7 @@ export class Identity {
   }
 
   async profile(ref: string): Promise<AgentProfile> {
-    const agent = await findAgent(this.deps.store, ref);
+    const agent = await findActiveAgent(this.deps.store, ref);
     if (!agent) throw agentNotFound();
     return profile(agent);
   }

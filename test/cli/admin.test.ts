@@ -67,6 +67,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([send.status, send.body.error.code], [403, 'not_authorized'], 'exactly as for an unknown agent');
       const ask = await b.api.post('/api/contact-requests', { agent_id: a.id });
       assert.deepEqual([ask.status, ask.body.error.code], [404, 'agent_not_found']);
+      for (const path of [`/api/agents/${a.name}`, `/api/agents/${a.id}/capabilities`]) assert.equal((await b.api.get(path)).status, 404, path);
 
       const again = await admin('suspend', a.id);
       assert.match(again.stdout, /unchanged/);
