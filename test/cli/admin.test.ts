@@ -63,6 +63,14 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       }
       const stream = await fetch(`${t.url}/api/inbox/stream`, { headers: { authorization: `Bearer ${a.key}` } });
       assert.deepEqual([stream.status, (await stream.json()).error.code], [403, 'agent_suspended'], 'no new stream either');
+      // Raw JSON-RPC: once it has listed the tools, the MCP SDK client rejects a tool error whose structuredContent
+      // does not match the tool's output schema (the MCP error path is issue 13's).
+      const rpc = await fetch(`${t.url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'a2a_whoami', arguments: {} } }),
+      }).then((r) => r.json());
+      assert.deepEqual([rpc.result.isError, rpc.result.structuredContent.error.code], [true, 'agent_suspended'], 'nor over /mcp');
       const send = await b.api.post('/api/messages', { recipient_id: a.id, body: 'hello?' });
       assert.deepEqual([send.status, send.body.error.code], [403, 'not_authorized'], 'exactly as for an unknown agent');
       const ask = await b.api.post('/api/contact-requests', { agent_id: a.id });
