@@ -19,7 +19,7 @@ export const ERRORS = {
   thread_not_found: [404, 'No thread with that id among yours.'],
   request_not_found: [404, 'No incoming contact request with that id.'],
   webhook_not_found: [404, 'No webhook is configured, or no delivery with that id.'],
-  not_found: [404, 'No such endpoint (a known path with another method too).'],
+  not_found: [404, 'No such endpoint, or not with this method (the REST API has no 405).'],
   name_taken: [409, 'Another agent has that name.'],
   already_connected: [409, 'The pair already authorizes each other.'],
   request_not_pending: [409, 'The contact request was already approved or declined.'],
