@@ -31,7 +31,7 @@ export const ERRORS = {
   invalid_schema: [422, 'A capability’s `input_schema` is not a valid JSON Schema (or is too large).'],
   invalid_webhook_url: [422, 'The webhook URL is refused: `reason` says why (scheme, credentials, port, or an address that is not public).'],
   invalid_reply_to: [422, '`reply_to_id` does not name a message between you and this recipient.'],
-  rate_limited: [429, 'Too many requests; retry after `Retry-After` seconds.'],
+  rate_limited: [429, 'Too many requests; retry after `Retry-After` seconds, also given as `retry_after` in the body.'],
   too_many_pending_requests: [429, 'Too many of your contact requests are still pending.'],
   internal_error: [500, 'A bug. It is logged; retry, and report it if it persists.'],
   storage_unavailable: [503, 'The store is unavailable (disk full, database down); nothing was changed; retry after `Retry-After`.'],
