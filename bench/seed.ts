@@ -38,6 +38,7 @@ const agents: AgentRecord[] = Array.from({ length: agentCount }, (_, i) => ({
   delivery_secret: `ds_${hex()}`,
   key_rotation: null,
   keys_reset_at: null,
+  suspended_at: null,
   created_at: now,
 }));
 await store.apply(agents.map((agent) => ({ op: 'createAgent', agent }) as const));

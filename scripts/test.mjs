@@ -3,8 +3,11 @@
 // runs the integration tests under test/ a second time against PostgreSQL (AMTP_TEST_BACKEND=postgres).
 // One throwaway PostgreSQL cluster serves the whole run (see test/helpers/postgres.ts); without
 // PostgreSQL its suites are skipped loudly — or, under CI=true, the run fails.
+// Without a filter it then checks error-code coverage: test servers record every error code they
+// answer with into AMTP_ERROR_CODES_DIR, and test/error-codes.final.ts compares them with SPEC §11.
 // Usage: node scripts/test.mjs [path-substring ...]  — filters the files by substring.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 import { tsImport } from 'tsx/esm/api';
@@ -51,7 +54,9 @@ const integration = files.filter((f) => f.startsWith(`test${sep}`) && !backendSp
 
 const pgHelper = await tsImport('../test/helpers/postgres.ts', import.meta.url);
 const unavailable = pgHelper.postgresUnavailableReason();
-const env = {};
+const codesDir = mkdtempSync(join(tmpdir(), 'amtp-error-codes-'));
+process.once('exit', () => rmSync(codesDir, { recursive: true, force: true }));
+const env = { AMTP_ERROR_CODES_DIR: codesDir };
 if (unavailable) {
   if (process.env.CI === 'true') {
     console.error(`\nFAIL: ${unavailable}\nCI=true: the PostgreSQL suites must run. Install it with scripts/ensure-postgres.sh.\n`);
@@ -67,5 +72,6 @@ let status = await run('all tests (integration on SQLite)', files, env);
 if (!unavailable && integration.length > 0) {
   status = (await run('integration tests on PostgreSQL', integration, { ...env, AMTP_TEST_BACKEND: 'postgres' })) || status;
 }
+if (filters.length === 0) status = (await run('error-code coverage (SPEC §11 ⇄ codes observed)', [join('test', 'error-codes.final.ts')], env)) || status;
 if (unavailable) console.warn(`\n!! PostgreSQL suites were SKIPPED: ${unavailable}\n`);
 process.exit(status);

@@ -26,11 +26,12 @@ const EnvSchema = z.object({
   AMTP_RATE_REGISTER_PER_HOUR: Int(0).default(30),
   AMTP_RATE_REQUESTS_PER_HOUR: Int(0).default(60),
   AMTP_MAX_PENDING_REQUESTS: Int(1).default(100),
-  AMTP_MAX_WAIT_SECONDS: Int(0).max(300).default(60),
+  /** The protocol caps `wait` at 60 (SPEC §5): this can only lower it. */
+  AMTP_MAX_WAIT_SECONDS: Int(0).max(60).default(60),
   AMTP_MAX_CONNECTIONS: Int(0).default(10_000),
   AMTP_MAX_STREAMS_PER_AGENT: Int(1).default(5),
   AMTP_STREAM_HEARTBEAT_SECONDS: Int(1).default(15),
-  AMTP_EVENT_RETENTION_DAYS: Int(1).default(7),
+  AMTP_EVENT_RETENTION_DAYS: Int(0).default(7),
   AMTP_WEBHOOK_ALLOW_HTTP: Bool.default(false),
   AMTP_WEBHOOK_ALLOW_LOOPBACK: Bool.default(false),
   AMTP_WEBHOOK_ALLOWED_PORTS: z.string().regex(/^(\*|\d+(,\d+)*)$/, 'a comma-separated list of ports, or *').default('*'),
@@ -46,6 +47,7 @@ const EnvSchema = z.object({
   AMTP_SIGNATURE_WINDOW_SECONDS: Int(1).default(300),
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
+  AMTP_PG_POOL_SIZE: Int(1).max(1000).default(10),
 });
 
 export interface Config {
@@ -53,6 +55,8 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | null;
+  /** PostgreSQL connections per instance for queries and transactions (LISTEN takes one more). */
+  pgPoolSize: number;
   publicUrl: string | null;
   serverName: string;
   registration: 'open' | 'invite' | 'closed';
@@ -96,6 +100,7 @@ export interface Config {
     /** A delivery that has not been answered in full by then fails (and is retried). */
     timeoutSeconds: number;
   };
+  /** 0 = keep forever, for each. */
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
 
@@ -113,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.AMTP_PORT,
     dataDir: resolve(e.AMTP_DATA_DIR),
     databaseUrl: e.DATABASE_URL ?? null,
+    pgPoolSize: e.AMTP_PG_POOL_SIZE,
     publicUrl: e.AMTP_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     serverName: e.AMTP_SERVER_NAME,
     registration: e.AMTP_REGISTRATION,

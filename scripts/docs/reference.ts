@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { routes } from '../../src/http/routes.js';
 import { ERRORS } from '../../src/protocol/errors.js';
+import { AuditAction } from '../../src/protocol/schemas.js';
+import { vectorsReference } from './vectors.js';
 
 type JsonSchema = Record<string, any>;
 
@@ -60,7 +62,9 @@ export function errorReference(): string {
   return `| code | HTTP | meaning |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
-export const BLOCKS = { endpoints: endpointReference, errors: errorReference } as const;
+export const auditActionsReference = () => `${AuditAction.options.map((a) => `\`${a}\``).join(', ')}.\n`;
+
+export const BLOCKS = { endpoints: endpointReference, errors: errorReference, 'audit-actions': auditActionsReference, vectors: vectorsReference } as const;
 
 /** Replaces every `<!-- generated:NAME -->…<!-- /generated:NAME -->` block with fresh content. */
 export function renderSpec(spec: string): string {

@@ -9,6 +9,7 @@ import { httpTransport } from '../delivery/transport.js';
 import { openStore } from '../store/open.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { exportStore, findUnservableRows, formatCounts, importStore, type UnservableRow } from '../store/transfer.js';
+import { runAdmin } from './admin.js';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client.js';
 import { serve } from './serve.js';
 
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
       const ttl = values['ttl-hours'] ? Number(values['ttl-hours']) : null;
-      const { invite, expires_at } = await core.identity.createInvite(ttl);
+      const { invite, expires_at } = await core.admin.createInvite(ttl);
       await core.close();
       process.stdout.write(`${invite}\n`);
       process.stderr.write(`Single-use invite${expires_at ? `, valid until ${expires_at}` : ''}. It is shown once.\n`);
@@ -103,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
         await store.close();
       }
     }
+    case 'admin':
+      return runAdmin(rest);
     default:
       if (command && CLIENT_COMMANDS.has(command)) return runClient(argv);
       break;

@@ -2,7 +2,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import type { Capability, CapabilitiesOutput } from '../protocol/schemas.js';
-import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, findActiveAgent, type Caller, type CoreDeps } from './deps.js';
 import { nowIso } from './ids.js';
 
 export const TAXONOMY = [
@@ -43,7 +43,7 @@ export class Capabilities {
   }
 
   async get(ref: string): Promise<CapabilitiesOutput> {
-    const agent = await findAgent(this.deps.store, ref);
+    const agent = await findActiveAgent(this.deps.store, ref);
     if (!agent) throw agentNotFound();
     const record = await this.deps.store.capabilities(agent.id);
     return { agent_id: agent.id, capabilities: record?.capabilities ?? [], updated_at: record?.updated_at ?? null };

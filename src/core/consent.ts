@@ -5,7 +5,7 @@
 import { AmtpError, agentNotFound, notAuthorized } from '../protocol/errors.js';
 import type { ContactRequest, ContactRequestInput, Peer, PeerState, RequestStatus } from '../protocol/schemas.js';
 import type { AgentRecord, GrantRecord, RequestRecord, WriteOp } from '../store/types.js';
-import { auditOp, commit, eventOp, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, eventOp, findActiveAgent, findAgent, type Caller, type CoreDeps } from './deps.js';
 import { newRequestId, nowIso } from './ids.js';
 
 const DEFAULT_SCOPES = ['message'];
@@ -22,7 +22,7 @@ export class Consent {
    */
   async assertCanSend(sender: Caller, recipientRef: string, scope: string): Promise<AgentRecord> {
     const { store } = this.deps;
-    const recipient = await findAgent(store, recipientRef);
+    const recipient = await findActiveAgent(store, recipientRef);
     // The same reads run for an unknown recipient, so the answer's timing does not tell them apart.
     const other = recipient && recipient.id !== sender.id ? recipient.id : NO_AGENT;
     const [inbound, outbound, blockedByRecipient, blockedBySender] = await Promise.all([
@@ -193,7 +193,7 @@ export class Consent {
 
   /** An agent the caller may address: unknown and "has blocked the caller" look the same. */
   private async reachableAgent(caller: Caller, ref: string): Promise<AgentRecord> {
-    const target = await findAgent(this.deps.store, ref);
+    const target = await findActiveAgent(this.deps.store, ref);
     if (!target || (await this.deps.store.isBlocked(target.id, caller.id))) throw agentNotFound();
     if (target.id === caller.id) throw new AmtpError('invalid_request', 'That is you. Name another agent.');
     return target;

@@ -39,6 +39,12 @@ export async function findAgent(store: Store, ref: string): Promise<AgentRecord 
   return ref.startsWith('a2a_') ? store.agentById(ref) : store.agentByName(ref.toLowerCase());
 }
 
+/** Id or name → an agent other agents may address: one the operator suspended looks unknown. */
+export async function findActiveAgent(store: Store, ref: string): Promise<AgentRecord | null> {
+  const agent = await findAgent(store, ref);
+  return agent && !agent.suspended_at ? agent : null;
+}
+
 /** Turns storage failures into API errors; anything else is a bug and propagates as such. */
 export function storageError(error: unknown): never {
   if (error instanceof StoreError && error.kind === 'unavailable') {

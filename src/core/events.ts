@@ -34,8 +34,9 @@ export class Events {
     return { id: e.id, seq: e.seq, type: e.type as StreamEvent['type'], created_at: e.created_at, agent_id: e.agent_id, data };
   }
 
-  /** Drops events past the replay window (and finished webhook deliveries with them). */
+  /** Drops events past the replay window (and finished webhook deliveries with them); a window of 0 days keeps them forever. */
   async prune(): Promise<number> {
+    if (this.deps.config.retention.eventDays === 0) return 0;
     const olderThan = new Date(Date.now() - this.deps.config.retention.eventDays * 86_400_000).toISOString();
     const [removed] = await commit(this.deps, [{ op: 'pruneEvents', olderThan }]);
     return removed;

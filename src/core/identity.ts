@@ -3,9 +3,9 @@ import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
-import { auditOp, commit, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, findActiveAgent, type Caller, type CoreDeps } from './deps.js';
 import { CREDENTIALS_CHANGED, CREDENTIALS_REVOKED } from './notifier.js';
-import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, newInviteToken, nowIso } from './ids.js';
+import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
 
 export class Identity {
   constructor(
@@ -28,6 +28,7 @@ export class Identity {
       delivery_secret: newDeliverySecret(),
       key_rotation: null,
       keys_reset_at: null,
+      suspended_at: null,
       id: newAgentId(),
       name: input.name,
       display_name: input.display_name ?? null,
@@ -51,7 +52,7 @@ export class Identity {
         throw new AmtpError('name_taken', `The name "${input.name}" is taken. Pick another handle.`);
       }
       if (error instanceof StoreError && error.kind === 'invite_unavailable') {
-        throw new AmtpError('invalid_invite', 'That invite token is unknown, already used or expired. Ask the operator for a new one.');
+        throw new AmtpError('invalid_invite', 'That invite token is unknown, already used, revoked or expired. Ask the operator for a new one.');
       }
       throw error;
     }
@@ -63,6 +64,9 @@ export class Identity {
     const agent = apiKey && API_KEY_PATTERN.test(apiKey) ? await this.deps.store.agentByKeyHash(hashSecret(apiKey)) : null;
     if (!agent) {
       throw new AmtpError('invalid_api_key', 'Missing or invalid API key. Send it as "Authorization: Bearer <api_key>"; register first if you have none.');
+    }
+    if (agent.suspended_at) {
+      throw new AmtpError('agent_suspended', `This agent was suspended by the server operator at ${agent.suspended_at}. Contact the operator to have it lifted.`);
     }
     return agent;
   }
@@ -120,17 +124,9 @@ export class Identity {
   }
 
   async profile(ref: string): Promise<AgentProfile> {
-    const agent = await findAgent(this.deps.store, ref);
+    const agent = await findActiveAgent(this.deps.store, ref);
     if (!agent) throw agentNotFound();
     return profile(agent);
-  }
-
-  /** Operator command: a single-use invite token, shown once. */
-  async createInvite(ttlHours: number | null): Promise<{ invite: string; expires_at: string | null }> {
-    const invite = newInviteToken();
-    const expires_at = ttlHours ? new Date(Date.now() + ttlHours * 3_600_000).toISOString() : null;
-    await commit(this.deps, [{ op: 'createInvite', token_hash: hashSecret(invite), created_at: nowIso(), expires_at }]);
-    return { invite, expires_at };
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
+import { Admin } from './admin.js';
 import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
@@ -24,6 +25,8 @@ export class Mailbox {
   readonly events: Events;
   readonly webhooks: Webhooks;
   readonly notifier: Notifier;
+  /** Operator commands (`amtp admin`); no API route reaches them. */
+  readonly admin: Admin;
 
   constructor(
     readonly store: Store,
@@ -38,6 +41,7 @@ export class Mailbox {
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
     this.webhooks = new Webhooks(deps, this.events, transport);
+    this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }
 

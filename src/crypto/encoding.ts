@@ -16,6 +16,16 @@ export function fromBase64(text: string): Uint8Array {
 
 export const toBase64Url = (bytes: Uint8Array) => toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
+/** True when `text` is exactly what toBase64Url gives for some bytes (fromBase64Url accepts it). */
+export function isCanonicalBase64Url(text: string): boolean {
+  try {
+    fromBase64Url(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Strict: only the base64url alphabet, no padding, and a length that base64 can produce. */
 export function fromBase64Url(text: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Error('invalid base64url');

@@ -70,7 +70,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
 
   for (const def of routes) registerRoute(app, core, def);
   const openStreams = registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
-  registerMetrics(app, openStreams);
+  registerMetrics(app, openStreams, store);
   registerMcp(app, core, bearerToken);
   registerWeb(app);
 

@@ -8,6 +8,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalBytes } from '../crypto/jcs.js';
 
 export const AUDIT_GENESIS = '0'.repeat(64);
+/** The `agent_id` the server-level (operator) audit log hashes under: never a valid agent id. */
+export const SERVER_AUDIT_SUBJECT = 'server';
 
 export interface ChainFields {
   agent_id: string;
@@ -42,4 +44,19 @@ export function findBrokenLink(entries: readonly (ChainFields & { hash: string }
     expectedSeq += 1;
   }
   return null;
+}
+
+/** The next link of the server-level chain after `last` (its newest entry, if any). */
+export function chainServerAudit<T extends Omit<ChainFields, 'agent_id' | 'seq' | 'prev_hash'>>(
+  entry: T,
+  last: { seq: number; hash: string } | undefined,
+): T & { seq: number; prev_hash: string; hash: string } {
+  const seq = (last?.seq ?? 0) + 1;
+  const prev_hash = last?.hash ?? AUDIT_GENESIS;
+  return { ...entry, seq, prev_hash, hash: auditHash({ ...entry, agent_id: SERVER_AUDIT_SUBJECT, seq, prev_hash }) };
+}
+
+/** findBrokenLink for the server-level chain. */
+export function findBrokenServerLink(entries: readonly (Omit<ChainFields, 'agent_id'> & { hash: string })[]): number | null {
+  return findBrokenLink(entries.map((e) => ({ ...e, agent_id: SERVER_AUDIT_SUBJECT })));
 }

@@ -3,6 +3,7 @@
  * the MCP tool schemas all derive from these zod schemas.
  */
 import { z } from 'zod';
+import { isCanonicalBase64Url } from '../crypto/encoding.js';
 
 export const PROTOCOL_VERSION = '1.0';
 
@@ -21,7 +22,10 @@ export const Scope = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a scope is 1–64 lowercase letters, digits, ".", "_" or "-"');
 export const Scopes = z.array(Scope).min(1).max(32);
 export const Timestamp = z.string().describe('ISO-8601 UTC timestamp');
-export const PublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes, base64url without padding');
+export const PublicKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'a key is 32 bytes, base64url without padding')
+  .refine(isCanonicalBase64Url, 'not canonical base64url: the unused low bits of the last character must be zero (SPEC §12)');
 
 // ── identity ───────────────────────────────────────────────────────────────────────────────────────
 export const RegisterInput = z.strictObject({
@@ -127,7 +131,12 @@ export const PeersOutput = z.object({ peers: z.array(Peer) });
 
 // ── messages ─────────────────────────────────────────────────────────────────────────────────────
 export const ClientId = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-const B64u = (what: string, max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, `${what} is base64url`);
+const B64u = (what: string, max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, `${what} is base64url`)
+    .refine(isCanonicalBase64Url, `${what} is not canonical base64url (SPEC §12)`);
 export const SealedEnvelope = z.strictObject({
   alg: z.literal('x25519-xchacha20poly1305'),
   epk: B64u('epk', 43).length(43),
@@ -276,6 +285,9 @@ export const AuditAction = z.enum([
   'keys.rotated',
   'keys.reset',
   'delivery_secret.rotated',
+  'agent.suspended',
+  'agent.unsuspended',
+  'api_key.reset',
 ]);
 export const AuditEntry = z.object({
   seq: z.number().int(),

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AUDIT_GENESIS, findBrokenLink } from '../protocol/audit-chain.js';
+import { AUDIT_GENESIS, findBrokenLink, findBrokenServerLink } from '../protocol/audit-chain.js';
 import { StoreError, type AgentRecord, type MessageRecord, type Store } from './types.js';
 
 let n = 0;
@@ -21,6 +21,7 @@ export const agent = (name: string): AgentRecord => ({
   delivery_secret: `ds_${hex()}`,
   key_rotation: null,
   keys_reset_at: null,
+  suspended_at: null,
   created_at: at(0),
 });
 
@@ -315,6 +316,92 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(await store.webhook(a.id), null);
       assert.deepEqual(await store.apply([{ op: 'pruneEvents', olderThan: at(3) }]), [3]);
       assert.deepEqual((await store.events(a.id, { afterSeq: 0, limit: 10 })).map((e) => e.seq), [3, 4, 5]);
+    });
+
+    withStore('delivery stats: queued, due, dead-lettered, oldest queued', async (store) => {
+      const [a, b] = await twoAgents(store);
+      assert.deepEqual(await store.deliveryStats(at(0)), { pending: 0, due: 0, dead: 0, oldest_pending_at: null });
+      const hook = (agent_id: string) => ({ op: 'putWebhook' as const, webhook: { agent_id, url: 'https://hooks.example/x', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: at(0), updated_at: at(0) } });
+      const ev = (agent_id: string, i: number) => ({ op: 'appendEvent' as const, event: { id: `evt_${hex()}`, agent_id, type: 'message.received', data: {}, created_at: at(i) } });
+      await store.apply([hook(a.id), hook(b.id), ev(a.id, 1), ev(a.id, 2), ev(b.id, 3)]);
+      const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(10), lease_until: at(70), limit: 1 }]);
+      assert.deepEqual(await store.deliveryStats(at(10)), { pending: 3, due: 2, dead: 0, oldest_pending_at: at(1) });
+      await store.apply([{ op: 'recordDelivery', id: claimed[0]!.id, status: 'dead', attempts: 5, next_attempt_at: at(10), last_status: 500, last_error: 'x', at: at(11) }]);
+      assert.deepEqual(await store.deliveryStats(at(11)), { pending: 2, due: 2, dead: 1, oldest_pending_at: at(2) });
+    });
+
+    withStore('operator: suspension round-trips; agents list in registration order, paged', async (store) => {
+      const [a, b] = await twoAgents(store);
+      assert.deepEqual(await store.apply([{ op: 'updateAgent', id: a.id, patch: { suspended_at: at(5) } }]), [true]);
+      assert.equal((await store.agentByKeyHash(a.api_key_hash))?.suspended_at, at(5));
+      await store.apply([{ op: 'updateAgent', id: a.id, patch: { suspended_at: null } }]);
+      assert.equal((await store.agentById(a.id))?.suspended_at, null);
+      const all = await store.listAgents({ offset: 0, limit: 10 });
+      assert.deepEqual(all.map((x) => x.id), [a, b].map((x) => x.id).sort());
+      assert.deepEqual((await store.listAgents({ offset: 1, limit: 1 })).map((x) => x.id), [all[1]!.id]);
+    });
+
+    withStore('operator: deleting an agent removes everything that names it and nothing else', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const c = agent(`c-${hex().slice(-8)}`);
+      const now = at(1);
+      await store.apply([
+        { op: 'createAgent', agent: c },
+        { op: 'putGrant', grant: { granter_id: a.id, grantee_id: b.id, scopes: ['message'], created_at: now, updated_at: now } },
+        { op: 'putGrant', grant: { granter_id: b.id, grantee_id: c.id, scopes: ['message'], created_at: now, updated_at: now } },
+        { op: 'putBlock', block: { blocker_id: b.id, blocked_id: a.id, created_at: now } },
+        { op: 'createRequest', request: { id: `req_${hex()}`, from_id: c.id, to_id: a.id, note: null, scopes: ['message'], status: 'pending', created_at: now, decided_at: null } },
+        { op: 'insertMessage', message: message(a, b) },
+        { op: 'insertMessage', message: message(b, a) },
+        { op: 'insertMessage', message: message(b, c) },
+        { op: 'useNonce', sender_id: a.id, nonce: 'n1', expires_at: at(9) },
+        { op: 'setCapabilities', record: { agent_id: a.id, capabilities: [], updated_at: now } },
+        { op: 'appendAudit', entry: { agent_id: a.id, at: now, action: 'grant.created', target_id: b.id, details: {} } },
+        { op: 'putWebhook', webhook: { agent_id: a.id, url: 'https://hooks.example/a', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } },
+        { op: 'appendEvent', event: { id: `evt_${hex()}`, agent_id: a.id, type: 'message.received', data: {}, created_at: now } },
+      ]);
+      assert.deepEqual(await store.apply([{ op: 'deleteAgent', id: a.id }]), [true]);
+      assert.equal(await store.agentById(a.id), null);
+      assert.deepEqual(await store.grantsInvolving(a.id), []);
+      assert.deepEqual(await store.blocksInvolving(a.id), []);
+      assert.deepEqual(await store.requests(a.id, {}), []);
+      assert.deepEqual(await store.auditAll(a.id), []);
+      assert.deepEqual(await store.events(a.id, { afterSeq: 0, limit: 10 }), []);
+      assert.equal(await store.webhook(a.id), null);
+      assert.equal(await store.capabilities(a.id), null);
+      assert.equal((await store.inbox(b.id, { unreadOnly: false, order: 'asc', limit: 10 })).length, 0, 'mail from the deleted agent is gone');
+      assert.equal((await store.outbox(b.id, { limit: 10 })).length, 1, 'only mail between the others remains');
+      assert.equal((await store.grantsInvolving(c.id)).length, 1);
+      await store.apply([{ op: 'useNonce', sender_id: a.id, nonce: 'n1', expires_at: at(9) }]);
+      await store.apply([{ op: 'createAgent', agent: { ...agent(a.name) } }]);
+      assert.deepEqual(await store.apply([{ op: 'deleteAgent', id: a.id }]), [false]);
+    });
+
+    withStore('operator: only an open invite can be revoked, and a revoked one cannot be used', async (store) => {
+      const [a] = await twoAgents(store);
+      await store.apply([
+        { op: 'createInvite', token_hash: 'r1', created_at: at(0), expires_at: null },
+        { op: 'createInvite', token_hash: 'r2', created_at: at(1), expires_at: null },
+      ]);
+      assert.deepEqual(await store.apply([{ op: 'revokeInvite', token_hash: 'r1', at: at(2) }]), [true]);
+      assert.deepEqual(await store.apply([{ op: 'revokeInvite', token_hash: 'r1', at: at(3) }]), [false]);
+      await assert.rejects(store.apply([{ op: 'consumeInvite', token_hash: 'r1', agent_id: a.id, at: at(3) }]), (e) => e instanceof StoreError && e.kind === 'invite_unavailable');
+      await store.apply([{ op: 'consumeInvite', token_hash: 'r2', agent_id: a.id, at: at(3) }]);
+      assert.deepEqual(await store.apply([{ op: 'revokeInvite', token_hash: 'r2', at: at(4) }]), [false], 'a used invite stays used');
+      const invites = await store.invites();
+      assert.deepEqual(invites.map((i) => [i.token_hash, i.revoked_at, i.used_by]), [['r2', null, a.id], ['r1', at(2), null]]);
+    });
+
+    withStore('operator: the server audit log is one verifiable chain, even under concurrent appends', async (store) => {
+      const entry = (i: number) => ({ op: 'appendServerAudit' as const, entry: { at: at(i), action: 'admin.agents.listed', target_id: null, details: { i } } });
+      const appended = await Promise.all([1, 2, 3, 4].map((i) => store.apply([entry(i)])));
+      const chain = await store.serverAuditAll();
+      assert.deepEqual(chain.map((e) => e.seq), [1, 2, 3, 4]);
+      assert.equal(chain[0]!.prev_hash, AUDIT_GENESIS);
+      assert.equal(findBrokenServerLink(chain), null);
+      assert.deepEqual(chain.map((e) => e.details.i).sort(), [1, 2, 3, 4]);
+      assert.deepEqual(appended.map(([r]) => r.hash).sort(), chain.map((e) => e.hash).sort());
+      assert.equal(findBrokenServerLink([chain[0]!, { ...chain[1]!, details: { i: 99 } }]), 2, 'an edited entry breaks the chain');
     });
 
     withStore('retention: prune by age and by count per mailbox', async (store) => {

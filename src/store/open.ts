@@ -11,7 +11,7 @@ export async function openStore(config: Config): Promise<Store> {
     if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
       throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL. Unset it to use embedded SQLite in AMTP_DATA_DIR.');
     }
-    const store = new PostgresStore({ url: config.databaseUrl });
+    const store = new PostgresStore({ url: config.databaseUrl, maxConnections: config.pgPoolSize });
     try {
       await store.migrate();
     } catch (error) {

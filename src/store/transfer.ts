@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type pg from 'pg';
-import { findBrokenLink } from '../protocol/audit-chain.js';
+import { findBrokenLink, findBrokenServerLink } from '../protocol/audit-chain.js';
 import { findJsonProblem, MAX_STORED_JSON_DEPTH } from '../protocol/json-input.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { postgresMigrations } from './postgres/migrations.js';
@@ -38,7 +38,7 @@ export const TABLES: TableSpec[] = [
   {
     name: 'agents',
     key: ['id'],
-    columns: ['id', 'name', 'display_name', 'public_key', 'encryption_key', 'api_key_hash', 'created_at', 'delivery_secret', 'key_rotation', 'keys_reset_at'],
+    columns: ['id', 'name', 'display_name', 'public_key', 'encryption_key', 'api_key_hash', 'created_at', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at'],
     json: ['key_rotation'],
   },
   { name: 'grants', key: ['granter_id', 'grantee_id'], columns: ['granter_id', 'grantee_id', 'scopes', 'created_at', 'updated_at'], json: ['scopes'] },
@@ -65,7 +65,7 @@ export const TABLES: TableSpec[] = [
     columns: ['agent_id', 'seq', 'at', 'action', 'target_id', 'details', 'prev_hash', 'hash'],
     json: ['details'],
   },
-  { name: 'invites', key: ['token_hash'], columns: ['token_hash', 'created_at', 'expires_at', 'used_at', 'used_by'] },
+  { name: 'invites', key: ['token_hash'], columns: ['token_hash', 'created_at', 'expires_at', 'used_at', 'used_by', 'revoked_at'] },
   { name: 'events', key: ['agent_id', 'seq'], columns: ['agent_id', 'seq', 'id', 'type', 'data', 'created_at'], json: ['data'] },
   {
     name: 'webhooks',
@@ -80,6 +80,7 @@ export const TABLES: TableSpec[] = [
     columns: ['id', 'agent_id', 'event_seq', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_status', 'last_error', 'created_at', 'updated_at'],
   },
   { name: 'sig_nonces', key: ['sender_id', 'nonce'], columns: ['sender_id', 'nonce', 'expires_at'] },
+  { name: 'server_audit', key: ['seq'], columns: ['seq', 'at', 'action', 'target_id', 'details', 'prev_hash', 'hash'], json: ['details'] },
 ];
 
 export type Counts = Record<string, number>;
@@ -328,6 +329,8 @@ async function verifyAuditChains(store: Store): Promise<void> {
     const broken = findBrokenLink((await store.auditAll(id)) as AuditRecord[]);
     if (broken !== null) throw new Error(`the audit chain of ${id} is broken at seq ${broken} after import`);
   }
+  const serverBroken = findBrokenServerLink(await store.serverAuditAll());
+  if (serverBroken !== null) throw new Error(`the server audit chain is broken at seq ${serverBroken} after import`);
 }
 
 function neutral(t: TableSpec, row: Row, dialect: Store['dialect']): Row {

@@ -17,6 +17,8 @@ export interface AgentRecord {
   /** JSON of the last signed rotation statement, if any. */
   key_rotation: KeyRotationRecord | null;
   keys_reset_at: string | null;
+  /** Set by the operator (`amtp admin suspend`): the agent's key is refused and nobody can message it. */
+  suspended_at: string | null;
   created_at: string;
 }
 
@@ -104,6 +106,29 @@ export interface AuditRecord extends AuditDraft {
   hash: string;
 }
 
+/** An entry of the server-level (operator) audit log: one hash chain for the whole server. */
+export interface ServerAuditDraft {
+  at: string;
+  action: string;
+  target_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface ServerAuditRecord extends ServerAuditDraft {
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface InviteRecord {
+  token_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  used_at: string | null;
+  used_by: string | null;
+  revoked_at: string | null;
+}
+
 /** Something that happened to an agent: replayed by the stream, pushed by the webhook outbox. */
 export interface EventRecord {
   agent_id: string;
@@ -143,6 +168,13 @@ export interface DeliveryRecord {
   updated_at: string;
 }
 
+export interface DeliveryStats {
+  pending: number;
+  due: number;
+  dead: number;
+  oldest_pending_at: string | null;
+}
+
 export interface ConversationRow {
   peer_id: string;
   last_seq: number;
@@ -161,7 +193,9 @@ export interface InboxOptions {
 /** Write operations, applied in order inside one transaction. */
 export type WriteOp =
   | { op: 'createAgent'; agent: AgentRecord }
-  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key' | 'delivery_secret' | 'key_rotation' | 'keys_reset_at'>> }
+  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key' | 'delivery_secret' | 'key_rotation' | 'keys_reset_at' | 'suspended_at'>> }
+  /** Removes the agent and everything that names it: messages both ways, grants, blocks, requests, logs, webhook. */
+  | { op: 'deleteAgent'; id: string }
   /** Records a signature nonce; fails with StoreError 'duplicate' if the sender already used it. */
   | { op: 'useNonce'; sender_id: string; nonce: string; expires_at: string }
   | { op: 'pruneNonces'; before: string }
@@ -178,6 +212,9 @@ export type WriteOp =
   | { op: 'appendAudit'; entry: AuditDraft }
   | { op: 'createInvite'; token_hash: string; created_at: string; expires_at: string | null }
   | { op: 'consumeInvite'; token_hash: string; agent_id: string; at: string }
+  /** Only an unused, unrevoked invite can be revoked. */
+  | { op: 'revokeInvite'; token_hash: string; at: string }
+  | { op: 'appendServerAudit'; entry: ServerAuditDraft }
   | { op: 'pruneMessages'; olderThan: string | null; keepPerMailbox: number | null }
   /** Appends to the agent's event log and, if its webhook is enabled for this type, enqueues a delivery. */
   | { op: 'appendEvent'; event: Omit<EventRecord, 'seq'> }
@@ -192,9 +229,30 @@ export type WriteOp =
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
   | { op: 'redeliver'; agent_id: string; id: string; at: string };
 
+/** Everything that names an agent, children first; `agents` itself is deleted last. */
+export const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
+  ['webhook_deliveries', 'agent_id = @id'],
+  ['events', 'agent_id = @id'],
+  ['webhooks', 'agent_id = @id'],
+  ['audit_log', 'agent_id = @id'],
+  ['capabilities', 'agent_id = @id'],
+  ['messages', 'sender_id = @id OR recipient_id = @id'],
+  ['contact_requests', 'from_id = @id OR to_id = @id'],
+  ['blocks', 'blocker_id = @id OR blocked_id = @id'],
+  ['grants', 'granter_id = @id OR grantee_id = @id'],
+  ['sig_nonces', 'sender_id = @id'],
+];
+/** Both dialects: `$1` is the current time. Counts come from the partial and status indexes. */
+export const DELIVERY_STATS_SQL = `SELECT
+  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
+  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)) AS due,
+  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'dead') AS dead,
+  (SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending') AS oldest_pending_at`;
+
 interface OpResults {
   createAgent: void;
   updateAgent: boolean;
+  deleteAgent: boolean;
   useNonce: void;
   pruneNonces: number;
   putGrant: void;
@@ -212,6 +270,8 @@ interface OpResults {
   appendAudit: AuditRecord;
   createInvite: void;
   consumeInvite: void;
+  revokeInvite: boolean;
+  appendServerAudit: ServerAuditRecord;
   pruneMessages: number;
   appendEvent: EventRecord;
   pruneEvents: number;
@@ -295,7 +355,15 @@ export interface Store {
   /** Newest first. */
   deliveries(agent_id: string, opts: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
   pendingDeliveries(agent_id: string): Promise<number>;
+  /** The whole outbox, for /metrics: queued, due now (and not leased), dead-lettered, and the oldest queued one's creation. */
+  deliveryStats(now: string): Promise<DeliveryStats>;
 
   audit(agent_id: string, opts: { afterSeq?: number; limit: number }): Promise<AuditRecord[]>;
   auditAll(agent_id: string): Promise<AuditRecord[]>;
+
+  /** Operator reads. Agents in registration order. */
+  listAgents(opts: { offset: number; limit: number }): Promise<AgentRecord[]>;
+  /** Newest first. */
+  invites(): Promise<InviteRecord[]>;
+  serverAuditAll(): Promise<ServerAuditRecord[]>;
 }

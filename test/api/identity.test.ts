@@ -136,7 +136,7 @@ describe('registration modes', () => {
       const none = await client(t.url).post('/api/register', { name: 'no-invite' });
       assert.equal(none.status, 403);
       assert.equal(none.body.error.code, 'invalid_invite');
-      const { invite } = await t.server.core.identity.createInvite(null);
+      const { invite } = await t.server.core.admin.createInvite(null);
       const ok = await client(t.url).post('/api/register', { name: 'invited', invite });
       assert.equal(ok.status, 201);
       const again = await client(t.url).post('/api/register', { name: 'invited-twice', invite });

@@ -36,7 +36,7 @@ describe('amtp export / import: SQLite → PostgreSQL → SQLite', { skip }, () 
     await b.api.post(`/api/messages/${inbox.body.messages[0].id}/read`);
     await b.api.post('/api/messages', { recipient_id: a.id, body: 'reply', reply_to_id: inbox.body.messages[0].id, scope: 'message', payload: { z: 1, a: [true, null] } });
     await b.api.put('/api/me/capabilities', { capabilities: [{ id: 'scheduling', title: 'Calendar' }] });
-    await source.server.core.identity.createInvite(null);
+    await source.server.core.admin.createInvite(null);
     const store = source.server.core.store;
     const now = new Date().toISOString();
     await store.apply([

@@ -2,12 +2,13 @@
  * Test harness: a real server on a loopback port, over a real data directory — or, with
  * AMTP_TEST_BACKEND=postgres, over a fresh PostgreSQL database (see ./postgres.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { FastifyInstance } from 'fastify';
 import { createServer, type AmtpServer } from '../../src/http/server.js';
 import { freshDatabase, type TestDatabase } from './postgres.js';
 
@@ -77,10 +78,28 @@ export async function startServer(env: Record<string, string> = {}, options: { b
   };
   const boot = async () => {
     t.server = await createServer(config);
+    recordErrorCodes(t.server.app);
     t.url = await t.server.listen();
   };
   await boot();
   return t;
+}
+
+/**
+ * With AMTP_ERROR_CODES_DIR (set by scripts/test.mjs), every error code a test server answers with is
+ * appended to a file per process there; after the whole suite, test/error-codes.final.ts compares the
+ * codes observed with the SPEC's error table in both directions. Order-independent: it only unions files.
+ */
+function recordErrorCodes(app: FastifyInstance): void {
+  const dir = process.env.AMTP_ERROR_CODES_DIR;
+  if (!dir) return;
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === 'string') {
+      const code = /^\{"error":\{"code":"([a-z_]+)"/.exec(payload)?.[1];
+      if (code) appendFileSync(join(dir, `${process.pid}.codes`), `${code}\n`);
+    }
+    return payload;
+  });
 }
 
 export interface Reply<T = any> {

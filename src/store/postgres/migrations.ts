@@ -169,4 +169,21 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(agent_id, event_seq) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    name: 'operator tools: suspension, invite revocation, the server audit log',
+    sql: `
+      ALTER TABLE agents ADD COLUMN suspended_at TEXT;
+      ALTER TABLE invites ADD COLUMN revoked_at TEXT;
+      CREATE TABLE server_audit (
+        seq BIGINT PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_id TEXT,
+        details JSONB NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -12,9 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { AUDIT_GENESIS, auditHash } from '../../protocol/audit-chain.js';
-import type { Migration } from '../sqlite/migrations.js';
+import { AUDIT_GENESIS, SERVER_AUDIT_SUBJECT, auditHash, chainServerAudit } from '../../protocol/audit-chain.js';
+import { assertSchemaKnown, type Migration } from '../sqlite/migrations.js';
 import {
+  DELETE_AGENT_TABLES,
   StoreError,
   type AgentRecord,
   type AuditDraft,
@@ -26,6 +27,11 @@ import {
   type EventRecord,
   type GrantRecord,
   type InboxOptions,
+  type InviteRecord,
+  type DeliveryStats,
+  DELIVERY_STATS_SQL,
+  type ServerAuditDraft,
+  type ServerAuditRecord,
   type MessageRecord,
   type RequestRecord,
   type ResultsOf,
@@ -79,9 +85,7 @@ export class PostgresStore implements Store {
       try {
         await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
         const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number));
-        const known = new Set(postgresMigrations.map((m) => m.version));
-        const unknown = [...applied].filter((v) => !known.has(v));
-        if (unknown.length) throw new Error(`the database has schema version ${Math.max(...unknown)}, newer than this build knows; upgrade agent2agent`);
+        assertSchemaKnown(applied, postgresMigrations);
         for (const m of postgresMigrations) if (!applied.has(m.version)) await runMigration(client, m);
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
@@ -158,7 +162,7 @@ export class PostgresStore implements Store {
         return undefined;
       }
       case 'updateAgent': {
-        const allowed = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at']);
+        const allowed = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at']);
         const entries = Object.entries(op.patch)
           .filter(([k, v]) => v !== undefined && allowed.has(k))
           .map(([k, v]) => [k, k === 'key_rotation' && v !== null ? json(v) : v] as const);
@@ -166,6 +170,9 @@ export class PostgresStore implements Store {
         const sets = entries.map(([k], i) => `${k} = $${i + 2}`).join(', ');
         return (await run(`UPDATE agents SET ${sets} WHERE id = $1`, [op.id, ...entries.map(([, v]) => v)])) > 0;
       }
+      case 'deleteAgent':
+        for (const [table, where] of DELETE_AGENT_TABLES) await run(`DELETE FROM ${table} WHERE ${where.replaceAll('@id', '$1')}`, [op.id]);
+        return (await run('DELETE FROM agents WHERE id = $1', [op.id])) > 0;
       case 'useNonce':
         await run('INSERT INTO sig_nonces (sender_id, nonce, expires_at) VALUES ($1, $2, $3)', [op.sender_id, op.nonce, op.expires_at]);
         return undefined;
@@ -237,12 +244,16 @@ export class PostgresStore implements Store {
         return undefined;
       case 'consumeInvite': {
         const changed = await run(
-          'UPDATE invites SET used_at = $1, used_by = $2 WHERE token_hash = $3 AND used_at IS NULL AND (expires_at IS NULL OR expires_at > $1)',
+          'UPDATE invites SET used_at = $1, used_by = $2 WHERE token_hash = $3 AND used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)',
           [op.at, op.agent_id, op.token_hash],
         );
-        if (changed === 0) throw new StoreError('invite_unavailable', 'invite token unknown, used or expired');
+        if (changed === 0) throw new StoreError('invite_unavailable', 'invite token unknown, used, revoked or expired');
         return undefined;
       }
+      case 'revokeInvite':
+        return (await run('UPDATE invites SET revoked_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL', [op.at, op.token_hash])) > 0;
+      case 'appendServerAudit':
+        return this.appendServerAudit(db, op.entry);
       case 'pruneMessages': {
         let removed = 0;
         if (op.olderThan) removed += await run('DELETE FROM messages WHERE created_at < $1', [op.olderThan]);
@@ -366,6 +377,21 @@ export class PostgresStore implements Store {
       hash,
     ]);
     return { ...entry, seq, prev_hash, hash };
+  }
+
+  private async appendServerAudit(db: pg.PoolClient, entry: ServerAuditDraft): Promise<ServerAuditRecord> {
+    const last = (await db.query('SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1')).rows[0] as { seq: number; hash: string } | undefined;
+    const r = chainServerAudit(entry, last);
+    await db.query('INSERT INTO server_audit (seq, at, action, target_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      r.seq,
+      r.at,
+      r.action,
+      r.target_id,
+      json(r.details),
+      r.prev_hash,
+      r.hash,
+    ]);
+    return r;
   }
 
   private async appendEvent(db: pg.PoolClient, event: Omit<EventRecord, 'seq'>): Promise<EventRecord> {
@@ -521,6 +547,19 @@ export class PostgresStore implements Store {
   async auditAll(agent_id: string) {
     return (await this.rows('SELECT * FROM audit_log WHERE agent_id = $1 ORDER BY seq ASC', [agent_id])) as AuditRecord[];
   }
+
+  async deliveryStats(now: string) {
+    return (await this.one(DELIVERY_STATS_SQL, [now])) as DeliveryStats;
+  }
+  async listAgents(o: { offset: number; limit: number }) {
+    return (await this.rows('SELECT * FROM agents ORDER BY created_at, id LIMIT $1 OFFSET $2', [o.limit, o.offset])) as AgentRecord[];
+  }
+  async invites() {
+    return (await this.rows('SELECT * FROM invites ORDER BY created_at DESC, token_hash')) as InviteRecord[];
+  }
+  async serverAuditAll() {
+    return (await this.rows('SELECT * FROM server_audit ORDER BY seq ASC')) as ServerAuditRecord[];
+  }
 }
 
 async function runMigration(client: pg.PoolClient, m: Migration): Promise<void> {
@@ -542,6 +581,8 @@ function lockKeys(ops: readonly WriteOp[]): number[] {
     if (op.op === 'appendAudit') agents.add(op.entry.agent_id);
     else if (op.op === 'appendEvent') agents.add(op.event.agent_id);
     else if (op.op === 'insertMessage') agents.add(op.message.sender_id).add(op.message.recipient_id);
+    else if (op.op === 'deleteAgent') agents.add(op.id);
+    else if (op.op === 'appendServerAudit') agents.add(SERVER_AUDIT_SUBJECT);
   }
   const keys = [...agents].map((id) => createHash('sha256').update(id).digest().readInt32BE(0));
   return [...new Set(keys)].sort((a, b) => a - b);

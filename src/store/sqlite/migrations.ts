@@ -5,6 +5,21 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * A database migrated by a newer build holds versions this build does not know: refuse to run on it
+ * (its code would not write what the newer schema expects). Both backends call this before migrating.
+ */
+export function assertSchemaKnown(applied: Iterable<number>, known: readonly Migration[]): void {
+  const versions = new Set(known.map((m) => m.version));
+  const unknown = [...applied].filter((v) => !versions.has(v));
+  if (unknown.length) {
+    throw new Error(
+      `the database has schema version ${Math.max(...unknown)}, newer than this build knows (${Math.max(...versions)}); ` +
+        'run the newer agent2agent release (downgrades are not supported: restore a backup taken before the upgrade instead)',
+    );
+  }
+}
+
 export const sqliteMigrations: Migration[] = [
   {
     version: 1,
@@ -163,6 +178,23 @@ export const sqliteMigrations: Migration[] = [
     name: 'the head of each webhook queue found by index',
     sql: `
       CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(agent_id, event_seq) WHERE status = 'pending';
+    `,
+  },
+  {
+    version: 5,
+    name: 'operator tools: suspension, invite revocation, the server audit log',
+    sql: `
+      ALTER TABLE agents ADD COLUMN suspended_at TEXT;
+      ALTER TABLE invites ADD COLUMN revoked_at TEXT;
+      CREATE TABLE server_audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_id TEXT,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
     `,
   },
 ];

@@ -20,6 +20,10 @@ import {
   type WebhookRecord,
   type GrantRecord,
   type InboxOptions,
+  type InviteRecord,
+  type DeliveryStats,
+  DELIVERY_STATS_SQL,
+  type ServerAuditRecord,
   type MessageRecord,
   type RequestRecord,
   type ResultsOf,
@@ -27,7 +31,7 @@ import {
   type WriteOp,
 } from '../types.js';
 import { openConnection, statementCache, type Durability } from './connection.js';
-import { sqliteMigrations } from './migrations.js';
+import { assertSchemaKnown, sqliteMigrations } from './migrations.js';
 import { fromWireError, toAgent, toAudit, toEvent, toGrant, toMessage, toRequest, translateError, type Row } from './rows.js';
 import type { FromWriter, ToWriter } from './writer-thread.js';
 import { SqliteWriter } from './writer.js';
@@ -78,6 +82,7 @@ export class SqliteStore implements Store {
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+    assertSchemaKnown(applied, sqliteMigrations);
     for (const m of sqliteMigrations) {
       if (applied.has(m.version)) continue;
       this.db.transaction(() => {
@@ -304,6 +309,19 @@ export class SqliteStore implements Store {
   }
   async auditAll(agent_id: string) {
     return (this.stmt('SELECT * FROM audit_log WHERE agent_id = ? ORDER BY seq ASC').all(agent_id) as Row[]).map(toAudit);
+  }
+
+  async deliveryStats(now: string): Promise<DeliveryStats> {
+    return this.stmt(DELIVERY_STATS_SQL.replace(/\$1/g, '@now')).get({ now }) as DeliveryStats;
+  }
+  async listAgents(o: { offset: number; limit: number }) {
+    return (this.stmt('SELECT * FROM agents ORDER BY created_at, id LIMIT ? OFFSET ?').all(o.limit, o.offset) as Row[]).map((r) => toAgent(r)!);
+  }
+  async invites() {
+    return this.stmt('SELECT * FROM invites ORDER BY created_at DESC, token_hash').all() as InviteRecord[];
+  }
+  async serverAuditAll() {
+    return (this.stmt('SELECT * FROM server_audit ORDER BY seq ASC').all() as Row[]).map((r) => ({ ...(r as unknown as ServerAuditRecord), details: JSON.parse(r.details as string) }));
   }
 
   /** Consistent online copy of the database file (SQLite's backup API). */

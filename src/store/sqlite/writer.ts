@@ -4,10 +4,23 @@
  * before it returns (with synchronous=FULL, after the fsync).
  */
 import type Database from 'better-sqlite3';
-import { AUDIT_GENESIS, auditHash } from '../../protocol/audit-chain.js';
-import { StoreError, type AuditDraft, type AuditRecord, type DeliveryRecord, type EventRecord, type MessageRecord, type WriteOp } from '../types.js';
+import { AUDIT_GENESIS, auditHash, chainServerAudit } from '../../protocol/audit-chain.js';
+import {
+  StoreError,
+  type AuditDraft,
+  type AuditRecord,
+  type DeliveryRecord,
+  type EventRecord,
+  type MessageRecord,
+  type ServerAuditDraft,
+  type ServerAuditRecord,
+  type WriteOp,
+  DELETE_AGENT_TABLES,
+} from '../types.js';
 import { statementCache } from './connection.js';
 import { json } from './rows.js';
+
+const DELETE_AGENT = DELETE_AGENT_TABLES.map(([table, where]) => `DELETE FROM ${table} WHERE ${where}`);
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -66,6 +79,9 @@ export class SqliteWriter {
         const sets = entries.map(([k]) => `${k} = ?`).join(', ');
         return this.stmt(`UPDATE agents SET ${sets} WHERE id = ?`).run(...entries.map(([, v]) => v), op.id).changes > 0;
       }
+      case 'deleteAgent':
+        for (const sql of DELETE_AGENT) this.stmt(sql).run({ id: op.id });
+        return this.stmt('DELETE FROM agents WHERE id = @id').run({ id: op.id }).changes > 0;
       case 'useNonce':
         this.stmt('INSERT INTO sig_nonces (sender_id, nonce, expires_at) VALUES (?, ?, ?)').run(op.sender_id, op.nonce, op.expires_at);
         return undefined;
@@ -135,11 +151,15 @@ export class SqliteWriter {
         return undefined;
       case 'consumeInvite': {
         const changed = this.stmt(
-          'UPDATE invites SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+          'UPDATE invites SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
         ).run(op.at, op.agent_id, op.token_hash, op.at).changes;
-        if (changed === 0) throw new StoreError('invite_unavailable', 'invite token unknown, used or expired');
+        if (changed === 0) throw new StoreError('invite_unavailable', 'invite token unknown, used, revoked or expired');
         return undefined;
       }
+      case 'revokeInvite':
+        return this.stmt('UPDATE invites SET revoked_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL').run(op.at, op.token_hash).changes > 0;
+      case 'appendServerAudit':
+        return this.appendServerAudit(op.entry);
       case 'pruneMessages': {
         let removed = 0;
         if (op.olderThan) removed += this.stmt('DELETE FROM messages WHERE created_at < ?').run(op.olderThan).changes;
@@ -253,6 +273,21 @@ export class SqliteWriter {
       m.read_at,
     );
     return { ...m, seq: Number(info.lastInsertRowid) };
+  }
+
+  private appendServerAudit(entry: ServerAuditDraft): ServerAuditRecord {
+    const last = this.stmt('SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const record = chainServerAudit(entry, last);
+    this.stmt('INSERT INTO server_audit (seq, at, action, target_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      record.seq,
+      record.at,
+      record.action,
+      record.target_id,
+      JSON.stringify(record.details),
+      record.prev_hash,
+      record.hash,
+    );
+    return record;
   }
 
   private appendAudit(entry: AuditDraft): AuditRecord {
