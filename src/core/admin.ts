@@ -15,6 +15,7 @@ import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import type { AgentRecord, InviteRecord, ServerAuditRecord, WriteOp } from '../store/types.js';
 import { auditOp, commit, findAgent, type CoreDeps } from './deps.js';
 import { hashSecret, newApiKey, newInviteToken, nowIso } from './ids.js';
+import { endSessions } from './notifier.js';
 
 export type ServerAuditAction =
   | 'admin.agents.listed'
@@ -78,6 +79,7 @@ export class Admin {
       auditOp(agent.id, 'agent.suspended', agent.id, reason ? { reason } : {}),
       serverAuditOp('admin.agent.suspended', agent.id, { name: agent.name, ...(reason ? { reason } : {}) }),
     ]);
+    endSessions(this.deps, agent.id, 'agent_suspended');
     return { agent: adminView({ ...agent, suspended_at: at }), changed: true };
   }
 
@@ -101,6 +103,7 @@ export class Admin {
       auditOp(agent.id, 'api_key.reset', agent.id),
       serverAuditOp('admin.api_key.reset', agent.id, { name: agent.name }),
     ]);
+    endSessions(this.deps, agent.id, 'api_key_reset');
     return { agent_id: agent.id, name: agent.name, api_key: apiKey };
   }
 
@@ -108,6 +111,7 @@ export class Admin {
   async deleteAgent(ref: string): Promise<{ agent_id: string; name: string }> {
     const agent = await this.agent(ref);
     await commit(this.deps, [{ op: 'deleteAgent', id: agent.id }, serverAuditOp('admin.agent.deleted', agent.id, { name: agent.name })]);
+    endSessions(this.deps, agent.id, 'agent_deleted');
     return { agent_id: agent.id, name: agent.name };
   }
 

@@ -23,13 +23,18 @@ export function auditOp(agent_id: string, action: AuditDraft['action'], target_i
 
 /**
  * The caller as stored now (a delivery secret rotated meanwhile, on any instance, is picked up), or
- * 401 when the key it authenticated with was rotated away since.
+ * 401 when the key it authenticated with was rotated away (or reset, or the agent deleted) since, or
+ * 403 when the operator suspended the agent since.
  */
 export async function currentCaller(store: Store, caller: Caller): Promise<Caller> {
   const now = await store.agentById(caller.id);
   if (!now || now.api_key_hash !== caller.api_key_hash) throw keyRevoked();
+  if (now.suspended_at) throw suspended(now.suspended_at);
   return now;
 }
+
+export const suspended = (at: string) =>
+  new AmtpError('agent_suspended', `This agent was suspended by the server operator at ${at}. Contact the operator to have it lifted.`);
 
 export const keyRevoked = () =>
   new AmtpError('invalid_api_key', 'This API key was rotated away, so this request was ended. Use the new key (it was shown once, at rotation).');

@@ -3,8 +3,8 @@ import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
-import { auditOp, commit, findActiveAgent, type Caller, type CoreDeps } from './deps.js';
-import { CREDENTIALS_CHANGED, CREDENTIALS_REVOKED } from './notifier.js';
+import { auditOp, commit, findActiveAgent, suspended, type Caller, type CoreDeps } from './deps.js';
+import { CREDENTIALS_CHANGED, endSessions } from './notifier.js';
 import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
 
 export class Identity {
@@ -65,9 +65,7 @@ export class Identity {
     if (!agent) {
       throw new AmtpError('invalid_api_key', 'Missing or invalid API key. Send it as "Authorization: Bearer <api_key>"; register first if you have none.');
     }
-    if (agent.suspended_at) {
-      throw new AmtpError('agent_suspended', `This agent was suspended by the server operator at ${agent.suspended_at}. Contact the operator to have it lifted.`);
-    }
+    if (agent.suspended_at) throw suspended(agent.suspended_at);
     return agent;
   }
 
@@ -83,7 +81,7 @@ export class Identity {
       auditOp(caller.id, 'api_key.rotated', caller.id),
     ]);
     // Streams and long-polls opened with the old key end now, here and on every other instance.
-    this.deps.notifier.publish({ type: CREDENTIALS_REVOKED, agent_id: caller.id, data: { reason: 'api_key_rotated' } });
+    endSessions(this.deps, caller.id, 'api_key_rotated');
     return { api_key: apiKey };
   }
 

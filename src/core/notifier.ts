@@ -15,6 +15,14 @@ export const CREDENTIALS_REVOKED = 'credentials.revoked';
 /** The delivery secret changed: open streams re-read the agent, so their next MACs use the new one. */
 export const CREDENTIALS_CHANGED = 'credentials.changed';
 
+/**
+ * Ends the agent's open streams and long-polls on every instance: each re-reads the agent and ends
+ * with the answer its key now gets (401 rotated or reset, 403 suspended).
+ */
+export function endSessions(deps: { notifier: Notifier }, agentId: string, reason: string): void {
+  deps.notifier.publish({ type: CREDENTIALS_REVOKED, agent_id: agentId, data: { reason } });
+}
+
 /** These end every wait, whatever it waits for: shutdown, a resync after lost broadcasts, revoked keys. */
 const ALWAYS_WAKES = new Set(['shutdown', 'resync', CREDENTIALS_REVOKED]);
 

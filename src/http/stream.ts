@@ -5,7 +5,7 @@
  * log, so a stream never shows an event that is not committed and never skips one.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { currentCaller, keyRevoked, type Caller } from '../core/deps.js';
+import { currentCaller, type Caller } from '../core/deps.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { CREDENTIALS_CHANGED, CREDENTIALS_REVOKED } from '../core/notifier.js';
 import { AmtpError } from '../protocol/errors.js';
@@ -65,22 +65,25 @@ export function registerStream(app: FastifyInstance, core: Mailbox, authenticate
       }
     };
 
-    // A rotated key ends the stream with a last frame that says why (the SDK raises it as a 401).
-    const endRevoked = () => {
-      if (closed) return;
-      const last: StreamClosed = { code: 'invalid_api_key', reason: 'api_key_rotated', message: keyRevoked().message };
+    // A rotated or reset key, a deleted or suspended agent: the stream ends with a last frame that
+    // says why (the SDK raises it as an error with that code).
+    let reason = 'credentials_changed';
+    const endWith = (error: AmtpError) => {
+      if (closed || res.writableEnded) return;
+      const last: StreamClosed = { code: error.code, reason, message: error.message };
       res.end(`event: ${STREAM_CLOSED}\ndata: ${JSON.stringify(last)}\n\n`);
     };
     const refresh = () =>
       (refreshing = currentCaller(core.store, current).then(
         (now) => void (current = now),
-        (err) => (err instanceof AmtpError ? endRevoked() : req.log.warn({ err }, 'stream credential check failed')),
+        (err) => (err instanceof AmtpError ? endWith(err) : req.log.warn({ err }, 'stream credential check failed')),
       ));
     const unsubscribe = core.notifier.subscribe(caller.id, (event) => {
       if (event.type === 'shutdown') res.end();
-      else if (event.type === CREDENTIALS_REVOKED) endRevoked();
-      else if (event.type === CREDENTIALS_CHANGED) void refresh();
-      else void drain();
+      else if (event.type === CREDENTIALS_REVOKED || event.type === CREDENTIALS_CHANGED) {
+        reason = (event.data as { reason?: string } | undefined)?.reason ?? reason;
+        void refresh();
+      } else void drain();
     });
     // Each heartbeat also re-reads the agent, in case a wake-up from another instance was lost.
     const heartbeat = setInterval(() => {

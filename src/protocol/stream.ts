@@ -1,11 +1,13 @@
+import type { ErrorCode } from './errors.js';
+
 /** The SSE event name of a stream's last frame when the server ends it (a rotated API key). */
 export const STREAM_CLOSED = 'stream.closed';
 
 /** The data of that last frame. */
 export interface StreamClosed {
-  /** An error code (`invalid_api_key`). */
-  code: 'invalid_api_key';
-  /** Why: `api_key_rotated`. */
+  /** The error code the stream's key now gets: `invalid_api_key` or `agent_suspended`. */
+  code: ErrorCode;
+  /** Why: `api_key_rotated`, `api_key_reset`, `agent_suspended`, `agent_deleted`, `credentials_changed`. */
   reason: string;
   message: string;
 }

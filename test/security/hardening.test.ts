@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { verifyDeliveryMac } from '../../src/crypto/hmac.js';
+import { amtp } from '../helpers/cli.js';
 import { mcpClient } from '../helpers/mcp.js';
 import { client, connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
 import { openStream } from '../helpers/sse.js';
@@ -168,6 +169,32 @@ describe('hardening: hostile input and revoked keys', () => {
     assert.equal((await openStream(t.url, c.key)).status, 401);
     const fresh = client(t.url, rotated.body.api_key);
     assert.deepEqual((await fresh.get('/api/inbox')).body.messages.map((m: { id: string }) => m.id), [sent.body.id]);
+  });
+
+  test('an operator suspending an agent or resetting its key (amtp admin, another process) ends its open streams and long-polls', { timeout: 60_000 }, async () => {
+    const env: Record<string, string> = t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : { AMTP_DATA_DIR: t.dataDir };
+    for (const [command, code, status] of [['suspend', 'agent_suspended', 403], ['reset-key', 'invalid_api_key', 401]] as const) {
+      const c = await register(t.url);
+      const stream = await openStream(t.url, c.key);
+      assert.equal(stream.status, 200);
+      const poll = c.api.get('/api/inbox?unread_only=true&wait=30');
+      await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+      const done = await amtp(['admin', command, c.id], env);
+      assert.equal(done.code, 0, done.stderr);
+      // On PostgreSQL the CLI's wake-up reaches the server at once; on SQLite the stream's heartbeat (1 s here) finds it.
+      const last = await stream.next(20_000);
+      assert.equal(last.event, 'stream.closed');
+      assert.equal(last.data.code, code);
+      await stream.ended;
+      if (t.config.databaseUrl) {
+        const polled = await poll;
+        assert.equal(polled.status, status);
+        assert.equal(polled.body.error.code, code);
+      } else {
+        void poll.catch(() => undefined); // a long-poll on SQLite ends at its deadline: no wake-up crosses processes
+      }
+      assert.equal((await c.api.get('/api/inbox')).status, status);
+    }
   });
 
   test('rotating the delivery secret ends nothing: the stream goes on, with MACs under the new secret only', async () => {

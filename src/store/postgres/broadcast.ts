@@ -24,6 +24,7 @@ export class PgBroadcast implements Broadcast {
   private retryMs = 0;
   private timer?: NodeJS.Timeout;
   private closed = false;
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -33,7 +34,13 @@ export class PgBroadcast implements Broadcast {
   send(wakeup: Wakeup): void {
     let payload = JSON.stringify({ o: this.origin, type: wakeup.type, agent_id: wakeup.agent_id, data: wakeup.data });
     if (Buffer.byteLength(payload) > MAX_PAYLOAD) payload = JSON.stringify({ o: this.origin, type: wakeup.type, agent_id: wakeup.agent_id });
-    this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch(() => undefined);
+    const sent = this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).then(
+      () => undefined,
+      () => undefined,
+    );
+    // A short-lived process (an `amtp admin` command) must not close the pool before its wake-ups leave.
+    this.sending.add(sent);
+    void sent.finally(() => this.sending.delete(sent));
   }
 
   listen(handler: Handler): () => void {
@@ -52,6 +59,7 @@ export class PgBroadcast implements Broadcast {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.sending);
     this.closed = true;
     clearTimeout(this.timer);
     const client = this.client;
