@@ -58,7 +58,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   );
 
   app.setErrorHandler((err, req, reply) => {
-    const e = toApiError(err);
+    const e = toApiError(err, config.limits);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
     if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
     void reply.code(e.status).send(e.toJSON());
