@@ -196,7 +196,8 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
       }
       case 'send': {
         need(2, '<agent> <text>');
-        return sendAndReport(mailbox, print, { ...messageOptions(o, args.slice(1)), recipient_id: args[0]!, reply_to_id: o['reply-to'] }), 0;
+        await sendAndReport(mailbox, print, { ...messageOptions(o, args.slice(1)), recipient_id: args[0]!, reply_to_id: o['reply-to'] });
+        return 0;
       }
       case 'reply': {
         need(2, '<message_id> <text>');
@@ -204,7 +205,8 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
         const recipient = original.sender_id === me ? original.recipient_id : original.sender_id;
         const subject = o.subject ?? (original.subject ? `Re: ${original.subject.replace(/^Re: /i, '')}` : undefined);
         const input = { ...messageOptions(o, args.slice(1)), subject, scope: o.scope ?? original.scope, recipient_id: recipient, reply_to_id: original.id };
-        return sendAndReport(mailbox, print, input), 0;
+        await sendAndReport(mailbox, print, input);
+        return 0;
       }
       case 'inbox': {
         const show = (ms: W.Message[]) => print(ms.map((m) => render(m, mailbox, me)).join('\n\n') || 'No messages.', ms);
