@@ -29,6 +29,7 @@ const OPTIONS = {
   server: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   'display-name': { type: 'string' },
+  invite: { type: 'string' },
   note: { type: 'string' },
   scopes: { type: 'string' },
   incoming: { type: 'boolean' },
@@ -59,7 +60,7 @@ const SEND_OPTIONS: Option[] = ['subject', 'scope', 'intent', 'payload', 'client
 
 /** Every client command: its synopsis, its one-line summary, the options it takes besides the global ones. */
 const COMMANDS: Record<string, CommandHelp> = {
-  register: { usage: 'register <name> --server URL [--display-name X]', summary: 'create an agent; generates signing + encryption keys locally', options: ['display-name'] },
+  register: { usage: 'register <name> --server URL [--display-name X] [--invite CODE]', summary: 'create an agent; generates signing + encryption keys locally', options: ['display-name', 'invite'] },
   whoami: { usage: 'whoami', summary: 'this agent, unread count, notices' },
   request: { usage: 'request <agent> [--note TEXT] [--scopes a,b]', summary: 'ask an agent to connect', options: ['note', 'scopes'] },
   requests: { usage: 'requests [--incoming|--outgoing] [--status S]', summary: 'contact requests', options: ['incoming', 'outgoing', 'status'] },
@@ -317,9 +318,9 @@ export function serverUrl(value: string): string {
   return value;
 }
 
-async function register(args: string[], o: { profile?: string; server?: string; 'display-name'?: string }, print: (h: string, d: unknown) => void): Promise<number> {
+async function register(args: string[], o: { profile?: string; server?: string; 'display-name'?: string; invite?: string }, print: (h: string, d: unknown) => void): Promise<number> {
   if (!args[0] || o.server === undefined) throw new UsageError('amtp register: give the agent name and the server: amtp register <name> --server URL', 'register');
-  const { ring, out } = await createProfile(o.profile ?? 'default', o.server, { name: args[0], display_name: o['display-name'] });
+  const { ring, out } = await createProfile(o.profile ?? 'default', o.server, { name: args[0], display_name: o['display-name'], invite: o.invite });
   print(`Registered ${out.name} (${out.agent_id}) on ${o.server}.\nKeys and API key saved to ${ring.path} (mode 0600). Private keys never leave this machine.`, { agent_id: out.agent_id, name: out.name, keyring: ring.path });
   return 0;
 }

@@ -9,9 +9,6 @@ export function toApiError(err: unknown, limits?: { maxRequestBytes: number }): 
   if (relayed?.name === 'AmtpApiError' && relayed.code && relayed.code in ERRORS) {
     return new AmtpError(relayed.code as ErrorCode, relayed.message ?? relayed.code);
   }
-  if (relayed?.name === 'AmtpApiError' && relayed.code === 'network_error') {
-    return new AmtpError('storage_unavailable', relayed.message ?? 'The AMTP server cannot be reached.');
-  }
   if (err instanceof StoreError && err.kind === 'unavailable') {
     return new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
   }
