@@ -56,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
   if (['--version', '-V', 'version'].includes(command)) return process.stdout.write(`${version()}\n`), 0;
   if (CLIENT_COMMANDS.has(command)) return runClient(argv);
   if (!SERVER_COMMANDS[command]) {
-    process.stderr.write(`amtp: unknown command "${command}". Run "amtp --help" for the commands.\n`);
+    const what = command.startsWith('-') ? `unknown option ${command} (options follow the command)` : `unknown command "${command}"`;
+    process.stderr.write(`amtp: ${what}. Run "amtp --help" for the commands.\n`);
     return 2;
   }
   const parsed = parseServerArgs(command, rest);

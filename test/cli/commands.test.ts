@@ -55,6 +55,9 @@ describe('amtp help, usage and exit codes', () => {
     const unknown = await amtp(['frobnicate'], {});
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^amtp: unknown command "frobnicate"\. Run "amtp --help"/);
+    const leading = await amtp(['--bogus'], {});
+    assert.equal(leading.code, 2);
+    assert.match(leading.stderr, /^amtp: unknown option --bogus \(options follow the command\)\./);
   });
 });
 
@@ -167,6 +170,9 @@ describe('amtp with two homes against a real server', () => {
     const declined = await as('bob', 'decline', req.body.id);
     assert.equal(declined.code, 0, declined.stderr);
     assert.match(declined.stdout, /amtp unblock cli-dave/);
+    const toBlocked = await as('bob', 'send', 'cli-dave', 'hi', '--plain');
+    assert.equal(toBlocked.code, 1);
+    assert.match(toBlocked.stderr, /not_authorized: You blocked cli-dave\. Unblock them/, 'the blocker is told what it did');
     const unblocked = await as('bob', 'unblock', 'cli-dave');
     assert.equal(unblocked.code, 0, unblocked.stderr);
     assert.match(unblocked.stdout, /^Unblocked cli-dave\./);
