@@ -34,6 +34,7 @@ describe('MCP endpoint', () => {
     // Nothing a model cannot fill honestly: signing and sealing are the local proxy's job, the key is a header.
     for (const x of tools) {
       for (const arg of ['api_key', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at']) assert.ok(!(arg in (x.inputSchema.properties ?? {})), `${x.name}: ${arg}`);
+      for (const [arg, schema] of Object.entries(x.inputSchema.properties ?? {})) assert.ok((schema as { description?: string }).description, `${x.name}: ${arg} is described`);
       const a = x.annotations!;
       assert.equal(a.title, x.title, `${x.name} annotation title`);
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) assert.equal(typeof a[hint], 'boolean', `${x.name} ${hint}`);
