@@ -354,7 +354,7 @@ async function rotateKeys(ring: Keyring, client: AmtpClient): Promise<[string, u
 /** `amtp mcp`: the a2a_* tools over stdio, acting through the local SecureMailbox. */
 async function serveMcp(ring: Keyring, mailbox: SecureMailbox): Promise<void> {
   const context = proxyContext(ring, mailbox);
-  const alreadyRegistered = async () => {
+  const alreadyRegistered = async (): Promise<ProxyRegistration> => {
     throw new AmtpApiError(400, 'invalid_request', `This local proxy already acts as ${ring.data.name}. Register other identities with "amtp register <name> --server URL --profile NAME".`);
   };
   const server = buildToolServer(() => context, VERSION, proxyTools(alreadyRegistered));
@@ -372,12 +372,13 @@ async function serveMcpUnregistered(profile = 'default', defaultServer?: string)
     signatureOf: () => 'not checked',
     selfId: async () => { throw missing; },
   };
-  const registerHere = async (args: { name: string; display_name?: string; invite?: string; server?: string }) => {
+  const registerHere = async (args: { name: string; display_name?: string; invite?: string; server?: string }): Promise<ProxyRegistration> => {
     const server = args.server === undefined ? defaultServer : serverUrl(args.server);
     if (!server) throw new AmtpApiError(400, 'invalid_request', 'Give the AMTP server URL as the "server" argument (e.g. https://mail.example.org), or start this proxy with "amtp mcp --server URL".');
     if (Keyring.exists(profile)) throw new AmtpApiError(400, 'invalid_request', `Profile "${profile}" already exists at ${Keyring.path(profile)}; restart this MCP server to use it.`);
     const { ring, out } = await createProfile(profile, server, { name: args.name, display_name: args.display_name, invite: args.invite });
-    context = proxyContext(ring, new SecureMailbox(new AmtpClient({ baseUrl: server, apiKey: ring.data.api_key }), ring.data, ring));
+    const onWarning = (w: string) => process.stderr.write(`${w}\n`);
+    context = proxyContext(ring, new SecureMailbox(new AmtpClient({ baseUrl: server, apiKey: ring.data.api_key }), ring.data, ring, { onWarning }));
     return { agent_id: out.agent_id, name: out.name, server, keyring: ring.path };
   };
   const server = buildToolServer(() => context, VERSION, proxyTools(registerHere));
@@ -394,7 +395,9 @@ function proxyContext(ring: Keyring, mailbox: SecureMailbox): ToolContext {
  * The proxy's tool table: the shared tools, with a2a_register replaced — keys are generated and the
  * API key is saved here, so neither reaches the model.
  */
-function proxyTools(registerHere: (args: { name: string; display_name?: string; invite?: string; server?: string }) => Promise<Record<string, unknown>>): ToolDef[] {
+type ProxyRegistration = { agent_id: string; name: string; server: string; keyring: string };
+
+function proxyTools(registerHere: (args: { name: string; display_name?: string; invite?: string; server?: string }) => Promise<ProxyRegistration>): ToolDef[] {
   const register: ToolDef = {
     ...tools.find((t) => t.name === 'a2a_register')!,
     description: 'Create this agent’s mailbox on an AMTP server. Signing and encryption keys are generated here and the API key is saved in the local profile: none of them is shown. Needs no key.',
@@ -405,9 +408,9 @@ function proxyTools(registerHere: (args: { name: string; display_name?: string; 
       server: z.string().max(2000).optional().describe('The AMTP server URL, e.g. https://mail.example.org (default: the --server the proxy was started with)'),
     },
     output: z.object({ agent_id: W.AgentId, name: W.AgentName, server: z.string(), keyring: z.string() }),
-    run: async (_ctx, args) => {
+    run: async (_ctx, args: Parameters<typeof registerHere>[0]) => {
       const out = await registerHere(args);
-      return { data: out, text: `Registered ${String(out.name)} as ${String(out.agent_id)} on ${String(out.server)}. Keys and API key are saved in ${String(out.keyring)}; nothing secret is shown here.` };
+      return { data: out, text: `Registered ${out.name} as ${out.agent_id} on ${out.server}. Keys and API key are saved in ${out.keyring}; nothing secret is shown here.` };
     },
   };
   return tools.map((t) => (t.name === 'a2a_register' ? register : t));
