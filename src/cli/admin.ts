@@ -30,6 +30,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   yes: { type: 'boolean' },
   'ttl-hours': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 class Usage extends Error {}
@@ -43,11 +44,11 @@ export async function runAdmin(args: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, target, ...extra] = positionals;
-  if (!command) return usage('which admin command?');
-  if (command === 'help') {
+  if (command === 'help' || values.help) {
     process.stdout.write(ADMIN_USAGE);
     return 0;
   }
+  if (!command) return usage('which admin command?');
   const config = loadConfig();
   const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
   try {

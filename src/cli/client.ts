@@ -1,8 +1,8 @@
 /**
  * The `amtp` client commands: a human (or script, with --json) talking to an AMTP server through the
  * SDK. Keys are generated and kept in the local keyring; signing, sealing, verifying and opening all
- * happen here. Exit codes: 0 ok · 1 refused by the server · 2 usage · 3 server unreachable ·
- * 4 verification failed (delivery MAC or keys).
+ * happen here. Exit codes: 0 ok · 1 refused by the server · 2 usage (or a client-side refusal, such as
+ * plain text without --plain) · 3 server unreachable · 4 verification failed (delivery MAC or keys).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,34 +15,21 @@ import { generateEncryptionKeyPair } from '../crypto/seal.js';
 import { generateSigningKeyPair } from '../crypto/sign.js';
 import { neutralize } from '../mcp/fence.js';
 import { buildToolServer } from '../mcp/server.js';
+import { tools, type ToolContext, type ToolDef } from '../mcp/tools.js';
 import type { MailboxApi } from '../protocol/api.js';
-import type * as W from '../protocol/schemas.js';
+import * as W from '../protocol/schemas.js';
+import { z } from 'zod';
 
-export const CLIENT_USAGE = `Client (keys stay in ~/.config/amtp; --profile NAME for another identity, --json for scripts):
-  register <name> --server URL [--display-name X]   create an agent; generates signing + encryption keys locally
-  whoami                                             this agent, unread count, notices
-  request <agent> [--note TEXT] [--scopes a,b]       ask an agent to connect
-  requests [--incoming|--outgoing] [--status S]      contact requests
-  approve <request_id> [--scopes a,b]                approve an incoming request
-  decline <request_id>                               decline (blocks the requester for good)
-  revoke <agent>                                     withdraw your authorization
-  peers                                              every counterparty and its state
-  send <agent> <text…|-> [--subject S] [--scope S] [--intent I] [--payload JSON] [--reply-to ID] [--client-id ID] [--plain]
-                                                     sign and (when the recipient has a key) seal, then send
-  inbox [--unread] [--limit N] [--watch]             read mail (verified, opened, content shown as untrusted)
-  read <message_id> | read --all                     mark read
-  thread <thread_id>                                 a whole thread
-  status <message_id>                                queued / delivered / read
-  capabilities get <agent> | capabilities set <file.json>
-  keys rotate                                        new keys, announced with a statement signed by the old key
-  mcp                                                local stdio MCP server with the a2a_* tools (keys stay here)
-`;
+/** Options every client command takes. */
+const GLOBAL = ['json', 'profile', 'server', 'help'] as const;
 
 const OPTIONS = {
   json: { type: 'boolean' },
   profile: { type: 'string' },
   server: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
   'display-name': { type: 'string' },
+  invite: { type: 'string' },
   note: { type: 'string' },
   scopes: { type: 'string' },
   incoming: { type: 'boolean' },
@@ -61,33 +48,119 @@ const OPTIONS = {
   all: { type: 'boolean' },
 } as const;
 
-export const CLIENT_COMMANDS = new Set(['register', 'whoami', 'request', 'requests', 'approve', 'decline', 'revoke', 'peers', 'send', 'inbox', 'read', 'thread', 'status', 'capabilities', 'keys', 'mcp']);
+type Option = keyof typeof OPTIONS;
 
-class UsageError extends Error {}
+export interface CommandHelp {
+  usage: string;
+  summary: string;
+  options?: Option[];
+}
+
+const SEND_OPTIONS: Option[] = ['subject', 'scope', 'intent', 'payload', 'client-id', 'plain'];
+
+/** Every client command: its synopsis, its one-line summary, the options it takes besides the global ones. */
+const COMMANDS: Record<string, CommandHelp> = {
+  register: { usage: 'register <name> --server URL [--display-name X] [--invite CODE]', summary: 'create an agent; generates signing + encryption keys locally', options: ['display-name', 'invite'] },
+  whoami: { usage: 'whoami', summary: 'this agent, unread count, notices' },
+  request: { usage: 'request <agent> [--note TEXT] [--scopes a,b]', summary: 'ask an agent to connect', options: ['note', 'scopes'] },
+  requests: { usage: 'requests [--incoming|--outgoing] [--status S]', summary: 'contact requests', options: ['incoming', 'outgoing', 'status'] },
+  approve: { usage: 'approve <request_id> [--scopes a,b]', summary: 'approve an incoming request', options: ['scopes'] },
+  decline: { usage: 'decline <request_id>', summary: 'decline (blocks the requester until you unblock them)' },
+  revoke: { usage: 'revoke <agent>', summary: 'withdraw your authorization' },
+  unblock: { usage: 'unblock <agent>', summary: 'lift a block you placed (declining a request blocks its sender)' },
+  peers: { usage: 'peers', summary: 'every counterparty and its state' },
+  send: {
+    usage: 'send <agent> <text…|-> [--subject S] [--scope S] [--intent I] [--payload JSON] [--reply-to ID] [--client-id ID] [--plain]',
+    summary: 'sign and seal, then send ("-" reads the text from stdin). Refuses plain text unless --plain',
+    options: [...SEND_OPTIONS, 'reply-to'],
+  },
+  reply: { usage: 'reply <message_id> <text…|-> [--subject S] [--scope S] [--intent I] [--payload JSON] [--client-id ID] [--plain]', summary: 'answer a message, in its thread', options: SEND_OPTIONS },
+  inbox: { usage: 'inbox [--unread] [--limit N] [--watch]', summary: 'read mail (verified, opened, content shown as untrusted)', options: ['unread', 'limit', 'watch'] },
+  outbox: { usage: 'outbox [--limit N]', summary: 'messages you sent, newest first, with receipt status', options: ['limit'] },
+  read: { usage: 'read <message_id> | read --all', summary: 'mark read', options: ['all'] },
+  thread: { usage: 'thread <thread_id>', summary: 'a whole thread' },
+  status: { usage: 'status <message_id>', summary: 'queued / delivered / read' },
+  capabilities: { usage: 'capabilities get <agent> | capabilities set <file.json>', summary: 'what an agent can be asked; publish yours' },
+  keys: { usage: 'keys rotate', summary: 'new keys, announced with a statement signed by the old key' },
+  mcp: { usage: 'mcp [--server URL]', summary: 'local stdio MCP server with the a2a_* tools (keys stay here); without a profile it offers a2a_register' },
+};
+
+export const CLIENT_COMMANDS = new Set(Object.keys(COMMANDS));
+
+export const CLIENT_USAGE = `Client (one identity per profile, kept in $AMTP_CONFIG_DIR — default ~/.config/amtp; --profile NAME for another, --json for scripts):
+${Object.values(COMMANDS)
+  .map((c) => (c.usage.length > 48 ? `  ${c.usage}\n${' '.repeat(53)}${c.summary}` : `  ${c.usage.padEnd(50)} ${c.summary}`))
+  .join('\n')}
+
+Exit codes: 0 ok · 1 refused by the server · 2 usage · 3 server unreachable · 4 verification failed.
+`;
+
+/** One command's help: its synopsis, summary and the options every command shares. */
+export function commandHelp(command: string): string {
+  const c = COMMANDS[command]!;
+  return `Usage: amtp ${c.usage}
+
+${c.summary}.
+
+Options for every client command:
+  --profile NAME   the identity to act as (default "default"), a file in $AMTP_CONFIG_DIR (default ~/.config/amtp)
+  --server URL     the AMTP server, with its scheme (e.g. https://mail.example.org); default: the profile's
+  --json           machine-readable output
+  -h, --help       this help
+`;
+}
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses argv strictly, allowing only the command's own options (plus the global ones). */
+function parseClientArgs(argv: string[]) {
+  const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const command = parsed.positionals[0];
+  const allowed = new Set<string>([...GLOBAL, ...(command && COMMANDS[command] ? (COMMANDS[command]!.options ?? []) : [])]);
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const flag = token.rawName;
+    if (!allowed.has(token.name)) throw new UsageError(`amtp${command ? ` ${command}` : ''}: unknown option ${flag}`, command);
+    const type = OPTIONS[token.name as Option].type;
+    if (type === 'string' && token.value === undefined) throw new UsageError(`amtp ${command}: ${flag} needs a value`, command);
+    if (type === 'boolean' && token.inlineValue) throw new UsageError(`amtp ${command}: ${flag} takes no value`, command);
+  }
+  return { values: parsed.values as { [K in Option]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean }, positionals: parsed.positionals };
+}
 
 export async function runClient(argv: string[], io = { out: process.stdout, err: process.stderr, stdin: process.stdin }): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseClientArgs(argv);
   } catch (error) {
-    io.err.write(`amtp: ${(error as Error).message}\n\n${CLIENT_USAGE}`);
-    return 2;
+    return fail(error, io.err);
   }
   const { values: o, positionals } = parsed;
   const [command, ...args] = positionals;
+  if (command && COMMANDS[command] && o.help) return io.out.write(commandHelp(command)), 0;
   const print = (human: string, data: unknown) => io.out.write(o.json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
   try {
-    if (command === 'register') return await register(args, o, print);
+    const server = o.server === undefined ? undefined : serverUrl(o.server);
+    if (command === 'register') return await register(args, { ...o, server }, print);
+    if (command === 'mcp' && !Keyring.exists(o.profile)) return await serveMcpUnregistered(o.profile, server), -1;
     const ring = Keyring.load(o.profile);
-    const client = new AmtpClient({ baseUrl: o.server ?? ring.data.server, apiKey: ring.data.api_key });
-    const mailbox = new SecureMailbox(client, ring.data, ring, { plain: o.plain, onWarning: (w) => io.err.write(`${w}\n`) });
+    const client = new AmtpClient({ baseUrl: server ?? ring.data.server, apiKey: ring.data.api_key });
+    const mailbox = new SecureMailbox(client, ring.data, ring, { plain: o.plain, requireSealing: command !== 'mcp', onWarning: (w) => io.err.write(`${w}\n`) });
     const need = (n: number, what: string) => {
-      if (args.length < n) throw new UsageError(`amtp ${command}: missing ${what}`);
+      if (args.length < n) throw new UsageError(`amtp ${command}: missing ${what}`, command);
     };
+    const me = ring.data.agent_id;
     switch (command) {
       case 'whoami': {
-        const me = await mailbox.whoami();
-        return print(`${me.name} (${me.agent_id}) on ${client.baseUrl}, ${me.unread_count} unread${me.notices.map((n) => `\nNotice: ${n}`).join('')}`, me), 0;
+        const who = await mailbox.whoami();
+        return print(`${who.name} (${who.agent_id}) on ${client.baseUrl}, ${who.unread_count} unread${who.notices.map((n) => `\nNotice: ${n}`).join('')}`, who), 0;
       }
       case 'request': {
         need(1, '<agent>');
@@ -106,12 +179,17 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
       case 'decline': {
         need(1, '<request_id>');
         const r = await mailbox.decline(args[0]!);
-        return print(`Declined ${r.from_name}; they are blocked (amtp can unblock via the API).`, r), 0;
+        return print(`Declined ${r.from_name}; they are blocked (amtp unblock ${r.from_name} lifts it).`, r), 0;
       }
       case 'revoke': {
         need(1, '<agent>');
         const r = await mailbox.revoke(args[0]!);
         return print(r.revoked ? `Revoked ${args[0]}.` : `${args[0]} was not authorized.`, r), 0;
+      }
+      case 'unblock': {
+        need(1, '<agent>');
+        const r = await mailbox.unblock(args[0]!);
+        return print(r.unblocked ? `Unblocked ${args[0]}. They may send you a contact request again.` : `${args[0]} was not blocked.`, r), 0;
       }
       case 'peers': {
         const ps = await mailbox.peers();
@@ -119,24 +197,23 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
       }
       case 'send': {
         need(2, '<agent> <text>');
-        const body = args[1] === '-' ? readFileSync(0, 'utf8') : args.slice(1).join(' ');
-        const out = await mailbox.send({
-          recipient_id: args[0]!,
-          body,
-          subject: o.subject,
-          scope: o.scope ?? 'message',
-          intent: o.intent,
-          payload: o.payload ? JSON.parse(o.payload) : undefined,
-          reply_to_id: o['reply-to'],
-          client_id: o['client-id'],
-        });
-        return print(`202 queued · ${out.id} · thread ${out.thread_id}`, out), 0;
+        await sendAndReport(mailbox, print, { ...messageOptions(o, args.slice(1)), recipient_id: args[0]!, reply_to_id: o['reply-to'] });
+        return 0;
+      }
+      case 'reply': {
+        need(2, '<message_id> <text>');
+        const original = await mailbox.message(args[0]!);
+        const recipient = original.sender_id === me ? original.recipient_id : original.sender_id;
+        const subject = o.subject ?? (original.subject ? `Re: ${original.subject.replace(/^Re: /i, '')}` : undefined);
+        const input = { ...messageOptions(o, args.slice(1)), subject, scope: o.scope ?? original.scope, recipient_id: recipient, reply_to_id: original.id };
+        await sendAndReport(mailbox, print, input);
+        return 0;
       }
       case 'inbox': {
-        const show = (ms: W.Message[]) => print(ms.map((m) => render(m, mailbox)).join('\n\n') || 'No messages.', ms);
+        const show = (ms: W.Message[]) => print(ms.map((m) => render(m, mailbox, me)).join('\n\n') || 'No messages.', ms);
         if (!o.watch) {
-          const out = await mailbox.inbox({ unread_only: o.unread ?? false, limit: o.limit ? Number(o.limit) : 50 });
-          const text = out.messages.map((m) => render(m, mailbox)).join('\n\n');
+          const out = await mailbox.inbox({ unread_only: o.unread ?? false, limit: count(o.limit) });
+          const text = out.messages.map((m) => render(m, mailbox, me)).join('\n\n');
           return print(`${out.unread_count} unread\n\n${text || 'No messages.'}`, out), 0;
         }
         for await (const event of client.stream()) {
@@ -144,6 +221,10 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
           show([await mailbox.receive(event.data.message as W.Message)]);
         }
         return 0;
+      }
+      case 'outbox': {
+        const out = await mailbox.outbox({ limit: count(o.limit) });
+        return print(out.messages.map((m) => render(m, mailbox, me)).join('\n\n') || 'No sent messages.', out), 0;
       }
       case 'read': {
         if (o.all) {
@@ -157,7 +238,7 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
       case 'thread': {
         need(1, '<thread_id>');
         const t = await mailbox.thread(args[0]!);
-        return print(t.messages.map((m) => render(m, mailbox)).join('\n\n'), t), 0;
+        return print(t.messages.map((m) => render(m, mailbox, me)).join('\n\n'), t), 0;
       }
       case 'status': {
         need(1, '<message_id>');
@@ -170,14 +251,14 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
           return print(c.capabilities.map((x) => `${x.id}: ${x.title}${x.description ? ` — ${x.description}` : ''}`).join('\n') || 'No capabilities published.', c), 0;
         }
         if (args[0] === 'set' && args[1]) {
-          const file = JSON.parse(readFileSync(args[1], 'utf8'));
+          const file = parseJson(readFileSync(args[1], 'utf8'), args[1]);
           const c = await mailbox.setCapabilities(Array.isArray(file) ? file : file.capabilities);
           return print(`Published ${c.capabilities.length} capabilities.`, c), 0;
         }
-        throw new UsageError('amtp capabilities get <agent> | set <file.json>');
+        throw new UsageError('amtp capabilities: say "get <agent>" or "set <file.json>"', command);
       }
       case 'keys': {
-        if (args[0] !== 'rotate') throw new UsageError('amtp keys rotate');
+        if (args[0] !== 'rotate') throw new UsageError('amtp keys: the only subcommand is "rotate"', command);
         return print(...(await rotateKeys(ring, client))), 0;
       }
       case 'mcp':
@@ -190,17 +271,68 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
   }
 }
 
-async function register(args: string[], o: Record<string, unknown>, print: (h: string, d: unknown) => void): Promise<number> {
-  if (!args[0] || typeof o.server !== 'string') throw new UsageError('amtp register <name> --server URL');
-  const profile = (o.profile as string | undefined) ?? 'default';
+/** The content options of send and reply; the text is the remaining arguments, or stdin for "-". */
+function messageOptions(o: Partial<Record<Option, string | boolean>>, text: string[]) {
+  return {
+    body: text[0] === '-' && text.length === 1 ? readFileSync(0, 'utf8') : text.join(' '),
+    subject: o.subject as string | undefined,
+    scope: (o.scope as string | undefined) ?? 'message',
+    intent: o.intent as string | undefined,
+    payload: o.payload === undefined ? undefined : parseJson(o.payload as string, '--payload'),
+    client_id: o['client-id'] as string | undefined,
+  };
+}
+
+async function sendAndReport(mailbox: SecureMailbox, print: (h: string, d: unknown) => void, input: W.SendInput): Promise<void> {
+  const { sent, sealed, signed } = await mailbox.sendReporting(input);
+  const protection = `${sealed ? 'sealed end to end' : 'NOT sealed (plain text: the server can read it)'}, ${signed ? 'signed' : 'NOT signed'}`;
+  print(`202 queued · ${sent.id} · thread ${sent.thread_id} · ${protection}`, { ...sent, sealed, signed });
+}
+
+function parseJson(text: string, source: string): any {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function count(value: string | undefined): number {
+  if (value === undefined) return 50;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 200) throw new UsageError(`--limit must be a whole number from 1 to 200, not "${value}"`);
+  return n;
+}
+
+/** A server URL as typed by a person: it needs its scheme; a trailing /api is the API's path, not the server's. */
+export function serverUrl(value: string): string {
+  if (!/^https?:\/\//i.test(value)) {
+    const loopback = /^(localhost|127\.|\[::1\])/i.test(value);
+    throw new UsageError(`--server needs a URL with its scheme: write --server ${loopback ? 'http' : 'https'}://${value}`);
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new UsageError(`--server "${value}" is not a valid URL; write it like https://mail.example.org`);
+  }
+  return value;
+}
+
+async function register(args: string[], o: { profile?: string; server?: string; 'display-name'?: string; invite?: string }, print: (h: string, d: unknown) => void): Promise<number> {
+  if (!args[0] || o.server === undefined) throw new UsageError('amtp register: give the agent name and the server: amtp register <name> --server URL', 'register');
+  const { ring, out } = await createProfile(o.profile ?? 'default', o.server, { name: args[0], display_name: o['display-name'], invite: o.invite });
+  print(`Registered ${out.name} (${out.agent_id}) on ${o.server}.\nKeys and API key saved to ${ring.path} (mode 0600). Private keys never leave this machine.`, { agent_id: out.agent_id, name: out.name, keyring: ring.path });
+  return 0;
+}
+
+/** Registers an agent with locally generated keys and saves the profile. */
+async function createProfile(profile: string, server: string, input: { name: string; display_name?: string; invite?: string }) {
   if (Keyring.exists(profile)) throw new UsageError(`Profile "${profile}" already exists at ${Keyring.path(profile)}; use --profile NAME for another identity.`);
   const signing = generateSigningKeyPair();
   const encryption = generateEncryptionKeyPair();
-  const client = new AmtpClient({ baseUrl: o.server });
-  const out = await client.register({ name: args[0], display_name: o['display-name'] as string | undefined, public_key: signing.publicKey, encryption_key: encryption.publicKey });
-  const ring = Keyring.create({ server: o.server, name: out.name, agent_id: out.agent_id, api_key: out.api_key, delivery_secret: out.delivery_secret, signing, encryption, peers: {} }, profile);
-  print(`Registered ${out.name} (${out.agent_id}) on ${o.server}.\nKeys and API key saved to ${ring.path} (mode 0600). Private keys never leave this machine.`, { agent_id: out.agent_id, name: out.name, keyring: ring.path });
-  return 0;
+  const out = await new AmtpClient({ baseUrl: server }).register({ ...input, public_key: signing.publicKey, encryption_key: encryption.publicKey });
+  const ring = Keyring.create({ server, name: out.name, agent_id: out.agent_id, api_key: out.api_key, delivery_secret: out.delivery_secret, signing, encryption, peers: {} }, profile);
+  return { ring, out };
 }
 
 /** New signing and encryption keys, announced by a statement signed with the old signing key. */
@@ -221,35 +353,101 @@ async function rotateKeys(ring: Keyring, client: AmtpClient): Promise<[string, u
 
 /** `amtp mcp`: the a2a_* tools over stdio, acting through the local SecureMailbox. */
 async function serveMcp(ring: Keyring, mailbox: SecureMailbox): Promise<void> {
-  const api: MailboxApi = Object.assign(Object.create(mailbox) as SecureMailbox, {
-    register: async () => {
-      throw new AmtpApiError(400, 'invalid_request', `This local proxy already acts as ${ring.data.name}. Register other identities with "amtp register <name> --server URL --profile NAME".`);
-    },
-  });
-  const server = buildToolServer(() => ({ api, signatureOf: mailbox.signatureOf }), '1.0.0');
+  const context = proxyContext(ring, mailbox);
+  const alreadyRegistered = async (): Promise<ProxyRegistration> => {
+    throw new AmtpApiError(400, 'invalid_request', `This local proxy already acts as ${ring.data.name}. Register other identities with "amtp register <name> --server URL --profile NAME".`);
+  };
+  const server = buildToolServer(() => context, VERSION, proxyTools(alreadyRegistered));
   await server.connect(new StdioServerTransport());
 }
 
-function render(m: W.Message, mailbox: SecureMailbox): string {
+/**
+ * `amtp mcp` with no profile yet: it starts anyway, so the MCP client sees tools rather than a closed
+ * connection. a2a_register creates the profile (keys generated here); every other tool says what to do.
+ */
+async function serveMcpUnregistered(profile = 'default', defaultServer?: string): Promise<void> {
+  const missing = new AmtpApiError(401, 'invalid_api_key', `No amtp profile "${profile}" yet (${Keyring.path(profile)}). Call a2a_register with a name and the server URL, or run "amtp register <name> --server URL" in a terminal.`);
+  let context: ToolContext = {
+    api: new Proxy({} as MailboxApi, { get: () => async () => { throw missing; } }),
+    signatureOf: () => 'not checked',
+    selfId: async () => { throw missing; },
+  };
+  const registerHere = async (args: { name: string; display_name?: string; invite?: string; server?: string }): Promise<ProxyRegistration> => {
+    const server = args.server === undefined ? defaultServer : serverUrl(args.server);
+    if (!server) throw new AmtpApiError(400, 'invalid_request', 'Give the AMTP server URL as the "server" argument (e.g. https://mail.example.org), or start this proxy with "amtp mcp --server URL".');
+    if (Keyring.exists(profile)) throw new AmtpApiError(400, 'invalid_request', `Profile "${profile}" already exists at ${Keyring.path(profile)}; restart this MCP server to use it.`);
+    const { ring, out } = await createProfile(profile, server, { name: args.name, display_name: args.display_name, invite: args.invite });
+    const onWarning = (w: string) => process.stderr.write(`${w}\n`);
+    context = proxyContext(ring, new SecureMailbox(new AmtpClient({ baseUrl: server, apiKey: ring.data.api_key }), ring.data, ring, { onWarning }));
+    return { agent_id: out.agent_id, name: out.name, server, keyring: ring.path };
+  };
+  const server = buildToolServer(() => context, VERSION, proxyTools(registerHere));
+  await server.connect(new StdioServerTransport());
+}
+
+const VERSION = '1.0.0';
+
+function proxyContext(ring: Keyring, mailbox: SecureMailbox): ToolContext {
+  return { api: mailbox, signatureOf: mailbox.signatureOf, selfId: async () => ring.data.agent_id, sendReport: mailbox.sendReporting.bind(mailbox) };
+}
+
+/**
+ * The proxy's tool table: the shared tools, with a2a_register replaced — keys are generated and the
+ * API key is saved here, so neither reaches the model.
+ */
+type ProxyRegistration = { agent_id: string; name: string; server: string; keyring: string };
+
+function proxyTools(registerHere: (args: { name: string; display_name?: string; invite?: string; server?: string }) => Promise<ProxyRegistration>): ToolDef[] {
+  const register: ToolDef = {
+    ...tools.find((t) => t.name === 'a2a_register')!,
+    description: 'Create this agent’s mailbox on an AMTP server. Signing and encryption keys are generated here and the API key is saved in the local profile: none of them is shown. Needs no key.',
+    input: {
+      name: W.AgentName.describe('Unique handle: 3–32 lowercase letters, digits or "-"'),
+      display_name: W.RegisterInput.shape.display_name,
+      invite: W.RegisterInput.shape.invite.describe('Invite code, if the server registers by invitation only'),
+      server: z.string().max(2000).optional().describe('The AMTP server URL, e.g. https://mail.example.org (default: the --server the proxy was started with)'),
+    },
+    output: z.object({ agent_id: W.AgentId, name: W.AgentName, server: z.string(), keyring: z.string() }),
+    run: async (_ctx, args: Parameters<typeof registerHere>[0]) => {
+      const out = await registerHere(args);
+      return { data: out, text: `Registered ${out.name} as ${out.agent_id} on ${out.server}. Keys and API key are saved in ${out.keyring}; nothing secret is shown here.` };
+    },
+  };
+  return tools.map((t) => (t.name === 'a2a_register' ? register : t));
+}
+
+function render(m: W.Message, mailbox: SecureMailbox, me: string): string {
+  if (m.sender_id === me) {
+    const lines = [`── ${m.id} · thread ${m.thread_id} · to ${m.recipient_name} · ${m.created_at} · scope ${m.scope}${m.intent ? ` · intent ${m.intent}` : ''}${m.sealed ? ' · sealed' : ''} · ${m.status} · sent by you`];
+    return lines.concat(contentLines(m)).join('\n');
+  }
   const sig = mailbox.signatureOf(m);
-  const head = `── ${m.id} · from ${m.sender_name} · ${m.created_at} · scope ${m.scope}${m.intent ? ` · intent ${m.intent}` : ''} · signature: ${sig}${m.sealed ? ' · sealed' : ''} · ${m.status}`;
+  const head = `── ${m.id} · thread ${m.thread_id} · from ${m.sender_name} · ${m.created_at} · scope ${m.scope}${m.intent ? ` · intent ${m.intent}` : ''} · signature: ${sig}${m.sealed ? ' · sealed' : ''} · ${m.status}`;
   const lines = [head, '   (untrusted content from another agent)'];
   const problem = mailbox.intentProblemOf(m);
   if (problem) lines.push(`   WARNING: ${problem}`);
+  return lines.concat(contentLines(m)).join('\n');
+}
+
+function contentLines(m: W.Message): string[] {
+  const lines: string[] = [];
   if (m.subject) lines.push(`   subject: ${neutralize(m.subject)}`);
   if (m.body) lines.push(...neutralize(m.body).split('\n').map((l) => `   ${l}`));
   if (m.payload !== null && m.payload !== undefined) lines.push(`   payload: ${neutralize(JSON.stringify(m.payload))}`);
-  return lines.join('\n');
+  return lines;
 }
 
 const list = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
 function fail(error: unknown, err: NodeJS.WritableStream): number {
-  if (error instanceof UsageError) return err.write(`${error.message}\n\n${CLIENT_USAGE}`), 2;
+  if (error instanceof UsageError) {
+    const usage = error.command && COMMANDS[error.command] ? `Usage: amtp ${COMMANDS[error.command]!.usage}\n(amtp ${error.command} --help for more)\n` : 'Run "amtp --help" for the commands.\n';
+    return err.write(`${error.message}\n${usage}`), 2;
+  }
   if (error instanceof AmtpApiError) {
     err.write(`amtp: ${error.code}: ${error.message}\n`);
     if (error.code === 'network_error') return 3;
-    if (error.status === 0) return 4;
+    if (error.status === 0) return error.code === 'invalid_signature' ? 4 : 2;
     return 1;
   }
   err.write(`amtp: ${(error as Error).message}\n`);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** `amtp`: the server and operator commands. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config.js';
 import { Mailbox } from '../core/mailbox.js';
 import { httpTransport } from '../delivery/transport.js';
@@ -13,28 +13,68 @@ import { runAdmin } from './admin.js';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client.js';
 import { serve } from './serve.js';
 
-const USAGE = `Usage: amtp <command>
+const SERVER_COMMANDS: Record<string, { usage: string; summary: string; options?: ParseArgsConfig['options'] }> = {
+  serve: { usage: 'serve', summary: 'run the mailbox server; settings come from AMTP_* environment variables (see .env.example and docs/SELF-HOSTING.md)' },
+  invite: { usage: 'invite create [--ttl-hours N]', summary: 'create a single-use registration invite (for AMTP_REGISTRATION=invite)', options: { 'ttl-hours': { type: 'string' } } },
+  export: { usage: 'export <file>', summary: 'write every table to a new JSON-lines file (one consistent snapshot)' },
+  import: { usage: 'import <file>', summary: 'load an export into an empty store; verifies row counts and audit chains' },
+  backup: { usage: 'backup <file>', summary: 'consistent online copy of the SQLite database (PostgreSQL: use pg_dump)' },
+  doctor: { usage: 'doctor', summary: 'find stored rows that reads could not serve (exit 1 when there are any)' },
+};
+
+const USAGE = `Usage: amtp <command> [options]      amtp <command> --help · amtp --version
 
 Server:
-  serve                          run the mailbox server (settings from AMTP_* env vars, see .env.example)
-  invite create [--ttl-hours N]  create a single-use registration invite (for AMTP_REGISTRATION=invite)
-
-Data (the store is chosen as for serve: DATABASE_URL, else SQLite in AMTP_DATA_DIR):
-  export <file>                  write every table to a new JSON-lines file (one consistent snapshot)
-  import <file>                  load an export into an empty store; verifies row counts and audit chains
-  backup <file>                  consistent online copy of the SQLite database (PostgreSQL: use pg_dump)
-  doctor                         find stored rows that reads could not serve (exit 1 when there are any)
+${Object.values(SERVER_COMMANDS)
+  .map((c) => `  ${c.usage.padEnd(30)} ${c.summary}`)
+  .join('\n')}
+  ${'admin <command>'.padEnd(30)} operator commands: agents, suspend, reset-key, delete, invites… (amtp admin --help)
+  (export, import, backup, doctor and admin choose the store as serve does: DATABASE_URL, else SQLite in AMTP_DATA_DIR)
 `;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
+
+/** Parses a server command's arguments strictly; --help prints its help instead. */
+function parseServerArgs(command: string, args: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } | number {
+  const spec = SERVER_COMMANDS[command]!;
+  const help = `Usage: amtp ${spec.usage}\n\n${spec.summary}.\n`;
+  try {
+    const parsed = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    if (parsed.values.help) return process.stdout.write(help), 0;
+    return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  } catch (error) {
+    const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+    process.stderr.write(`amtp ${command}: ${unknown ? `unknown option ${unknown}` : (error as Error).message}\n${help}`);
+    return 2;
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined) return process.stderr.write(`${USAGE}\n${CLIENT_USAGE}`), 2;
+  if (['help', '--help', '-h'].includes(command)) return process.stdout.write(`${USAGE}\n${CLIENT_USAGE}`), 0;
+  if (['--version', '-V', 'version'].includes(command)) return process.stdout.write(`${version()}\n`), 0;
+  if (CLIENT_COMMANDS.has(command)) return runClient(argv);
+  if (command === 'admin') return runAdmin(rest);
+  if (!SERVER_COMMANDS[command]) {
+    const what = command.startsWith('-') ? `unknown option ${command} (options follow the command)` : `unknown command "${command}"`;
+    process.stderr.write(`amtp: ${what}. Run "amtp --help" for the commands.\n`);
+    return 2;
+  }
+  const parsed = parseServerArgs(command, rest);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const usage = () => (process.stderr.write(`Usage: amtp ${SERVER_COMMANDS[command]!.usage}\n`), 2);
   switch (command) {
     case 'serve':
+      if (positionals.length) return usage();
       await serve();
       return -1; // keep running
     case 'invite': {
-      const { values, positionals } = parseArgs({ args: rest, options: { 'ttl-hours': { type: 'string' } }, allowPositionals: true });
-      if (positionals[0] !== 'create') break;
+      if (positionals[0] !== 'create' || positionals.length !== 1) return usage();
       const config = loadConfig();
       const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
       const ttl = values['ttl-hours'] ? Number(values['ttl-hours']) : null;
@@ -45,58 +85,61 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'export': {
-      if (rest.length !== 1) break;
+      if (positionals.length !== 1) return usage();
+      const file = positionals[0]!;
       const config = loadConfig();
       const source = join(config.dataDir, 'amtp.sqlite');
       if (!config.databaseUrl && !existsSync(source)) throw new Error(`no database at ${source} (check AMTP_DATA_DIR, or set DATABASE_URL)`);
       const store = await openStore(config);
       try {
-        const counts = await exportStore(store, rest[0]!);
+        const counts = await exportStore(store, file);
         process.stdout.write(formatCounts(counts));
-        process.stderr.write(`Exported the ${store.dialect} store to ${rest[0]}.\n`);
+        process.stderr.write(`Exported the ${store.dialect} store to ${file}.\n`);
       } finally {
         await store.close();
       }
       return 0;
     }
     case 'import': {
-      if (rest.length !== 1) break;
+      if (positionals.length !== 1) return usage();
+      const file = positionals[0]!;
       const store = await openStore(loadConfig());
       try {
-        const { expected, actual } = await importStore(store, rest[0]!);
+        const { expected, actual } = await importStore(store, file);
         process.stdout.write(formatCounts(expected, actual));
-        process.stderr.write(`Imported ${rest[0]} into the ${store.dialect} store: every row count and audit chain verified.\n`);
+        process.stderr.write(`Imported ${file} into the ${store.dialect} store: every row count and audit chain verified.\n`);
       } finally {
         await store.close();
       }
       return 0;
     }
     case 'backup': {
-      if (rest.length !== 1) break;
+      if (positionals.length !== 1) return usage();
+      const file = positionals[0]!;
       const config = loadConfig();
       if (config.databaseUrl) {
         process.stderr.write(
           'amtp backup copies SQLite only. Back up PostgreSQL with its own tools (consistent while the server runs):\n\n' +
-            `  pg_dump --format=custom --file=${rest[0]} "$DATABASE_URL"\n\n` +
+            `  pg_dump --format=custom --file=${file} "$DATABASE_URL"\n\n` +
             'and restore into a new, empty database with:\n\n' +
-            `  pg_restore --no-owner --dbname="$DATABASE_URL" ${rest[0]}\n`,
+            `  pg_restore --no-owner --dbname="$DATABASE_URL" ${file}\n`,
         );
         return 2;
       }
       const source = join(config.dataDir, 'amtp.sqlite');
       if (!existsSync(source)) throw new Error(`no database at ${source} (check AMTP_DATA_DIR)`);
-      if (existsSync(rest[0]!)) throw new Error(`${rest[0]} already exists; choose a new file`);
+      if (existsSync(file)) throw new Error(`${file} already exists; choose a new file`);
       const store = new SqliteStore({ path: source });
       try {
-        await store.backup(rest[0]!);
+        await store.backup(file);
       } finally {
         await store.close();
       }
-      process.stderr.write(`Backed up ${source} to ${rest[0]}.\n`);
+      process.stderr.write(`Backed up ${source} to ${file}.\n`);
       return 0;
     }
     case 'doctor': {
-      if (rest.length !== 0) break;
+      if (positionals.length) return usage();
       const store = await openStore(loadConfig());
       try {
         return reportUnservable(await findUnservableRows(store));
@@ -104,20 +147,8 @@ async function main(argv: string[]): Promise<number> {
         await store.close();
       }
     }
-    case 'admin':
-      return runAdmin(rest);
-    default:
-      if (command && CLIENT_COMMANDS.has(command)) return runClient(argv);
-      break;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n${CLIENT_USAGE}`);
-      return 0;
   }
-  process.stderr.write(`amtp: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
-  return 2;
+  return usage();
 }
 
 function reportUnservable(rows: UnservableRow[]): number {

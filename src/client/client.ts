@@ -36,7 +36,8 @@ export class AmtpClient implements MailboxApi {
   private readonly fetchImpl: typeof fetch;
 
   constructor(opts: AmtpClientOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    // The API's own paths start with /api: a base URL given as https://host/api means https://host.
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '').replace(/\/api$/, '');
     this.apiKey = opts.apiKey;
     this.fetchImpl = opts.fetch ?? globalThis.fetch.bind(globalThis);
   }
@@ -65,6 +66,11 @@ export class AmtpClient implements MailboxApi {
       throw new AmtpApiError(res.status, parsed?.error?.code ?? 'internal_error', parsed?.error?.message ?? `HTTP ${res.status}`, parsed, retryAfter);
     }
     return parsed as T;
+  }
+
+  /** The server's discovery document (/.well-known/amtp): its limits and endpoints. */
+  serverInfo() {
+    return this.request<{ server: string; protocol_version: string; limits: { max_message_bytes: number; max_request_bytes: number } }>('GET', '/.well-known/amtp');
   }
 
   // identity

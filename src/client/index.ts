@@ -1,4 +1,4 @@
-/** The AMTP SDK: `import { AmtpClient, verifyWebhook } from 'agent2agent/client'`. */
+/** The AMTP SDK: `import { AmtpClient, verifyWebhook } from 'amtp-mailbox/client'` (the package is named amtp-mailbox: see README). */
 export { AmtpClient, AmtpApiError, type AmtpClientOptions } from './client.js';
 export { SecureMailbox, type Identity, type PinStore, type PinnedKeys } from './secure.js';
 export { verifyWebhook, signWebhook } from '../delivery/standard-webhooks.js';

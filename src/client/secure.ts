@@ -7,9 +7,11 @@
 import { Ajv } from 'ajv';
 import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
-import { openMessage, sealMessage } from '../crypto/seal.js';
+import { canonicalBytes } from '../crypto/jcs.js';
+import { maxSealedPlaintextBytes, openMessage, sealMessage, type SealedContent } from '../crypto/seal.js';
 import { signMessage, verifyMessageSignature } from '../crypto/sign.js';
 import type { MailboxApi, SignatureStatus } from '../protocol/api.js';
+import { notAuthorized } from '../protocol/errors.js';
 import type * as W from '../protocol/schemas.js';
 import { AmtpApiError, type AmtpClient } from './client.js';
 
@@ -56,6 +58,8 @@ export interface PinStore {
 export interface SecureOptions {
   /** Send without sealing even when the recipient publishes an encryption key. */
   plain?: boolean;
+  /** Refuse to send in plain text when the recipient publishes no encryption key (unless `plain`). */
+  requireSealing?: boolean;
   /** Called with loud warnings (changed keys without a valid rotation statement). */
   onWarning?: (message: string) => void;
 }
@@ -65,6 +69,7 @@ export class SecureMailbox implements MailboxApi {
   private readonly intentProblems = new WeakMap<W.Message, string>();
   private ownCapabilities?: Promise<W.Capability[]>;
   private readonly profiles = new Map<string, W.AgentProfile>();
+  private limits?: Promise<{ max_message_bytes: number } | null>;
   /** Agents whose keys changed without a valid rotation statement. */
   private readonly distrusted = new Set<string>();
 
@@ -92,6 +97,7 @@ export class SecureMailbox implements MailboxApi {
   decline = (id: string) => this.client.decline(id);
   authorize = (ref: string, scopes?: string[]) => this.client.authorize(ref, scopes);
   revoke = (ref: string) => this.client.revoke(ref);
+  unblock = (ref: string) => this.client.unblock(ref);
   peers = () => this.client.peers();
   markAllRead = (threadId?: string) => this.client.markAllRead(threadId);
   audit = (q: { limit?: number; cursor?: string }) => this.client.audit(q);
@@ -99,20 +105,30 @@ export class SecureMailbox implements MailboxApi {
 
   // ── send: seal, then sign ────────────────────────────────────────────────────────────────────
   async send(input: W.SendInput): Promise<W.SendOutput> {
-    const recipient = await this.peerProfile(input.recipient_id);
+    return (await this.sendReporting(input)).sent;
+  }
+
+  /** Sends, and says how the message was protected: sealed end to end, and signed. */
+  async sendReporting(input: W.SendInput): Promise<{ sent: W.SendOutput; sealed: boolean; signed: boolean }> {
+    const recipient = await this.recipientProfile(input.recipient_id);
     const scope = input.scope ?? 'message';
     const client_id = input.client_id ?? null;
     const binding = { sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id };
     let message: Record<string, unknown> = { ...input, recipient_id: recipient.agent_id, scope };
-    if (recipient.encryption_key && !this.opts.plain) {
+    const sealed = Boolean(recipient.encryption_key) && !this.opts.plain;
+    if (!recipient.encryption_key && !this.opts.plain && this.opts.requireSealing) {
+      throw new AmtpApiError(0, 'invalid_request', `${recipient.name} publishes no encryption key, so this message cannot be sealed: the server would read it. Send it in plain text only deliberately, with --plain.`);
+    }
+    if (sealed) {
       if (this.distrusted.has(recipient.agent_id)) {
         throw new AmtpApiError(0, 'invalid_signature', `${recipient.name}'s keys changed without a signed rotation statement; refusing to seal to them. Verify with them out of band, then re-pin.`);
       }
       const content = { subject: input.subject ?? null, body: input.body ?? null, payload: input.payload ?? null };
+      await this.assertSealable(content);
       const { subject: _s, body: _b, payload: _p, ...rest } = message;
       message = {
         ...rest,
-        sealed: sealMessage(content, recipient.encryption_key, binding),
+        sealed: sealMessage(content, recipient.encryption_key!, binding),
         ...(this.me.encryption ? { sealed_for_sender: sealMessage(content, this.me.encryption.publicKey, binding) } : {}),
       };
     }
@@ -120,7 +136,33 @@ export class SecureMailbox implements MailboxApi {
       const signature = signMessage({ ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id } as never, this.me.signing.secretKey);
       message = { ...message, ...signature };
     }
-    return this.client.send(message as W.SendInput);
+    return { sent: await this.client.send(message as W.SendInput), sealed, signed: Boolean(this.me.signing) };
+  }
+
+  /** The size limit, checked on the plaintext before sealing, so the refusal names what the user wrote. */
+  private async assertSealable(content: SealedContent): Promise<void> {
+    const size = canonicalBytes(content).length;
+    this.limits ??= this.client.serverInfo().then((info) => info.limits, () => null);
+    const limits = await this.limits;
+    if (!limits) return; // the server checks the sealed size anyway
+    const ceiling = maxSealedPlaintextBytes(limits.max_message_bytes);
+    if (size > ceiling) {
+      const refusal = { code: 'too_large' as const, message: `The message is ${size} bytes; sealed messages on this server hold at most ${ceiling} bytes of content (subject, body and payload together), since sealing grows them to its ${limits.max_message_bytes}-byte limit. Shorten it or send it in parts.`, limit: ceiling };
+      throw new AmtpApiError(413, refusal.code, refusal.message, { error: refusal });
+    }
+  }
+
+  /** The recipient's profile; an unknown one is refused exactly as the server refuses it (no enumeration). */
+  private async recipientProfile(ref: string): Promise<W.AgentProfile> {
+    try {
+      return await this.peerProfile(ref);
+    } catch (error) {
+      if (error instanceof AmtpApiError && error.code === 'agent_not_found') {
+        const refusal = notAuthorized();
+        throw new AmtpApiError(refusal.status, refusal.code, refusal.message, refusal.toJSON());
+      }
+      throw error;
+    }
   }
 
   // ── receive: verify the MAC, check the signature, open ───────────────────────────────────────
@@ -134,6 +176,10 @@ export class SecureMailbox implements MailboxApi {
   }
   async message(id: string) {
     return this.receive(await this.client.message(id));
+  }
+  async outbox(query: { limit?: number; cursor?: string } = {}): Promise<W.MessagesPage> {
+    const out = await this.client.outbox(query);
+    return { ...out, messages: await this.receiveAll(out.messages) };
   }
   async markRead(id: string) {
     return this.receive(await this.client.markRead(id));

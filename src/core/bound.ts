@@ -1,6 +1,6 @@
 /** The core, bound to one caller, as the transport-neutral MailboxApi (used by the MCP tools). */
 import type { MailboxApi } from '../protocol/api.js';
-import { InboxQuery } from '../protocol/schemas.js';
+import { InboxQuery, OutboxQuery } from '../protocol/schemas.js';
 import type { Caller } from './deps.js';
 import type { Mailbox } from './mailbox.js';
 
@@ -16,12 +16,14 @@ export function boundApi(core: Mailbox, caller: () => Promise<Caller>, source: {
     decline: async (id) => core.consent.decline(await caller(), id),
     authorize: async (ref, scopes) => core.consent.authorize(await caller(), ref, scopes),
     revoke: async (ref) => core.consent.revoke(await caller(), ref),
+    unblock: async (ref) => core.consent.unblock(await caller(), ref),
     peers: async () => core.consent.peers(await caller()),
     send: async (input) => core.messaging.send(await caller(), input),
     inbox: async (query) => core.messaging.inbox(await caller(), InboxQuery.parse(query)),
     message: async (id) => core.messaging.get(await caller(), id),
     markRead: async (id) => core.messaging.markRead(await caller(), id),
     markAllRead: async (threadId) => core.messaging.markAllRead(await caller(), threadId),
+    outbox: async (q) => core.messaging.outbox(await caller(), OutboxQuery.parse(q)),
     thread: async (id) => core.messaging.thread(await caller(), id),
     audit: async (q) => core.audit.list(await caller(), { limit: q.limit ?? 50, cursor: q.cursor }),
     verifyAudit: async () => core.audit.verify(await caller()),

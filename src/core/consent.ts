@@ -31,7 +31,17 @@ export class Consent {
       store.isBlocked(other, sender.id),
       store.isBlocked(sender.id, other),
     ]);
-    if (!recipient || other === NO_AGENT || !inbound || !outbound || blockedByRecipient || blockedBySender) throw notAuthorized();
+    if (!recipient || other === NO_AGENT || !inbound || !outbound || blockedByRecipient || blockedBySender) {
+      // What the sender did itself (its own blocks; the recipient's grant, listed in its peers) may be
+      // named. Nothing here depends on whether the recipient blocked the sender: that stays unsaid.
+      if (recipient && other !== NO_AGENT && blockedBySender) {
+        throw new AmtpError('not_authorized', `You blocked ${recipient.name}. Unblock them (a2a_unblock_agent, or DELETE /api/blocks/${recipient.id}) and connect again before messaging them.`);
+      }
+      if (recipient && inbound && !outbound) {
+        throw new AmtpError('not_authorized', `You revoked ${recipient.name} (or never authorized them), so the pair is not mutual. a2a_authorize_agent (or POST /api/authorizations) restores it.`);
+      }
+      throw notAuthorized();
+    }
     if (!inbound.scopes.includes(scope)) {
       throw new AmtpError(
         'scope_not_granted',

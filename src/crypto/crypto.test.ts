@@ -11,7 +11,7 @@ import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { deliveryMac, verifyDeliveryMac } from './hmac.js';
 import { canonicalBytes } from './jcs.js';
 import { signRotation, verifyRotation } from './rotation.js';
-import { generateEncryptionKeyPair, HKDF_INFO, openMessage, sealAssociatedData, sealMessage, SEAL_ALG, type SealBinding } from './seal.js';
+import { generateEncryptionKeyPair, HKDF_INFO, maxSealedPlaintextBytes, openMessage, sealAssociatedData, sealMessage, SEAL_ALG, type SealBinding } from './seal.js';
 import { generateSigningKeyPair, messageSigningInput, signMessage, verifyMessageSignature, type SignedFields } from './sign.js';
 
 // libsodium-wrappers' ESM build is broken upstream; its CommonJS build is fine.
@@ -151,4 +151,19 @@ test('worked example from docs/SPEC.md: fixed keys and nonce give fixed bytes', 
   assert.deepEqual(openMessage(envelope, recipientSk, binding), { subject: 'hi', body: 'hello', payload: null });
   assert.equal(new TextDecoder().decode(sealAssociatedData(binding)), `{"client_id":"c-1","recipient_id":"${binding.recipient_id}","scope":"message","sender_id":"${binding.sender_id}","v":"amtp-seal-1"}`);
   assert.equal(utf8('x').length, 1);
+});
+
+test('maxSealedPlaintextBytes is exact: that much plaintext fits the server measure once sealed, one byte more does not', () => {
+  const { publicKey } = generateEncryptionKeyPair();
+  const binding = { sender_id: 'a2a_1', recipient_id: 'a2a_2', scope: 'message', client_id: null };
+  for (const max of [4096, 65_536, 100_001]) {
+    const ceiling = maxSealedPlaintextBytes(max);
+    const measured = (plaintextBytes: number) => {
+      const content = { subject: null, body: 'x'.repeat(plaintextBytes - canonicalBytes({ subject: null, body: '', payload: null }).length), payload: null };
+      assert.equal(canonicalBytes(content).length, plaintextBytes);
+      return Buffer.byteLength(JSON.stringify([null, null, null, sealMessage(content, publicKey, binding).ciphertext]));
+    };
+    assert.ok(measured(ceiling) <= max, `${max}: the ceiling fits`);
+    assert.ok(measured(ceiling + 1) > max, `${max}: one more byte does not`);
+  }
 });

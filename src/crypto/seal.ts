@@ -51,6 +51,16 @@ export function sealKey(shared: Uint8Array, epk: Uint8Array, recipientPk: Uint8A
   return hkdf(sha256, shared, concatBytes(epk, recipientPk), utf8ToBytes(HKDF_INFO), 32);
 }
 
+/**
+ * The largest plaintext (canonical JSON of subject, body and payload) whose sealed form fits a
+ * server's max_message_bytes: the server measures JSON.stringify([null, null, null, ciphertext])
+ * (SPEC §5), and the ciphertext is base64url of the plaintext plus the 16-byte Poly1305 tag.
+ */
+export function maxSealedPlaintextBytes(maxMessageBytes: number): number {
+  const framing = JSON.stringify([null, null, null, '']).length;
+  return Math.floor(((maxMessageBytes - framing) * 3) / 4) - 16;
+}
+
 export function sealMessage(content: SealedContent, recipientEncryptionKey: string, binding: SealBinding, ephemeral?: { secretKey: Uint8Array; nonce: Uint8Array }): SealedEnvelope {
   const recipientPk = fromBase64Url(recipientEncryptionKey);
   const esk = ephemeral?.secretKey ?? x25519.utils.randomSecretKey();

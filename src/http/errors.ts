@@ -2,15 +2,12 @@
 import { AmtpError, ERRORS, type ErrorCode } from '../protocol/errors.js';
 import { StoreError } from '../store/types.js';
 
-export function toApiError(err: unknown): AmtpError {
+export function toApiError(err: unknown, limits?: { maxRequestBytes: number }): AmtpError {
   if (err instanceof AmtpError) return err;
   // An error relayed from a remote AMTP server (the SDK's AmtpApiError) keeps its code and sentence.
   const relayed = err as { name?: string; code?: string; message?: string };
   if (relayed?.name === 'AmtpApiError' && relayed.code && relayed.code in ERRORS) {
     return new AmtpError(relayed.code as ErrorCode, relayed.message ?? relayed.code);
-  }
-  if (relayed?.name === 'AmtpApiError' && relayed.code === 'network_error') {
-    return new AmtpError('storage_unavailable', relayed.message ?? 'The AMTP server cannot be reached.');
   }
   if (err instanceof StoreError && err.kind === 'unavailable') {
     return new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
@@ -18,7 +15,9 @@ export function toApiError(err: unknown): AmtpError {
   const e = err as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AmtpError('too_large', 'The request body is larger than this server accepts. Send less.');
+      return limits
+        ? new AmtpError('too_large', `The request body is larger than this server accepts (${limits.maxRequestBytes} bytes). Send less.`, { limit: limits.maxRequestBytes })
+        : new AmtpError('too_large', 'The request body is larger than this server accepts. Send less.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AmtpError('unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -55,7 +55,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJsonParser(app, 'error', 'body'));
 
   app.setErrorHandler((err, req, reply) => {
-    const e = toApiError(err);
+    const e = toApiError(err, config.limits);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
     if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
     void reply.code(e.status).send(e.toJSON());

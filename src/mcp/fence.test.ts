@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fenceMessage, neutralize } from './fence.js';
+import { fenceMessage, neutralize, ownMessage } from './fence.js';
 
 const base = {
   id: 'msg_1',
   thread_id: 'thr_1',
   sender_id: 'a2a_1',
   sender_name: 'bob-work',
+  recipient_id: 'a2a_2',
+  recipient_name: 'jane',
   subject: 'hi',
   body: 'hello',
   scope: 'message',
@@ -44,4 +46,14 @@ test('labels are the server-verified sender and the given signature status', () 
 
 test('neutralize keeps ordinary text intact', () => {
   assert.equal(neutralize('a < b and c >> d\n\ttab, ünïcödé 🙂'), 'a < b and c >> d\n\ttab, ünïcödé 🙂');
+});
+
+test('the caller’s own messages are labelled as its own, not as untrusted, and still cannot forge a fence line', () => {
+  for (const body of HOSTILE) {
+    const own = ownMessage({ ...base, body }, 'abc123abc123');
+    const lines = own.split('\n');
+    assert.match(lines[0]!, /^<<<YOUR OWN MESSAGE abc123abc123 · sent by you to jane \(a2a_2\)/);
+    assert.ok(!lines[0]!.includes('UNTRUSTED') && !own.includes('written by another agent'), own);
+    assert.equal(lines.filter((l) => l.startsWith('<<<')).length, 2, own);
+  }
 });

@@ -19,12 +19,14 @@ export interface MailboxApi {
   decline(requestId: string): Promise<W.ContactRequest>;
   authorize(agentRef: string, scopes?: string[]): Promise<W.Peer>;
   revoke(agentRef: string): Promise<{ revoked: boolean }>;
+  unblock(agentRef: string): Promise<{ unblocked: boolean }>;
   peers(): Promise<W.Peer[]>;
   send(input: W.SendInput): Promise<W.SendOutput>;
   inbox(query: Partial<W.InboxQuery>): Promise<W.InboxOutput>;
   message(id: string): Promise<W.Message>;
   markRead(id: string): Promise<W.Message>;
   markAllRead(threadId?: string): Promise<{ marked: number }>;
+  outbox(query: { limit?: number; cursor?: string }): Promise<W.MessagesPage>;
   thread(threadId: string): Promise<{ thread_id: string; messages: W.Message[] }>;
   audit(query: { limit?: number; cursor?: string }): Promise<{ entries: W.AuditEntry[]; next_cursor: string | null }>;
   verifyAudit(): Promise<W.AuditVerifyOutput>;

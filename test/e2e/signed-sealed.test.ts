@@ -31,7 +31,9 @@ async function databaseBytes(t: TestServer): Promise<Buffer[]> {
   await db.connect();
   try {
     const tables = (await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename as string);
-    const dumps = await Promise.all(tables.map(async (name) => (await db.query(`SELECT coalesce(string_agg(t::text, E'\\n'), '') AS rows FROM "${name}" t`)).rows[0].rows as string));
+    // One query at a time: a pg client runs queries in sequence (queueing a second is deprecated).
+    const dumps: string[] = [];
+    for (const name of tables) dumps.push((await db.query(`SELECT coalesce(string_agg(t::text, E'\\n'), '') AS rows FROM "${name}" t`)).rows[0].rows as string);
     assert.ok(dumps.join('').includes('x25519-xchacha20poly1305'), 'the ciphertext is there');
     return dumps.map((d) => Buffer.from(d));
   } finally {
@@ -85,6 +87,7 @@ describe('signed and sealed, end to end', () => {
     });
     const client = new Client({ name: 'e2e', version: '1' });
     await client.connect(transport);
+    await client.listTools(); // as real clients do: results are then checked against each outputSchema
     const result = (await client.callTool({ name: 'a2a_check_inbox', arguments: { limit: 10 } })) as { content: { text: string }[]; structuredContent: any };
     assert.match(result.content[0]!.text, /signature: verified/);
     assert.match(result.content[0]!.text, new RegExp(`body:\\n${SECRET}`));

@@ -7,7 +7,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 const TOOL_NAMES = [
   'a2a_register', 'a2a_whoami', 'a2a_set_capabilities', 'a2a_get_agent_capabilities', 'a2a_request_contact', 'a2a_list_requests',
   'a2a_authorize_agent', 'a2a_decline_request', 'a2a_revoke_agent', 'a2a_list_peers', 'a2a_send_message', 'a2a_check_inbox',
-  'a2a_mark_read', 'a2a_get_thread', 'a2a_message_status', 'a2a_audit_log',
+  'a2a_mark_read', 'a2a_get_thread', 'a2a_message_status', 'a2a_audit_log', 'a2a_unblock_agent', 'a2a_list_sent',
 ];
 
 describe('MCP endpoint', () => {
@@ -27,9 +27,25 @@ describe('MCP endpoint', () => {
       assert.equal(x.outputSchema?.type, 'object', `${x.name} output`);
     }
     const send = tools.find((x) => x.name === 'a2a_send_message')!;
-    for (const arg of ['recipient_id', 'subject', 'body', 'scope', 'intent', 'payload', 'reply_to_id', 'client_id', 'api_key']) {
+    for (const arg of ['recipient_id', 'subject', 'body', 'scope', 'intent', 'payload', 'reply_to_id', 'client_id']) {
       assert.ok(arg in send.inputSchema.properties!, arg);
+      assert.ok((send.inputSchema.properties![arg] as { description?: string }).description, `${arg} is described`);
     }
+    // Nothing a model cannot fill honestly: signing and sealing are the local proxy's job, the key is a header.
+    for (const x of tools) {
+      for (const arg of ['api_key', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at']) assert.ok(!(arg in (x.inputSchema.properties ?? {})), `${x.name}: ${arg}`);
+      for (const [arg, schema] of Object.entries(x.inputSchema.properties ?? {})) assert.ok((schema as { description?: string }).description, `${x.name}: ${arg} is described`);
+      const a = x.annotations!;
+      assert.equal(a.title, x.title, `${x.name} annotation title`);
+      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) assert.equal(typeof a[hint], 'boolean', `${x.name} ${hint}`);
+    }
+    const hints = (name: string) => tools.find((x) => x.name === name)!.annotations!;
+    assert.equal(hints('a2a_decline_request').destructiveHint, true, 'declining blocks for good');
+    assert.equal(hints('a2a_revoke_agent').destructiveHint, true);
+    assert.equal(hints('a2a_check_inbox').readOnlyHint, true);
+    assert.equal(hints('a2a_send_message').readOnlyHint, false);
+    assert.equal(hints('a2a_send_message').openWorldHint, true);
+    assert.deepEqual(tools.find((x) => x.name === 'a2a_mark_read')!.inputSchema.required ?? [], [], 'message_id or all: true');
     const instructions = anon.client.getInstructions() ?? '';
     assert.match(instructions, /a2a_check_inbox with unread_only/);
     assert.match(instructions, /asking your human/);
@@ -85,7 +101,10 @@ describe('MCP endpoint', () => {
     const status = await jane.call('a2a_message_status', { message_id: sent.data.id });
     assert.equal(status.data.status, 'read');
     assert.ok(status.data.read_at);
-    assert.deepEqual((await jane.call('a2a_mark_read')).data, { marked: 1 });
+    const neither = await jane.call('a2a_mark_read');
+    assert.equal(neither.data.error.code, 'invalid_request', 'no id no longer marks everything read');
+    assert.match(neither.text, /all: true/);
+    assert.deepEqual((await jane.call('a2a_mark_read', { all: true })).data, { marked: 1 });
     assert.equal((await jane.call('a2a_check_inbox', { unread_only: true })).data.messages.length, 0);
 
     const audit = await bob.call('a2a_audit_log');
@@ -99,6 +118,7 @@ describe('MCP endpoint', () => {
     const anon = await mcpClient(t.url);
     const noKey = await anon.call('a2a_whoami');
     assert.equal(noKey.isError, true);
+    assert.equal(noKey.structuredContent, undefined, 'an error result carries no structuredContent: it would fail the success outputSchema');
     assert.equal(noKey.data.error.code, 'invalid_api_key');
     assert.match(noKey.text, /^Error invalid_api_key: /);
     const bad = await mcpClient(t.url, `a2a_sk_${'x'.repeat(43)}`);
@@ -114,6 +134,8 @@ describe('MCP endpoint', () => {
     assert.equal(notAuth.isError, true);
     assert.equal(notAuth.data.error.code, 'not_authorized');
     assert.match(notAuth.text, /contact request/);
+    const unknown = await a.call('a2a_send_message', { recipient_id: 'mcp-nobody-here', body: 'hi' });
+    assert.equal(unknown.text, notAuth.text, 'an unknown recipient is refused exactly like an unauthorized one');
 
     await a.call('a2a_request_contact', { agent_id: 'mcp-deny-b', scopes: ['casual'] });
     await b.call('a2a_authorize_agent', { agent_id: 'mcp-deny-a' });
@@ -128,10 +150,15 @@ describe('MCP endpoint', () => {
     assert.equal((await c.call('a2a_send_message', { recipient_id: 'mcp-deny-b', body: 'x' })).data.error.code, 'not_authorized');
 
     await b.call('a2a_revoke_agent', { agent_id: 'mcp-deny-a' });
-    assert.equal((await a.call('a2a_send_message', { recipient_id: 'mcp-deny-b', body: 'x', scope: 'casual' })).data.error.code, 'not_authorized');
+    const revoked = await a.call('a2a_send_message', { recipient_id: 'mcp-deny-b', body: 'x', scope: 'casual' });
+    assert.equal(revoked.data.error.code, 'not_authorized');
+    assert.equal(revoked.text, notAuth.text, 'the revoked side learns nothing it did not know');
+    const revoker = await b.call('a2a_send_message', { recipient_id: 'mcp-deny-a', body: 'x', scope: 'casual' });
+    assert.equal(revoker.data.error.code, 'not_authorized');
+    assert.match(revoker.text, /You revoked mcp-deny-a .*a2a_authorize_agent/, 'the revoker is told what it did and how to undo it');
 
-    const fallback = await anon.call('a2a_whoami', { api_key: ka.api_key });
-    assert.equal(fallback.data.name, 'mcp-deny-a', 'the discouraged api_key argument works as a fallback');
+    const keyArgument = await anon.call('a2a_whoami', { api_key: ka.api_key });
+    assert.equal(keyArgument.data.error.code, 'invalid_api_key', 'a key is a header, never a tool argument');
     const invalid = await a.call('a2a_get_thread', { thread_id: 'nope' });
     assert.equal(invalid.isError, true, 'argument validation failures are tool errors too');
     for (const x of [anon, a, b, c]) await x.close();
