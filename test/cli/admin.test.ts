@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { amtp, type CliResult } from '../helpers/cli.js';
+import { mcpClient } from '../helpers/mcp.js';
 import { postgresSkip } from '../helpers/postgres.js';
 import { client, connect, register, startServer, type Backend, type TestAgent, type TestServer } from '../helpers/server.js';
 
@@ -63,14 +64,13 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       }
       const stream = await fetch(`${t.url}/api/inbox/stream`, { headers: { authorization: `Bearer ${a.key}` } });
       assert.deepEqual([stream.status, (await stream.json()).error.code], [403, 'agent_suspended'], 'no new stream either');
-      // Raw JSON-RPC: once it has listed the tools, the MCP SDK client rejects a tool error whose structuredContent
-      // does not match the tool's output schema (the MCP error path is issue 13's).
-      const rpc = await fetch(`${t.url}/mcp`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${a.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'a2a_whoami', arguments: {} } }),
-      }).then((r) => r.json());
-      assert.deepEqual([rpc.result.isError, rpc.result.structuredContent.error.code], [true, 'agent_suspended'], 'nor over /mcp');
+      const mcp = await mcpClient(t.url, a.key);
+      try {
+        const whoami = await mcp.call('a2a_whoami');
+        assert.deepEqual([whoami.isError, whoami.data?.error?.code], [true, 'agent_suspended'], 'nor over /mcp');
+      } finally {
+        await mcp.close();
+      }
       const send = await b.api.post('/api/messages', { recipient_id: a.id, body: 'hello?' });
       assert.deepEqual([send.status, send.body.error.code], [403, 'not_authorized'], 'exactly as for an unknown agent');
       const ask = await b.api.post('/api/contact-requests', { agent_id: a.id });
