@@ -4,7 +4,7 @@
  * sender's signature against the key pinned on first use, and opens sealed content locally. Private
  * keys never leave this object. Isomorphic: the CLI, the local MCP proxy and the browser use it.
  */
-import { Ajv } from 'ajv';
+import { Validator, type Schema } from '@cfworker/json-schema';
 import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import { openMessage, sealMessage } from '../crypto/seal.js';
@@ -41,6 +41,7 @@ export interface SecureOptions {
 export class SecureMailbox implements MailboxApi {
   private readonly status = new WeakMap<W.Message, SignatureStatus>();
   private readonly intentProblems = new WeakMap<W.Message, string>();
+  private readonly failures = new WeakMap<W.Message, string>();
   private ownCapabilities?: Promise<W.Capability[]>;
   private readonly profiles = new Map<string, W.AgentProfile>();
   /** Agents whose keys changed without a valid rotation statement. */
@@ -55,6 +56,9 @@ export class SecureMailbox implements MailboxApi {
 
   /** For a sealed typed message: why its opened payload does not fit this agent's published schema. */
   intentProblemOf = (m: W.Message): string | undefined => this.intentProblems.get(m);
+
+  /** For a message receiveAll could not open or verify: why (its content is withheld). */
+  failureOf = (m: W.Message): string | undefined => this.failures.get(m);
 
   /** How the message's signature checked out against the sender's pinned key. */
   signatureOf = (m: W.Message): SignatureStatus => this.status.get(m) ?? 'not checked';
@@ -117,8 +121,16 @@ export class SecureMailbox implements MailboxApi {
     return this.receive(await this.client.markRead(id));
   }
 
+  /** One message that cannot be received does not hide the others: it comes back empty, `failed`, with failureOf. */
   receiveAll(messages: W.Message[]): Promise<W.Message[]> {
-    return Promise.all(messages.map((m) => this.receive(m)));
+    return Promise.all(messages.map((m) => this.receive(m).catch((error: unknown) => this.withheld(m, error))));
+  }
+
+  private withheld(m: W.Message, error: unknown): W.Message {
+    const shell: W.Message = { ...m, subject: null, body: null, payload: null };
+    this.status.set(shell, 'failed');
+    this.failures.set(shell, error instanceof Error ? error.message : String(error));
+    return shell;
   }
 
   /** Refuses (throws) when the delivery MAC does not check out: nothing unverified is ever shown. */
@@ -141,8 +153,9 @@ export class SecureMailbox implements MailboxApi {
     this.ownCapabilities ??= this.client.capabilities(this.me.agent_id).then((c) => c.capabilities, () => []);
     const schema = (await this.ownCapabilities).find((c) => c.id === intent)?.input_schema;
     if (!schema) return undefined;
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    return validate(payload ?? null) ? undefined : `payload does not match the "${intent}" schema: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`;
+    // An interpreting validator (draft-07, as the server's Ajv): no generated code, so it runs under a CSP without 'unsafe-eval'.
+    const result = new Validator(schema as Schema, '7', false).validate(payload ?? null);
+    return result.valid ? undefined : `payload does not match the "${intent}" schema: ${result.errors.map((e) => `${e.instanceLocation.replace(/^#/, '') || '/'} ${e.error}`).join('; ')}`;
   }
 
   private async signatureStatus(m: W.Message): Promise<SignatureStatus> {
