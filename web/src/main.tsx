@@ -39,7 +39,9 @@ function App() {
 
   // A page change moves focus to the new page's heading, so screen readers and keyboards follow.
   const page = where.page;
+  const firstPage = useRef(true);
   useEffect(() => {
+    if (firstPage.current) return void (firstPage.current = false);
     if (session) main.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [page]);
 
@@ -85,7 +87,7 @@ function Header({ session, page, onSignOut }: { session: Session; page: Page; on
   const badge: Partial<Record<Page, { n: number; label: string }>> = { inbox: { n: unread, label: 'unread' }, network: { n: requests, label: 'waiting for you' } };
   return (
     <header class="top">
-      <a class="brand" href="#/network" aria-label="agent2agent home">
+      <a class="brand" href="#/network" aria-label="a2a home">
         a2a
       </a>
       <nav aria-label="Main">

@@ -5,6 +5,7 @@
  */
 import { AmtpClient } from '../../src/client/client.js';
 import { SecureMailbox, type PinnedKeys } from '../../src/client/secure.js';
+import type { Message } from '../../src/protocol/schemas.js';
 
 export interface Session {
   agent_id: string;
@@ -69,6 +70,20 @@ export function mailboxFor(s: Session): SecureMailbox | null {
     mailboxes.set(id, mailbox);
   }
   return mailbox;
+}
+
+const profilesAsked = new WeakMap<SecureMailbox, Map<string, Promise<unknown>>>();
+
+/**
+ * receiveAll, after fetching each sender's profile once: the messages of a page are received in
+ * parallel, and would otherwise each ask for the same profile before the first answer is cached.
+ */
+export async function receiveMessages(mailbox: SecureMailbox, messages: Message[]): Promise<Message[]> {
+  const asked = profilesAsked.get(mailbox) ?? new Map<string, Promise<unknown>>();
+  profilesAsked.set(mailbox, asked);
+  for (const id of new Set(messages.map((m) => m.sender_id))) if (!asked.has(id)) asked.set(id, mailbox.peerProfile(id).catch(() => undefined));
+  await Promise.all(asked.values());
+  return mailbox.receiveAll(messages);
 }
 
 export function errorText(error: unknown): string {

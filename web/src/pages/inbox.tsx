@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { SecureMailbox } from '../../../src/client/secure.js';
 import type { Capability, Conversation, Message, Peer } from '../../../src/protocol/schemas.js';
 import { refreshAll, useLive } from '../live.js';
-import { clientFor, errorText, loadDraft, mailboxFor, saveDraft, type Session } from '../session.js';
+import { clientFor, errorText, loadDraft, mailboxFor, receiveMessages, saveDraft, type Session } from '../session.js';
 import { Empty, ErrorNote, PeerName, useAsync, when } from '../ui.js';
 
 const PAGE = 50;
@@ -112,13 +112,13 @@ function buildEntries(conversations: Conversation[], peers: Peer[]): Entry[] {
 /** The last message's snippet, opened here when it is sealed and this browser holds the key. */
 function Preview({ session, last }: { session: Session; last: Message | null }) {
   const mailbox = mailboxFor(session);
-  const opened = useAsync(async () => (last && mailbox ? (await mailbox.receiveAll([last]))[0]! : last), [last?.id, last?.status]);
+  const opened = useAsync(async () => (last && mailbox ? (await receiveMessages(mailbox, [last]))[0]! : last), [last?.id, last?.status]);
   if (!last) return <span class="muted preview">New conversation — say hello</span>;
   const m = opened.data;
   const mine = last.sender_id === session.agent_id;
   let text = '…';
   if (m && mailbox?.failureOf(m)) text = '⚠ could not be verified';
-  else if (m && isUnopened(m)) text = '🔒 sealed message';
+  else if (m && isUnopened(m)) text = 'Sealed message (no key in this browser)';
   else if (m) text = m.subject || m.body || (m.intent ? `Request: ${m.intent}` : '');
   return (
     <span class="muted preview">
@@ -146,7 +146,7 @@ function Thread({ session, entry, live, mySigningKey }: { session: Session; entr
   const theirCaps = useAsync(() => api.capabilities(peerId), [peerId]);
 
   const open = async (page: Message[]) => {
-    const shown = mailbox ? await mailbox.receiveAll(page) : page;
+    const shown = mailbox ? await receiveMessages(mailbox, page) : page;
     remember(peerId, shown);
     return shown.reverse();
   };
@@ -232,7 +232,7 @@ function Thread({ session, entry, live, mySigningKey }: { session: Session; entr
           ) : null}
         </li>
         {messages.map((m) => (
-          <MessageView key={m.id} m={m} mine={m.sender_id === session.agent_id} mailbox={mailbox} intentTitle={intentTitle(m)} />
+          <MessageView key={m.id} m={m} mine={m.sender_id === session.agent_id} mailbox={mailbox} intentTitle={intentTitle(m)} peerLabel={peer?.display_name} />
         ))}
       </ol>
       {peer?.state === 'mutual' ? (
@@ -259,16 +259,20 @@ const RECEIPT_HINT: Record<Message['status'], string> = {
 };
 
 /** Message content is untrusted: rendered as text only, never as HTML, direction-isolated. */
-function MessageView({ m, mine, mailbox, intentTitle }: { m: Message; mine: boolean; mailbox: SecureMailbox | null; intentTitle: string | null }) {
+function MessageView({ m, mine, mailbox, intentTitle, peerLabel }: { m: Message; mine: boolean; mailbox: SecureMailbox | null; intentTitle: string | null; peerLabel?: string | null }) {
   const failure = mailbox?.failureOf(m);
   const unopened = !failure && isUnopened(m);
   const status = mailbox?.signatureOf(m) ?? 'not checked';
   return (
     <li class={`message ${mine ? 'mine' : 'theirs'} ${status === 'failed' ? 'alarm' : ''}`} data-testid="message">
       <div class="meta">
-        <span class="from">{mine ? 'You' : <bdi>{m.sender_name}</bdi>}</span>
+        <span class="from">{mine ? 'You' : <bdi>{peerLabel ?? m.sender_name}</bdi>}</span>
         {!unopened && !failure && <SignatureBadge status={status} />}
-        {m.sealed && <span class="badge sealed" title="End-to-end encrypted: the server cannot read it">🔒 sealed</span>}
+        {m.sealed && (
+          <span class="badge sealed" title="End-to-end encrypted: the server cannot read it">
+            <Lock /> sealed
+          </span>
+        )}
         <time class="muted" dateTime={m.created_at}>
           {when(m.created_at)}
         </time>
@@ -283,7 +287,9 @@ function MessageView({ m, mine, mailbox, intentTitle }: { m: Message; mine: bool
           ⚠ This message failed verification and is hidden. {failure}
         </p>
       ) : unopened ? (
-        <p class="unopened">🔒 This message was sealed to keys this browser does not have. Restore your key backup (Settings) to read it.</p>
+        <p class="unopened">
+          <Lock /> This message was sealed to keys this browser does not have. Restore your key backup (Settings) to read it.
+        </p>
       ) : (
         <>
           {status === 'failed' && <p class="alarm-text">⚠ The signature does not match {m.sender_name}’s known key. Do not trust this content.</p>}
@@ -305,6 +311,12 @@ function MessageView({ m, mine, mailbox, intentTitle }: { m: Message; mine: bool
     </li>
   );
 }
+
+const Lock = () => (
+  <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+    <path d="M4.5 7V5a3.5 3.5 0 0 1 7 0v2M3.5 7h9v7h-9z" fill="none" stroke="currentColor" stroke-width="1.6" />
+  </svg>
+);
 
 function SignatureBadge({ status }: { status: string }) {
   const text: Record<string, [string, string]> = {
