@@ -108,11 +108,11 @@ export class SecureMailbox implements MailboxApi {
   // ── receive: verify the MAC, check the signature, open ───────────────────────────────────────
   async inbox(query: Partial<W.InboxQuery> = {}): Promise<W.InboxOutput> {
     const out = await this.client.inbox(query);
-    return { ...out, messages: await this.receiveAll(out.messages) };
+    return { ...out, messages: await this.receiveEvery(out.messages) };
   }
   async thread(threadId: string) {
     const out = await this.client.thread(threadId);
-    return { ...out, messages: await this.receiveAll(out.messages) };
+    return { ...out, messages: await this.receiveEvery(out.messages) };
   }
   async message(id: string) {
     return this.receive(await this.client.message(id));
@@ -124,6 +124,11 @@ export class SecureMailbox implements MailboxApi {
   /** One message that cannot be received does not hide the others: it comes back empty, `failed`, with failureOf. */
   receiveAll(messages: W.Message[]): Promise<W.Message[]> {
     return Promise.all(messages.map((m) => this.receive(m).catch((error: unknown) => this.withheld(m, error))));
+  }
+
+  /** All or nothing: inbox and thread keep refusing the whole page when one message fails its MAC. */
+  private receiveEvery(messages: W.Message[]): Promise<W.Message[]> {
+    return Promise.all(messages.map((m) => this.receive(m)));
   }
 
   private withheld(m: W.Message, error: unknown): W.Message {
@@ -155,7 +160,9 @@ export class SecureMailbox implements MailboxApi {
     if (!schema) return undefined;
     // An interpreting validator (draft-07, as the server's Ajv): no generated code, so it runs under a CSP without 'unsafe-eval'.
     const result = new Validator(schema as Schema, '7', false).validate(payload ?? null);
-    return result.valid ? undefined : `payload does not match the "${intent}" schema: ${result.errors.map((e) => `${e.instanceLocation.replace(/^#/, '') || '/'} ${e.error}`).join('; ')}`;
+    if (result.valid) return undefined;
+    const leaves = result.errors.filter((e) => !result.errors.some((d) => d.instanceLocation.startsWith(`${e.instanceLocation}/`)));
+    return `payload does not match the "${intent}" schema: ${leaves.map((e) => `${e.instanceLocation.replace(/^#/, '') || '/'} ${e.error}`).join('; ')}`;
   }
 
   private async signatureStatus(m: W.Message): Promise<SignatureStatus> {
