@@ -159,7 +159,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
         await p.goto(`${h.t.url}/#/network`);
         await p.getByTestId('request-note').waitFor();
         await assertAccessible(p, `${scheme} ${kind} network`);
-        await p.screenshot({ path: `${shots}network-${kind}-${scheme}.png`, fullPage: kind === 'desktop' });
+        await p.screenshot({ path: `${shots}network-${kind}-${scheme}.png` });
         await p.context().close();
       }
     }

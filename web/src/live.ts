@@ -3,16 +3,25 @@
  * use as a dependency to refresh what they show, in place (nothing is remounted, drafts stay).
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { StreamEvent } from '../../src/protocol/schemas.js';
 import { clientFor, type Session } from './session.js';
 
 let tick = 0;
-const listeners = new Set<(tick: number, event?: StreamEvent) => void>();
+const listeners = new Set<(tick: number) => void>();
 
 /** Views (and actions that change state) call this to refresh everything shown. */
-export function refreshAll(event?: StreamEvent): void {
+export function refreshAll(): void {
   tick++;
-  for (const l of listeners) l(tick, event);
+  for (const l of listeners) l(tick);
+}
+
+/** Stream events come in bursts (300 messages at once): one refresh per burst, shortly after it. */
+const BURST_MS = 150;
+let pending: ReturnType<typeof setTimeout> | null = null;
+function refreshSoon(): void {
+  pending ??= setTimeout(() => {
+    pending = null;
+    refreshAll();
+  }, BURST_MS);
 }
 
 /** The current live counter: re-renders the caller on every event. */
@@ -34,7 +43,7 @@ export function useLiveStream(session: Session | null): void {
     (async () => {
       while (!abort.signal.aborted) {
         try {
-          for await (const event of clientFor(session).stream({ signal: abort.signal })) refreshAll(event);
+          for await (const _event of clientFor(session).stream({ signal: abort.signal })) refreshSoon();
         } catch {
           if (abort.signal.aborted) return;
         }
