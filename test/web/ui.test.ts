@@ -90,7 +90,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
     const received = bob.getByTestId('message').filter({ hasText: 'thursday 2pm' });
     await received.waitFor();
     await received.getByText('✓ verified').waitFor();
-    await received.getByText('🔒 sealed').waitFor();
+    await received.locator('.badge.sealed').waitFor();
     await bob.getByLabel('Message', { exact: true }).fill('thursday 2pm is booked. friday 10am?');
     await bob.getByRole('button', { name: 'Send' }).click();
     await bob.getByTestId('message').filter({ hasText: 'friday 10am' }).waitFor();
