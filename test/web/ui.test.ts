@@ -135,7 +135,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
   test('at 1280×800: every step accessible (axe: 0 violations) and within the viewport', () => walk(DESKTOP, 'desk'));
   test('at 390×844: the whole flow with no horizontal overflow at any step, axe: 0 violations', () => walk(PHONE, 'phone'));
 
-  test('README screenshots: desktop and phone, light and dark', async () => {
+  test('README screenshots: desktop and phone, light and dark (axe: 0 violations on every page in both)', async () => {
     const [ann, bea, cy] = [await h.agent('ann-personal', { display_name: 'Ann Lee' }), await h.agent('bea-work', { display_name: 'Bea Santos' }), await h.agent('cy-calendar', { display_name: 'Cy (calendar agent)' })];
     await connectAgents(bea, ann);
     await connectAgents(cy, ann, ['message', 'scheduling']);
@@ -160,6 +160,11 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
         await p.getByTestId('request-note').waitFor();
         await assertAccessible(p, `${scheme} ${kind} network`);
         await p.screenshot({ path: `${shots}network-${kind}-${scheme}.png` });
+        for (const page of ['capabilities', 'settings']) {
+          await p.goto(`${h.t.url}/#/${page}`);
+          await p.getByRole('heading', { level: 1 }).waitFor();
+          await assertAccessible(p, `${scheme} ${kind} ${page}`);
+        }
         await p.context().close();
       }
     }
