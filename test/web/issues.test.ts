@@ -77,14 +77,16 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await connectAgents(b, a);
     await connectAgents(c, a);
     await c.api.post('/api/messages', { recipient_id: a.session.agent_id, body: 'the one from c' });
-    await sendMany(b, a, 300, (i) => `b-${String(i).padStart(3, '0')}`);
+    await sendMany(b, a, 299, (i) => `b-${String(i).padStart(3, '0')}`);
+    // Sent alone, after the concurrent batches: certainly the newest.
+    await b.api.post('/api/messages', { recipient_id: a.session.agent_id, body: 'b-299 newest' });
     for (const [kind, viewport] of VIEWPORTS) {
       const p = await h.open(viewport);
       await h.signIn(p, a, `#/inbox/${c.session.name}`);
       await message(p, 'the one from c').waitFor();
       assert.equal(await p.getByTestId('message').count(), 1);
       await p.goto(`${h.t.url}/#/inbox/${b.session.name}`);
-      const newest = message(p, 'b-299');
+      const newest = message(p, 'b-299 newest');
       await newest.waitFor();
       assert.ok(await newest.evaluate((el) => {
         const list = el.closest('ol')!.getBoundingClientRect();
@@ -105,9 +107,10 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
   test('3: a 1,000-message conversation renders first, marks read in one request, fetches each profile once', async () => {
     const [a, b] = await agents('big-a', 'big-b');
     await connectAgents(b, a);
-    for (let i = 0; i < 1000; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_, j) => b.mailbox.send({ recipient_id: a.session.agent_id, body: `big-${String(i + j).padStart(4, '0')}`, scope: 'message' })));
+    for (let i = 0; i < 999; i += 111) {
+      await Promise.all(Array.from({ length: 111 }, (_, j) => b.mailbox.send({ recipient_id: a.session.agent_id, body: `big-${String(i + j).padStart(4, '0')}`, scope: 'message' })));
     }
+    await b.mailbox.send({ recipient_id: a.session.agent_id, body: 'big-0999 newest', scope: 'message' });
     const p = await h.open();
     await h.signIn(p, a, '#/inbox');
     const requests: string[] = [];
@@ -115,7 +118,7 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await p.getByTestId(`conv-${b.session.name}`).getByTestId('unread').waitFor();
     const started = Date.now();
     await p.getByTestId(`conv-${b.session.name}`).click();
-    await message(p, 'big-0999').waitFor();
+    await message(p, 'big-0999 newest').waitFor();
     const ms = Date.now() - started;
     console.log(`1,000-message conversation (signed and sealed): newest messages visible ${ms} ms after the click`);
     await p.getByTestId(`conv-${b.session.name}`).getByTestId('unread').waitFor({ state: 'detached' });
