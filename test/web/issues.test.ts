@@ -57,7 +57,7 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     });
     await h.signIn(p, b, `#/inbox/${a.session.name}`);
     await message(p, 'plain hello').waitFor();
-    const typed = message(p, 'duration_minutes').filter({ hasText: '30' });
+    const typed = p.getByTestId('message').filter({ has: p.locator('dd', { hasText: /^30$/ }) });
     await typed.getByText('Request: Find a meeting time').waitFor();
     await message(p, 'soon').getByText(/does not match the "scheduling" schema/).waitFor();
     await message(p, 'failed verification and is hidden').waitFor();

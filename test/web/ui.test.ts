@@ -152,6 +152,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
     for (const scheme of ['light', 'dark'] as const) {
       for (const [kind, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
         const p = await h.open(viewport, { colorScheme: scheme });
+        await assertAccessible(p, `${scheme} ${kind} sign-in`);
         await h.signIn(p, ann, `#/inbox/${bea.session.name}`);
         await p.getByTestId('message').filter({ hasText: 'Friday 10am it is' }).waitFor();
         await assertAccessible(p, `${scheme} ${kind} inbox`);
