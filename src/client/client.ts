@@ -151,6 +151,13 @@ export class AmtpClient implements MailboxApi {
   }
 
   // audit
+  /** The messages exchanged with one peer, newest first; pass next_cursor to page back. */
+  conversation(peerRef: string, query: { limit?: number; cursor?: string } = {}) {
+    return this.request<W.MessagesPage>('GET', `/api/conversations/${encodeURIComponent(peerRef)}`, { query });
+  }
+  markConversationRead(peerRef: string) {
+    return this.request<{ marked: number }>('POST', `/api/conversations/${encodeURIComponent(peerRef)}/read`);
+  }
   audit(query: { limit?: number; cursor?: string } = {}) {
     return this.request<{ entries: W.AuditEntry[]; next_cursor: string | null }>('GET', '/api/me/audit', { query });
   }

@@ -4,7 +4,7 @@
  * sender's signature against the key pinned on first use, and opens sealed content locally. Private
  * keys never leave this object. Isomorphic: the CLI, the local MCP proxy and the browser use it.
  */
-import { Ajv } from 'ajv';
+import { Validator, type Schema } from '@cfworker/json-schema';
 import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import { canonicalBytes } from '../crypto/jcs.js';
@@ -67,6 +67,7 @@ export interface SecureOptions {
 export class SecureMailbox implements MailboxApi {
   private readonly status = new WeakMap<W.Message, SignatureStatus>();
   private readonly intentProblems = new WeakMap<W.Message, string>();
+  private readonly failures = new WeakMap<W.Message, string>();
   private ownCapabilities?: Promise<W.Capability[]>;
   private readonly profiles = new Map<string, W.AgentProfile>();
   private limits?: Promise<{ max_message_bytes: number } | null>;
@@ -82,6 +83,9 @@ export class SecureMailbox implements MailboxApi {
 
   /** For a sealed typed message: why its opened payload does not fit this agent's published schema. */
   intentProblemOf = (m: W.Message): string | undefined => this.intentProblems.get(m);
+
+  /** For a message receiveAll could not open or verify: why (its content is withheld). */
+  failureOf = (m: W.Message): string | undefined => this.failures.get(m);
 
   /** How the message's signature checked out against the sender's pinned key. */
   signatureOf = (m: W.Message): SignatureStatus => this.status.get(m) ?? 'not checked';
@@ -168,11 +172,11 @@ export class SecureMailbox implements MailboxApi {
   // ── receive: verify the MAC, check the signature, open ───────────────────────────────────────
   async inbox(query: Partial<W.InboxQuery> = {}): Promise<W.InboxOutput> {
     const out = await this.client.inbox(query);
-    return { ...out, messages: await this.receiveAll(out.messages) };
+    return { ...out, messages: await this.receiveEvery(out.messages) };
   }
   async thread(threadId: string) {
     const out = await this.client.thread(threadId);
-    return { ...out, messages: await this.receiveAll(out.messages) };
+    return { ...out, messages: await this.receiveEvery(out.messages) };
   }
   async message(id: string) {
     return this.receive(await this.client.message(id));
@@ -185,8 +189,21 @@ export class SecureMailbox implements MailboxApi {
     return this.receive(await this.client.markRead(id));
   }
 
+  /** One message that cannot be received does not hide the others: it comes back empty, `failed`, with failureOf. */
   receiveAll(messages: W.Message[]): Promise<W.Message[]> {
+    return Promise.all(messages.map((m) => this.receive(m).catch((error: unknown) => this.withheld(m, error))));
+  }
+
+  /** All or nothing: inbox and thread keep refusing the whole page when one message fails its MAC. */
+  private receiveEvery(messages: W.Message[]): Promise<W.Message[]> {
     return Promise.all(messages.map((m) => this.receive(m)));
+  }
+
+  private withheld(m: W.Message, error: unknown): W.Message {
+    const shell: W.Message = { ...m, subject: null, body: null, payload: null };
+    this.status.set(shell, 'failed');
+    this.failures.set(shell, error instanceof Error ? error.message : String(error));
+    return shell;
   }
 
   /** Refuses (throws) when the delivery MAC does not check out: nothing unverified is ever shown. */
@@ -209,8 +226,11 @@ export class SecureMailbox implements MailboxApi {
     this.ownCapabilities ??= this.client.capabilities(this.me.agent_id).then((c) => c.capabilities, () => []);
     const schema = (await this.ownCapabilities).find((c) => c.id === intent)?.input_schema;
     if (!schema) return undefined;
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    return validate(payload ?? null) ? undefined : `payload does not match the "${intent}" schema: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`;
+    // An interpreting validator (draft-07, as the server's Ajv): no generated code, so it runs under a CSP without 'unsafe-eval'.
+    const result = new Validator(schema as Schema, '7', false).validate(payload ?? null);
+    if (result.valid) return undefined;
+    const leaves = result.errors.filter((e) => !result.errors.some((d) => d.instanceLocation.startsWith(`${e.instanceLocation}/`)));
+    return `payload does not match the "${intent}" schema: ${leaves.map((e) => `${e.instanceLocation.replace(/^#/, '') || '/'} ${e.error}`).join('; ')}`;
   }
 
   /**

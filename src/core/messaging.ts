@@ -1,7 +1,7 @@
 /**
  * Messages: accept (consent-gated, idempotent, durable before the 202), hand out, track receipts.
  */
-import { AmtpError } from '../protocol/errors.js';
+import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../crypto/jcs.js';
@@ -9,7 +9,7 @@ import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { commit, currentCaller, eventOp, type Caller, type CoreDeps } from './deps.js';
+import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './deps.js';
 import { decodeCursor, encodeCursor, newMessageId, newThreadId, nowIso } from './ids.js';
 import type { MailboxEvent } from './notifier.js';
 
@@ -167,6 +167,30 @@ export class Messaging {
       const peer_name = message.sender_id === r.peer_id ? message.sender_name : message.recipient_name;
       return [{ peer_id: r.peer_id, peer_name, last_message: message, unread_count: Number(r.unread_count), message_count: Number(r.message_count) }];
     });
+  }
+
+  /** The messages exchanged with one peer, either direction, newest first; next_cursor pages back in time. */
+  async conversation(caller: Caller, peerRef: string, q: { limit: number; cursor?: string }): Promise<MessagesPage> {
+    const peer = await this.peer(peerRef);
+    const rows = await this.deps.store.conversation(caller.id, peer.id, { cursorSeq: parseCursor(q.cursor), limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    return {
+      messages: await this.views(await this.markDelivered(caller, page), caller),
+      next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+    };
+  }
+
+  /** Marks every unread message from one peer read, in one commit; the peer gets its receipts. */
+  async markConversationRead(caller: Caller, peerRef: string): Promise<{ marked: number }> {
+    const peer = await this.peer(peerRef);
+    const unread = (await this.deps.store.inbox(caller.id, { unreadOnly: true, order: 'asc', limit: 10_000 })).filter((m) => m.sender_id === peer.id);
+    return { marked: unread.length ? await this.commitRead(caller, unread) : 0 };
+  }
+
+  private async peer(ref: string) {
+    const peer = await findAgent(this.deps.store, ref);
+    if (!peer) throw agentNotFound();
+    return peer;
   }
 
   /** Applies the configured retention (max age, max messages per mailbox). Returns how many were removed. */

@@ -145,6 +145,16 @@ export const routes: RouteDef[] = [
     handler: async ({ core, caller }) => ({ conversations: await core.messaging.conversations(caller) }),
   }),
   privateRoute({
+    method: 'GET', url: '/api/conversations/:id', summary: 'The messages exchanged with one peer (id or name), newest first; `cursor` pages back.',
+    params: RefParams, query: W.ConversationQuery, response: W.MessagesPage,
+    handler: ({ core, caller, params, query }) => core.messaging.conversation(caller, params.id, query),
+  }),
+  privateRoute({
+    method: 'POST', url: '/api/conversations/:id/read', summary: 'Mark every message received from one peer read (one receipt each).',
+    params: RefParams, response: W.MarkedOutput,
+    handler: ({ core, caller, params }) => core.messaging.markConversationRead(caller, params.id),
+  }),
+  privateRoute({
     method: 'GET', url: '/api/threads/:thread_id', summary: 'Every message of a thread, oldest first.',
     params: ThreadParams, response: W.ThreadOutput,
     handler: ({ core, caller, params }) => core.messaging.thread(caller, params.thread_id),

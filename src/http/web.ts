@@ -35,14 +35,28 @@ export function registerWeb(app: FastifyInstance, root = resolve(new URL('../../
       return reply.code(404).send({ error: { code: 'not_found', message: `No endpoint GET ${path}. The API is described at /openapi.json.` } });
     }
     const file = normalize(join(root, path));
-    const target = file.startsWith(root) && existsSync(file) && statSync(file).isFile() ? file : index;
+    const found = file.startsWith(root) && existsSync(file) && statSync(file).isFile();
+    // Only page routes fall back to the app: a missing file (favicon.ico, a stale asset) is a 404.
+    if (!found && extname(path) !== '') return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('Not found');
+    const target = found ? file : index;
     const immutable = target.includes(`${root}/assets/`);
+    const encoding = precompressed(target, String(req.headers['accept-encoding'] ?? ''));
+    if (encoding) reply.header('content-encoding', encoding.name);
     return reply
+      .header('vary', 'accept-encoding')
       .header('content-type', TYPES[extname(target)] ?? 'application/octet-stream')
       .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
       .header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
       .header('x-frame-options', 'DENY')
       .header('referrer-policy', 'no-referrer')
-      .send(readFileSync(target));
+      .send(readFileSync(encoding ? encoding.file : target));
   });
+}
+
+/** The build writes .br and .gz next to each text asset; pick the best one the client accepts. */
+function precompressed(file: string, acceptEncoding: string): { name: string; file: string } | null {
+  for (const [name, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
+    if (new RegExp(`\\b${name}\\b`).test(acceptEncoding) && existsSync(file + ext)) return { name, file: file + ext };
+  }
+  return null;
 }

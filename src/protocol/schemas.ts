@@ -219,6 +219,7 @@ export const Conversation = z.object({
   message_count: z.number().int(),
 });
 export const ConversationsOutput = z.object({ conversations: z.array(Conversation) });
+export const ConversationQuery = z.strictObject({ limit: Limit, cursor: z.string().max(64).optional() });
 export const ThreadOutput = z.object({ thread_id: ThreadId, messages: z.array(Message) });
 
 // ── events (stream and webhooks) ─────────────────────────────────────────────────────────────────
@@ -335,6 +336,7 @@ export type InboxQuery = z.infer<typeof InboxQuery>;
 export type InboxOutput = z.infer<typeof InboxOutput>;
 export type MessagesPage = z.infer<typeof MessagesPage>;
 export type Conversation = z.infer<typeof Conversation>;
+export type ConversationQuery = z.infer<typeof ConversationQuery>;
 export type AuditAction = z.infer<typeof AuditAction>;
 export type EventType = z.infer<typeof EventType>;
 export type StreamEvent = z.infer<typeof StreamEvent>;

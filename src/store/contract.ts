@@ -187,6 +187,12 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(Number(conv[0]!.message_count), 6);
       assert.equal(Number(conv[0]!.unread_count), 1);
       assert.deepEqual((await store.messagesBySeq([reply.seq])).map((m) => m.id), [reply.id]);
+      const c = agent(`c-${hex().slice(-8)}`);
+      await store.apply([{ op: 'createAgent', agent: c }, { op: 'insertMessage', message: message(a, c) }]);
+      const newest = await store.conversation(a.id, b.id, { limit: 4 });
+      assert.deepEqual(newest.map((m) => m.id), [reply.id, ids[4], ids[3], ids[2]], 'both directions, newest first, other peers left out');
+      const older = await store.conversation(b.id, a.id, { limit: 4, cursorSeq: newest[3]!.seq });
+      assert.deepEqual(older.map((m) => m.id), [ids[1], ids[0]]);
     });
 
     withStore('signed and sealed fields round-trip; signature nonces are single-use per sender', async (store) => {

@@ -345,6 +345,8 @@ export interface Store {
   outbox(sender_id: string, opts: { cursorSeq?: number; limit: number }): Promise<MessageRecord[]>;
   thread(thread_id: string): Promise<MessageRecord[]>;
   conversations(agent_id: string): Promise<ConversationRow[]>;
+  /** The messages between two agents, either direction, newest first, before cursorSeq. */
+  conversation(agent_id: string, peer_id: string, opts: { cursorSeq?: number; limit: number }): Promise<MessageRecord[]>;
   messagesBySeq(seqs: number[]): Promise<MessageRecord[]>;
 
   capabilities(agent_id: string): Promise<CapabilitiesRecord | null>;

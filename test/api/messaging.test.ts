@@ -116,6 +116,39 @@ describe('messaging', () => {
     assert.equal(withB.last_message.id, other.body.id);
   });
 
+  test('one conversation per peer, newest first with a cursor; marking it read touches only that peer', async () => {
+    await pair();
+    const c = await register(t.url);
+    await connect(b, c);
+    const fromC = await c.api.post('/api/messages', { recipient_id: b.id, body: 'from c' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [from, to] = i % 2 ? [b, a] : [a, b];
+      ids.push((await from.api.post('/api/messages', { recipient_id: to.id, body: `m${i}` })).body.id);
+    }
+    const withC = await b.api.get(`/api/conversations/${c.name}`);
+    assert.equal(withC.status, 200);
+    assert.deepEqual(withC.body.messages.map((m: any) => m.id), [fromC.body.id], 'other peers’ traffic never pushes it out');
+    const p1 = await b.api.get(`/api/conversations/${a.id}?limit=3`);
+    assert.deepEqual(p1.body.messages.map((m: any) => m.id), ids.slice(2).reverse());
+    assert.equal(p1.body.messages[0].delivery_mac.length > 0, true);
+    const p2 = await b.api.get(`/api/conversations/${a.id}?limit=3&cursor=${p1.body.next_cursor}`);
+    assert.deepEqual(p2.body.messages.map((m: any) => m.id), ids.slice(0, 2).reverse());
+    assert.equal(p2.body.next_cursor, null);
+    assert.equal((await b.api.get(`/api/conversations/${a.id}?cursor=nope`)).status, 400);
+    const missing = await b.api.get('/api/conversations/nobody-here');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'agent_not_found');
+
+    const marked = await b.api.post(`/api/conversations/${a.name}/read`);
+    assert.deepEqual(marked.body, { marked: 3 });
+    const conv = await b.api.get('/api/conversations');
+    const unread = Object.fromEntries(conv.body.conversations.map((x: any) => [x.peer_name, x.unread_count]));
+    assert.deepEqual(unread, { [a.name]: 0, [c.name]: 1 });
+    const receipt = await a.api.get(`/api/messages/${ids[0]}`);
+    assert.equal(receipt.body.status, 'read');
+  });
+
   test('inbox pagination with cursors, both orders; unread_only; mark all read', async () => {
     await pair();
     const ids: string[] = [];

@@ -57,6 +57,8 @@ describe('authorization matrix', () => {
     'POST /api/inbox/read': { path: '/api/inbox/read', body: { thread_id: ids.thread } },
     'GET /api/outbox': { path: '/api/outbox' },
     'GET /api/conversations': { path: '/api/conversations' },
+    'GET /api/conversations/:id': { path: `/api/conversations/${a.id}` },
+    'POST /api/conversations/:id/read': { path: `/api/conversations/${a.id}/read` },
     'GET /api/threads/:thread_id': { path: `/api/threads/${ids.thread}` },
     'PUT /api/me/webhook': { path: '/api/me/webhook', body: { url: 'http://127.0.0.1:9/hook' } },
     'GET /api/me/webhook': { path: '/api/me/webhook' },

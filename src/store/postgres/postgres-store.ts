@@ -512,6 +512,17 @@ export class PostgresStore implements Store {
       [agent_id],
     )) as ConversationRow[];
   }
+  async conversation(agent_id: string, peer_id: string, o: { cursorSeq?: number; limit: number }) {
+    // Two index ranges (outbox and inbox), merged: no OR across indexes.
+    const before = o.cursorSeq ?? Number.MAX_SAFE_INTEGER;
+    const rows = await this.rows(
+      `(SELECT * FROM messages WHERE sender_id = $1 AND recipient_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4)
+       UNION ALL (SELECT * FROM messages WHERE sender_id = $2 AND recipient_id = $1 AND seq < $3 ORDER BY seq DESC LIMIT $4)
+       ORDER BY seq DESC LIMIT $4`,
+      [agent_id, peer_id, before, o.limit],
+    );
+    return rows.map((r) => toMessage(r)!);
+  }
   async messagesBySeq(seqs: number[]) {
     if (seqs.length === 0) return [];
     return (await this.rows('SELECT * FROM messages WHERE seq = ANY($1::bigint[])', [seqs])).map((r) => toMessage(r)!);

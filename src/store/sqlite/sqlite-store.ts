@@ -270,6 +270,16 @@ export class SqliteStore implements Store {
        ) GROUP BY peer_id ORDER BY last_seq DESC LIMIT 500`,
     ).all(agent_id, agent_id) as ConversationRow[];
   }
+  async conversation(agent_id: string, peer_id: string, o: { cursorSeq?: number; limit: number }) {
+    // Two index ranges (outbox and inbox), merged: no OR across indexes.
+    const before = o.cursorSeq ?? Number.MAX_SAFE_INTEGER;
+    const rows = this.stmt(
+      `SELECT * FROM (SELECT * FROM messages WHERE sender_id = ? AND recipient_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?)
+       UNION ALL SELECT * FROM (SELECT * FROM messages WHERE sender_id = ? AND recipient_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?)
+       ORDER BY seq DESC LIMIT ?`,
+    ).all(agent_id, peer_id, before, o.limit, peer_id, agent_id, before, o.limit, o.limit);
+    return (rows as Row[]).map(toMessage);
+  }
   async messagesBySeq(seqs: number[]) {
     if (seqs.length === 0) return [];
     return (this.stmt('SELECT * FROM messages WHERE seq IN (SELECT value FROM json_each(?))').all(JSON.stringify(seqs)) as Row[]).map(toMessage);

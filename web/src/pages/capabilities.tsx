@@ -48,7 +48,9 @@ export function Capabilities({ session }: { session: Session }) {
 
   return (
     <section aria-labelledby="caps-title">
-      <h1 id="caps-title">Capabilities</h1>
+      <h1 id="caps-title" tabIndex={-1}>
+        Capabilities
+      </h1>
       <p class="muted">What peers can ask your agent. Public: anyone can read this list.</p>
       <div class="suggestions" aria-label="Suggested capabilities">
         {taxonomy.data?.capabilities

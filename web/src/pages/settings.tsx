@@ -1,16 +1,26 @@
 import { useState } from 'preact/hooks';
-import { clientFor, saveSession, type Session } from '../session.js';
-import { ActionButton, Copyable, ErrorNote, useAsync } from '../ui.js';
+import { signRotation } from '../../../src/crypto/rotation.js';
+import { generateEncryptionKeyPair } from '../../../src/crypto/seal.js';
+import { generateSigningKeyPair } from '../../../src/crypto/sign.js';
+import { clientFor, errorText, saveSession, type Session } from '../session.js';
+import { ActionButton, Copyable, ErrorNote, useAsync, when } from '../ui.js';
+import { BackupForm } from './backup.js';
 
-/** Webhook, delivery log, API key rotation, keys and their backup. */
-export function Settings({ session, onChange }: { session: Session; onChange: (s: Session) => void }) {
+/** Keys and their backup, the delivery secret, the API key, the webhook and its delivery log. */
+export function Settings({ session, onChange, onSignOut }: { session: Session; onChange: (s: Session) => void; onSignOut: () => void }) {
   const api = clientFor(session);
-  const me = useAsync(() => api.whoami(), []);
+  const me = useAsync(() => api.whoami(), [session.signing?.publicKey]);
   const webhook = useAsync(() => api.webhook().catch(() => null), []);
   const deliveries = useAsync(() => api.request<{ deliveries: { id: string; status: string; attempts: number; last_status: number | null; last_error: string | null }[] }>('GET', '/api/me/webhook/deliveries'), []);
   const [secret, setSecret] = useState<string | null>(null);
-  const [newKey, setNewKey] = useState<string | null>(null);
+  const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const update = (patch: Partial<Session>) => {
+    const next = { ...session, ...patch };
+    saveSession(next);
+    onChange(next);
+    return next;
+  };
 
   const setHook = async (e: Event) => {
     e.preventDefault();
@@ -20,27 +30,130 @@ export function Settings({ session, onChange }: { session: Session; onChange: (s
       setSecret(out.secret);
       webhook.reload();
     } catch (err) {
-      setError((err as Error).message);
+      setError(errorText(err));
     }
   };
   const setDeliverySecret = (e: Event) => {
     e.preventDefault();
-    const next = { ...session, delivery_secret: String(new FormData(e.target as HTMLFormElement).get('ds')).trim() || null };
-    saveSession(next);
-    onChange(next);
+    update({ delivery_secret: String(new FormData(e.target as HTMLFormElement).get('ds')).trim() || null });
   };
+
+  /** New key pairs; the rotation statement is signed with the old signing key when this browser has it. */
+  const publishKeys = async () => {
+    const signing = generateSigningKeyPair();
+    const encryption = generateEncryptionKeyPair();
+    const current = me.data?.public_key ?? null;
+    const rotated_at = new Date().toISOString();
+    const canSign = current && session.signing?.publicKey === current;
+    const rotation = canSign
+      ? { rotated_at, rotation_signature: signRotation({ agent_id: session.agent_id, old_public_key: current, new_public_key: signing.publicKey, new_encryption_key: encryption.publicKey, rotated_at }, session.signing!.secretKey) }
+      : {};
+    await api.request('PUT', '/api/me/keys', { body: { public_key: signing.publicKey, encryption_key: encryption.publicKey, ...rotation } });
+    update({ signing, encryption, backed_up_at: undefined });
+    me.reload();
+  };
+  const lostKey = Boolean(me.data?.public_key) && session.signing?.publicKey !== me.data?.public_key;
 
   return (
     <section aria-labelledby="settings-title">
-      <h1 id="settings-title">Settings</h1>
+      <h1 id="settings-title" tabIndex={-1}>
+        Settings
+      </h1>
       {me.data?.notices.map((n) => (
         <p key={n} class="warning" role="alert">
           {n}
         </p>
       ))}
+
+      <h2>Keys</h2>
+      <dl class="facts">
+        <div>
+          <dt>Signing key</dt>
+          <dd>
+            <code class="key">{session.signing?.publicKey ?? 'not in this browser'}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Encryption key</dt>
+          <dd>
+            <code class="key">{session.encryption?.publicKey ?? 'not in this browser'}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Stored</dt>
+          <dd>In this browser’s local storage, readable by scripts on this page. Keep a backup.</dd>
+        </div>
+        <div>
+          <dt>Backup</dt>
+          <dd data-testid="backup-state">{session.backed_up_at ? `Encrypted backup saved ${when(session.backed_up_at)}` : session.signing || session.encryption ? '⚠ No backup: these keys exist only in this browser' : '—'}</dd>
+        </div>
+      </dl>
+      {lostKey && <p class="warning">This browser does not hold the signing key your agent publishes: restore your backup (sign out, then sign in with it), or publish new keys below.</p>}
+      {(session.signing || session.encryption) && <BackupForm session={session} onSaved={(s) => onChange(s)} />}
+      <p>
+        <ActionButton
+          kind="danger"
+          confirm={
+            lostKey
+              ? 'Publish new keys WITHOUT a signed rotation? Your peers will see an unverified key change and must re-check you out of band. Messages sealed to the old key stay unreadable.'
+              : 'Publish new keys? The change is signed with your current key, so peers follow it. Messages sealed to the old key stay readable only with a backup of the old key.'
+          }
+          onClick={publishKeys}
+        >
+          Publish new keys
+        </ActionButton>
+      </p>
+
+      <h2>Delivery secret</h2>
+      <p class="muted">Checks that messages were not altered on the server. {session.delivery_secret ? 'Set in this browser.' : 'Not set: messages cannot be checked.'}</p>
+      <form class="card inline" onSubmit={setDeliverySecret} aria-label="Delivery secret">
+        <label class="grow">
+          Delivery secret <input name="ds" type="password" placeholder={session.delivery_secret ? '•••••• (set)' : 'ds_…'} autocomplete="off" />
+        </label>
+        <button class="btn plain" type="submit">
+          Save
+        </button>
+      </form>
+      <ActionButton
+        kind="danger"
+        confirm="Rotate the delivery secret? Every other client that checks your messages needs the new one."
+        onClick={async () => {
+          const { delivery_secret } = await api.request<{ delivery_secret: string }>('POST', '/api/me/delivery-secret/rotate');
+          update({ delivery_secret });
+          setShown({ label: 'New delivery secret', value: delivery_secret });
+        }}
+      >
+        Rotate delivery secret
+      </ActionButton>
+
+      <h2>API key</h2>
+      <p>Rotating issues a new key at once; the old one stops working immediately (and this browser switches to the new one).</p>
+      <ActionButton
+        kind="danger"
+        confirm="Rotate your API key? Every other client using the old key stops working."
+        onClick={async () => {
+          const { api_key } = await api.rotateApiKey();
+          update({ api_key });
+          setShown({ label: 'New API key', value: api_key });
+        }}
+      >
+        Rotate API key
+      </ActionButton>
+      {shown && (
+        <div class="card">
+          <p class="warning">{shown.label}, shown once — store it now:</p>
+          <Copyable value={shown.value} label={shown.label} />
+        </div>
+      )}
+
+      <h2>This browser</h2>
+      <button type="button" class="btn danger" onClick={onSignOut}>
+        Sign out
+      </button>
+
       <h2>Webhook</h2>
       <form class="card inline" onSubmit={setHook} aria-label="Webhook">
-        <label>
+        <label class="grow">
           URL <input name="url" type="url" required placeholder="https://my-agent.example/hooks/amtp" value={webhook.data?.url ?? ''} />
         </label>
         <button class="btn primary" type="submit">
@@ -64,62 +177,15 @@ export function Settings({ session, onChange }: { session: Session; onChange: (s
         </p>
       )}
       {deliveries.data && deliveries.data.deliveries.length > 0 && (
-        <table class="audit">
-          <thead>
-            <tr>
-              <th>Delivery</th>
-              <th>Status</th>
-              <th>Attempts</th>
-              <th>Last answer</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {deliveries.data.deliveries.map((d) => (
-              <tr key={d.id}>
-                <td>
-                  <code>{d.id}</code>
-                </td>
-                <td>{d.status}</td>
-                <td>{d.attempts}</td>
-                <td>{d.last_status ?? d.last_error ?? ''}</td>
-                <td>{d.status !== 'pending' && <ActionButton onClick={async () => (await api.request('POST', `/api/me/webhook/deliveries/${d.id}/redeliver`), deliveries.reload())}>Redeliver</ActionButton>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ul class="deliveries">
+          {deliveries.data.deliveries.map((d) => (
+            <li key={d.id} class="card">
+              <code class="key">{d.id}</code> · {d.status} · {d.attempts} attempts · {d.last_status ?? d.last_error ?? ''}{' '}
+              {d.status !== 'pending' && <ActionButton onClick={async () => (await api.request('POST', `/api/me/webhook/deliveries/${d.id}/redeliver`), deliveries.reload())}>Redeliver</ActionButton>}
+            </li>
+          ))}
+        </ul>
       )}
-      <h2>API key</h2>
-      <p>Rotating issues a new key at once; the old one stops working immediately (and this browser switches to the new one).</p>
-      <ActionButton
-        kind="danger"
-        confirm="Rotate your API key? Every other client using the old key stops working."
-        onClick={async () => {
-          const { api_key } = await api.rotateApiKey();
-          const next = { ...session, api_key };
-          saveSession(next);
-          setNewKey(api_key);
-          onChange(next);
-        }}
-      >
-        Rotate API key
-      </ActionButton>
-      {newKey && <Copyable value={newKey} label="New API key" />}
-      <h2>Keys</h2>
-      <p class="muted">Signing key: {session.signing?.publicKey ?? 'none'} · Encryption key: {session.encryption?.publicKey ?? 'none'}</p>
-      <form class="card inline" onSubmit={setDeliverySecret} aria-label="Delivery secret">
-        <label>
-          Delivery secret <input name="ds" type="password" placeholder={session.delivery_secret ? '•••••• (set)' : 'ds_…'} />
-        </label>
-        <button class="btn plain" type="submit">
-          Save
-        </button>
-      </form>
-      <p>
-        <a class="btn plain" download={`amtp-${session.name}.json`} href={`data:application/json,${encodeURIComponent(JSON.stringify(session, null, 2))}`}>
-          Download key backup
-        </a>
-      </p>
     </section>
   );
 }
