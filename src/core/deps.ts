@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { AmtpError } from '../protocol/errors.js';
+import { AmtpError, storageUnavailable } from '../protocol/errors.js';
 import type { EventType } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord, type AuditDraft, type Store, type WriteOp } from '../store/types.js';
 import { newEventId, nowIso } from './ids.js';
@@ -52,9 +52,7 @@ export async function findActiveAgent(store: Store, ref: string): Promise<AgentR
 
 /** Turns storage failures into API errors; anything else is a bug and propagates as such. */
 export function storageError(error: unknown): never {
-  if (error instanceof StoreError && error.kind === 'unavailable') {
-    throw new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
-  }
+  if (error instanceof StoreError && error.kind === 'unavailable') throw storageUnavailable();
   throw error;
 }
 

@@ -3,7 +3,7 @@
  * outbox — at-least-once, in event order per agent, the same webhook-id on every retry, exponential
  * backoff with jitter, 410 Gone disables, exhausted retries dead-letter and disable with a notice.
  */
-import { generateWebhookSecret, webhookHeaders } from '../delivery/standard-webhooks.js';
+import { generateWebhookSecret, webhookHeaders } from '../crypto/standard-webhooks.js';
 import { AmtpError } from '../protocol/errors.js';
 import { EventType, type Delivery, type Webhook, type WebhookInput } from '../protocol/schemas.js';
 import type { DeliveryRecord, WebhookRecord, WriteOp } from '../store/types.js';

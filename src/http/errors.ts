@@ -1,17 +1,10 @@
 /** Every failure leaves as `{ error: { code, message, ... } }` with a stable code; never a bare 500 page. */
-import { AmtpError, ERRORS, type ErrorCode } from '../protocol/errors.js';
-import { StoreError } from '../store/types.js';
+import { AmtpError, toAmtpError } from '../protocol/errors.js';
 
+/** The transport-neutral mapping (src/protocol/errors.ts) plus what only Fastify raises. */
 export function toApiError(err: unknown, limits?: { maxRequestBytes: number }): AmtpError {
-  if (err instanceof AmtpError) return err;
-  // An error relayed from a remote AMTP server (the SDK's AmtpApiError) keeps its code and sentence.
-  const relayed = err as { name?: string; code?: string; message?: string };
-  if (relayed?.name === 'AmtpApiError' && relayed.code && relayed.code in ERRORS) {
-    return new AmtpError(relayed.code as ErrorCode, relayed.message ?? relayed.code);
-  }
-  if (err instanceof StoreError && err.kind === 'unavailable') {
-    return new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
-  }
+  const mapped = toAmtpError(err);
+  if (mapped.code !== 'internal_error' || err instanceof AmtpError) return mapped;
   const e = err as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -32,5 +25,5 @@ export function toApiError(err: unknown, limits?: { maxRequestBytes: number }): 
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new AmtpError('invalid_request', e.message ?? 'The request is malformed.');
   }
-  return new AmtpError('internal_error', 'Something went wrong on the server. It has been logged; retry, and report it if it persists.');
+  return mapped;
 }

@@ -3,9 +3,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller } from '../core/deps.js';
 import type { Mailbox } from '../core/mailbox.js';
-import { toApiError } from '../http/errors.js';
 import { AmtpApiError } from '../client/client.js';
-import { AmtpError } from '../protocol/errors.js';
+import { AmtpError, toAmtpError } from '../protocol/errors.js';
 import { assertJsonInput } from '../protocol/json-input.js';
 import { boundApi } from '../core/bound.js';
 import { tools, type ToolContext, type ToolDef } from './tools.js';
@@ -78,6 +77,6 @@ function describeError(error: unknown): { code: string; message: string; details
     const { code: _c, message: _m, ...details } = (error.body as { error?: Record<string, unknown> } | undefined)?.error ?? {};
     return { code: error.code, message: error.message, details };
   }
-  const { code, message, ...details } = toApiError(error).toJSON().error;
+  const { code, message, ...details } = toAmtpError(error).toJSON().error;
   return { code, message, details };
 }

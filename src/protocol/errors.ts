@@ -72,3 +72,20 @@ export const notAuthorized = () =>
 
 export const agentNotFound = () =>
   new AmtpError('agent_not_found', 'No agent with that id or name is reachable. Check the id, or ask its owner for their handle.');
+
+export const storageUnavailable = () =>
+  new AmtpError('storage_unavailable', 'The mailbox store is temporarily unavailable. Retry shortly; nothing was changed.', undefined, 2);
+
+/**
+ * Any failure as an API error, whatever the transport: an AmtpError as is; an error relayed from a
+ * remote AMTP server (the SDK's AmtpApiError) with its code and sentence; the store's "unavailable";
+ * anything else is a bug, reported as `internal_error` without its details. Matched by name, so this
+ * module needs neither the SDK nor the store.
+ */
+export function toAmtpError(err: unknown): AmtpError {
+  if (err instanceof AmtpError) return err;
+  const e = err as { name?: string; code?: string; kind?: string; message?: string } | null;
+  if (e?.name === 'AmtpApiError' && e.code && e.code in ERRORS) return new AmtpError(e.code as ErrorCode, e.message ?? e.code);
+  if (e?.name === 'StoreError' && e.kind === 'unavailable') return storageUnavailable();
+  return new AmtpError('internal_error', 'Something went wrong on the server. It has been logged; retry, and report it if it persists.');
+}

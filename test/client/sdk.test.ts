@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AmtpApiError, AmtpClient, verifyWebhook } from '../../src/client/index.js';
-import { webhookHeaders } from '../../src/delivery/standard-webhooks.js';
+import { webhookHeaders } from '../../src/crypto/standard-webhooks.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 describe('SDK: AmtpClient', () => {

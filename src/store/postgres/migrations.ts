@@ -7,7 +7,7 @@
  * backends losslessly. Structured values are JSONB, except a message's payload, which is JSON so the
  * sender's document keeps its key order.
  */
-import type { Migration } from '../sqlite/migrations.js';
+import type { Migration } from '../migration.js';
 
 export const postgresMigrations: Migration[] = [
   {

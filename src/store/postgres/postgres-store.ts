@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { AUDIT_GENESIS, SERVER_AUDIT_SUBJECT, auditHash, chainServerAudit } from '../../protocol/audit-chain.js';
-import { assertSchemaKnown, type Migration } from '../sqlite/migrations.js';
+import { assertSchemaKnown, type Migration } from '../migration.js';
 import {
   DELETE_AGENT_TABLES,
   StoreError,

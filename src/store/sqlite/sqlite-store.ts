@@ -31,7 +31,8 @@ import {
   type WriteOp,
 } from '../types.js';
 import { openConnection, statementCache, type Durability } from './connection.js';
-import { assertSchemaKnown, sqliteMigrations } from './migrations.js';
+import { assertSchemaKnown } from '../migration.js';
+import { sqliteMigrations } from './migrations.js';
 import { fromWireError, toAgent, toAudit, toEvent, toGrant, toMessage, toRequest, translateError, type Row } from './rows.js';
 import type { FromWriter, ToWriter } from './writer-thread.js';
 import { SqliteWriter } from './writer.js';

@@ -6,8 +6,8 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { fromBase64, toBase64 } from '../crypto/encoding.js';
-import { constantTimeEqual } from '../crypto/hmac.js';
+import { fromBase64, toBase64 } from './encoding.js';
+import { constantTimeEqual } from './hmac.js';
 
 const PREFIX = 'whsec_';
 
