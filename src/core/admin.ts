@@ -13,7 +13,7 @@ import { userInfo } from 'node:os';
 import { findBrokenServerLink } from '../protocol/audit-chain.js';
 import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import type { AgentRecord, InviteRecord, ServerAuditRecord, WriteOp } from '../store/types.js';
-import { auditOp, commit, findAgent, type CoreDeps } from './deps.js';
+import { auditOp, commit, findAgent, type CoreDeps } from './context.js';
 import { hashSecret, newApiKey, newInviteToken, nowIso } from './ids.js';
 import { endSessions } from './notifier.js';
 

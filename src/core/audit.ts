@@ -2,19 +2,16 @@
 import { findBrokenLink } from '../protocol/audit-chain.js';
 import type { AuditEntry, AuditVerifyOutput } from '../protocol/schemas.js';
 import type { AuditRecord } from '../store/types.js';
-import type { Caller, CoreDeps } from './deps.js';
-import { decodeCursor, encodeCursor } from './ids.js';
-import { AmtpError } from '../protocol/errors.js';
+import type { Caller, CoreDeps } from './context.js';
+import { pageOf, parseCursor } from './pages.js';
 
 export class Audit {
   constructor(private readonly deps: CoreDeps) {}
 
   async list(caller: Caller, q: { limit: number; cursor?: string }): Promise<{ entries: AuditEntry[]; next_cursor: string | null }> {
-    const afterSeq = decodeCursor(q.cursor);
-    if (Number.isNaN(afterSeq)) throw new AmtpError('invalid_request', 'That cursor is not valid. Use the next_cursor value from a previous page.');
-    const rows = await this.deps.store.audit(caller.id, { afterSeq, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
-    return { entries: page.map(toEntry), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null };
+    const rows = await this.deps.store.audit(caller.id, { afterSeq: parseCursor(q.cursor), limit: q.limit + 1 });
+    const { page, next_cursor } = pageOf(rows, q.limit);
+    return { entries: page.map(toEntry), next_cursor };
   }
 
   async verify(caller: Caller): Promise<AuditVerifyOutput> {

@@ -1,7 +1,7 @@
 /** The core, bound to one caller, as the transport-neutral MailboxApi (used by the MCP tools). */
 import type { MailboxApi } from '../protocol/api.js';
 import { InboxQuery, OutboxQuery } from '../protocol/schemas.js';
-import type { Caller } from './deps.js';
+import type { Caller } from './context.js';
 import type { Mailbox } from './mailbox.js';
 
 export function boundApi(core: Mailbox, caller: () => Promise<Caller>, source: { ip: string }): MailboxApi {

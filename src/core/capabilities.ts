@@ -2,7 +2,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import type { Capability, CapabilitiesOutput } from '../protocol/schemas.js';
-import { auditOp, commit, findActiveAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, findActiveAgent, type Caller, type CoreDeps } from './context.js';
 import { nowIso } from './ids.js';
 
 export const TAXONOMY = [

@@ -5,7 +5,7 @@
 import { AmtpError, agentNotFound, notAuthorized } from '../protocol/errors.js';
 import type { ContactRequest, ContactRequestInput, Peer, PeerState, RequestStatus } from '../protocol/schemas.js';
 import type { AgentRecord, GrantRecord, RequestRecord, WriteOp } from '../store/types.js';
-import { auditOp, commit, eventOp, findActiveAgent, findAgent, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, eventOp, findActiveAgent, findAgent, type Caller, type CoreDeps } from './context.js';
 import { newRequestId, nowIso } from './ids.js';
 
 const DEFAULT_SCOPES = ['message'];

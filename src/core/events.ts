@@ -4,7 +4,7 @@
  */
 import type { StreamEvent } from '../protocol/schemas.js';
 import type { EventRecord, WriteOp } from '../store/types.js';
-import { commit, type Caller, type CoreDeps } from './deps.js';
+import { commit, type Caller, type CoreDeps } from './context.js';
 import { nowIso } from './ids.js';
 import type { Messaging } from './messaging.js';
 

@@ -3,7 +3,7 @@ import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
-import { auditOp, commit, findActiveAgent, suspended, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, findActiveAgent, suspended, type Caller, type CoreDeps } from './context.js';
 import { CREDENTIALS_CHANGED, endSessions } from './notifier.js';
 import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
 

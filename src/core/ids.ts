@@ -40,11 +40,3 @@ export const newInviteToken = () => `${INVITE_PREFIX}${randomBytes(24).toString(
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 export const nowIso = () => new Date().toISOString();
-
-/** Opaque pagination cursors wrap the store's sequence numbers. */
-export const encodeCursor = (seq: number) => Buffer.from(`s:${seq}`).toString('base64url');
-export function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const m = /^s:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return m ? Number(m[1]) : Number.NaN;
-}

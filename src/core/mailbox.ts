@@ -9,7 +9,7 @@ import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
 import { Events } from './events.js';
-import type { CoreDeps } from './deps.js';
+import type { CoreDeps } from './context.js';
 import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
 import { Notifier } from './notifier.js';

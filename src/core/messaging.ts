@@ -9,8 +9,9 @@ import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './deps.js';
-import { decodeCursor, encodeCursor, newMessageId, newThreadId, nowIso } from './ids.js';
+import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
+import { newMessageId, newThreadId, nowIso } from './ids.js';
+import { pageOf, parseCursor } from './pages.js';
 import type { MailboxEvent } from './notifier.js';
 
 const isMail = (event: MailboxEvent) => event.type === 'message.received';
@@ -95,13 +96,9 @@ export class Messaging {
       rows = await fetch();
     }
     done?.abort();
-    const page = rows.slice(0, q.limit);
+    const { page, next_cursor } = pageOf(rows, q.limit);
     const delivered = await this.markDelivered(caller, page);
-    return {
-      messages: await this.views(delivered, caller),
-      unread_count: await store.unreadCount(caller.id),
-      next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
-    };
+    return { messages: await this.views(delivered, caller), unread_count: await store.unreadCount(caller.id), next_cursor };
   }
 
   /** A message the caller sent or received, as it is handed out, without side effects; null if none. */
@@ -147,8 +144,8 @@ export class Messaging {
 
   async outbox(caller: Caller, q: { limit: number; cursor?: string }): Promise<MessagesPage> {
     const rows = await this.deps.store.outbox(caller.id, { cursorSeq: parseCursor(q.cursor), limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
-    return { messages: await this.views(page, caller), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null };
+    const { page, next_cursor } = pageOf(rows, q.limit);
+    return { messages: await this.views(page, caller), next_cursor };
   }
 
   async thread(caller: Caller, thread_id: string): Promise<{ thread_id: string; messages: Message[] }> {
@@ -173,11 +170,8 @@ export class Messaging {
   async conversation(caller: Caller, peerRef: string, q: { limit: number; cursor?: string }): Promise<MessagesPage> {
     const peer = await this.peer(peerRef);
     const rows = await this.deps.store.conversation(caller.id, peer.id, { cursorSeq: parseCursor(q.cursor), limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit);
-    return {
-      messages: await this.views(await this.markDelivered(caller, page), caller),
-      next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
-    };
+    const { page, next_cursor } = pageOf(rows, q.limit);
+    return { messages: await this.views(await this.markDelivered(caller, page), caller), next_cursor };
   }
 
   /** Marks every unread message from one peer read, in one commit; the peer gets its receipts. */
@@ -306,9 +300,3 @@ function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: strin
 }
 
 const accepted = (m: MessageRecord): SendOutput => ({ id: m.id, status: 'queued', thread_id: m.thread_id, created_at: m.created_at });
-
-function parseCursor(cursor: string | undefined): number | undefined {
-  const seq = decodeCursor(cursor);
-  if (Number.isNaN(seq)) throw new AmtpError('invalid_request', 'That cursor is not valid. Use the next_cursor value from a previous page.');
-  return seq;
-}

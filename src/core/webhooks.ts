@@ -7,7 +7,7 @@ import { generateWebhookSecret, webhookHeaders } from '../crypto/standard-webhoo
 import { AmtpError } from '../protocol/errors.js';
 import { EventType, type Delivery, type Webhook, type WebhookInput } from '../protocol/schemas.js';
 import type { DeliveryRecord, WebhookRecord, WriteOp } from '../store/types.js';
-import { auditOp, commit, type Caller, type CoreDeps } from './deps.js';
+import { auditOp, commit, type Caller, type CoreDeps } from './context.js';
 import type { Events } from './events.js';
 import { nowIso } from './ids.js';
 

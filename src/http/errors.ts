@@ -27,3 +27,7 @@ export function toApiError(err: unknown, limits?: { maxRequestBytes: number }): 
   }
   return mapped;
 }
+
+/** The one answer for a path no endpoint serves. */
+export const noEndpoint = (method: string, path: string) =>
+  new AmtpError('not_found', `No endpoint ${method} ${path}. The API is described at /openapi.json.`);

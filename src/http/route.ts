@@ -1,6 +1,6 @@
 /** A REST route is data: method, path, who may call it, its wire schemas, and the core call it maps to. */
 import type { z } from 'zod';
-import type { Caller } from '../core/deps.js';
+import type { Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
 
 export interface RouteContext<B, Q, P> {

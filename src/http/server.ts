@@ -9,7 +9,7 @@ import { DeliveryWorker } from '../delivery/worker.js';
 import { httpTransport } from '../delivery/transport.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { toApiError } from './errors.js';
+import { noEndpoint, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
 import { routes } from './routes.js';
@@ -61,7 +61,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
     void reply.code(e.status).send(e.toJSON());
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: 'not_found', message: `No endpoint ${req.method} ${req.url.split('?')[0]}. The API is described at /openapi.json.` } });
+    void reply.code(404).send(noEndpoint(req.method, req.url.split('?')[0]!).toJSON());
   });
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('x-content-type-options', 'nosniff');

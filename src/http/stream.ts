@@ -5,7 +5,7 @@
  * log, so a stream never shows an event that is not committed and never skips one.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { currentCaller, type Caller } from '../core/deps.js';
+import { currentCaller, type Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { CREDENTIALS_CHANGED, CREDENTIALS_REVOKED } from '../core/notifier.js';
 import { AmtpError } from '../protocol/errors.js';

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { noEndpoint } from './errors.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,7 +33,7 @@ export function registerWeb(app: FastifyInstance, root = resolve(new URL('../../
       path = '/';
     }
     if (API.test(path)) {
-      return reply.code(404).send({ error: { code: 'not_found', message: `No endpoint GET ${path}. The API is described at /openapi.json.` } });
+      return reply.code(404).send(noEndpoint('GET', path).toJSON());
     }
     const file = normalize(join(root, path));
     const found = file.startsWith(root) && existsSync(file) && statSync(file).isFile();

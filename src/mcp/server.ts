@@ -1,7 +1,7 @@
 /** Builds an MCP server exposing the tool table for one caller. Transport-agnostic. */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Caller } from '../core/deps.js';
+import type { Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { AmtpApiError } from '../client/client.js';
 import { AmtpError, toAmtpError } from '../protocol/errors.js';

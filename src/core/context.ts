@@ -1,3 +1,4 @@
+/** The core's context (store, config, notifier, limiter) and what every service shares: committing operations, audit and event ops, finding agents, the current caller. */
 import type { Config } from '../config.js';
 import { AmtpError, storageUnavailable } from '../protocol/errors.js';
 import type { EventType } from '../protocol/schemas.js';
