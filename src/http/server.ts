@@ -160,7 +160,7 @@ function registerRoute(app: FastifyInstance, core: Mailbox, def: RouteDef): void
 function logRequest(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
   reply.raw.once('close', () => {
     req.log.info(
-      { req: { method: req.method, url: req.url, remoteAddress: req.ip }, res: { statusCode: reply.raw.statusCode }, responseTime: reply.elapsedTime },
+      { req, res: reply, responseTime: reply.elapsedTime },
       reply.raw.writableFinished ? 'request completed' : 'request aborted',
     );
   });
