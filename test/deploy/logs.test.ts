@@ -52,8 +52,8 @@ test('amtp serve: JSON-only stdout, banner on stderr, one log line per request',
     // The stream's line is written when its connection closes; wait for it before stopping.
     const accessLines = () => stdout.split('\n').filter((l) => l.includes('"request completed"') || l.includes('"request aborted"'));
     for (let i = 0; i < 100 && accessLines().length < requests; i++) await new Promise((r) => setTimeout(r, 50));
-    child.kill("SIGTERM");
-    await once(child, "exit");
+    child.kill('SIGTERM');
+    await once(child, 'exit');
 
     const lines = stdout.split('\n').filter(Boolean);
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not JSON on stdout: ${line}`);
