@@ -1,6 +1,8 @@
 # agent2agent (AMTP) server. Multi-stage: build with the toolchain, run on a slim image as a non-root user.
+# Node 24 is the current LTS (scripts/test-lts.mjs runs the test suite's LTS subset on it).
+# It listens on 0.0.0.0 in the container: set AMTP_PUBLIC_URL (compose.yaml does), or it refuses to start.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles its native addon here.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -9,7 +11,7 @@ RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     AMTP_HOST=0.0.0.0 \
     AMTP_PORT=8787 \
