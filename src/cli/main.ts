@@ -10,6 +10,7 @@ import { openStore } from '../store/open.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { exportStore, formatCounts, importStore } from '../store/transfer.js';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client.js';
+import { exportPassphrase } from './passphrase.js';
 import { serve } from './serve.js';
 
 const USAGE = `Usage: amtp <command>
@@ -19,9 +20,11 @@ Server:
   invite create [--ttl-hours N]  create a single-use registration invite (for AMTP_REGISTRATION=invite)
 
 Data (the store is chosen as for serve: DATABASE_URL, else SQLite in AMTP_DATA_DIR):
-  export <file>                  write every table to a new JSON-lines file (one consistent snapshot)
+  export [--encrypt] <file>      write every table to a new JSON-lines file (one consistent snapshot), mode 0600;
+                                 --encrypt: scrypt + AES-256-GCM with AMTP_EXPORT_PASSPHRASE or --passphrase-file
   import <file>                  load an export into an empty store; verifies row counts and audit chains
-  backup <file>                  consistent online copy of the SQLite database (PostgreSQL: use pg_dump)
+                                 (an encrypted export needs its passphrase, as for export)
+  backup <file>                  consistent online copy of the SQLite database, mode 0600 (PostgreSQL: use pg_dump)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -43,27 +46,31 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'export': {
-      if (rest.length !== 1) break;
+      const { values, positionals } = parseArgs({ args: rest, options: { encrypt: { type: 'boolean' }, 'passphrase-file': { type: 'string' } }, allowPositionals: true });
+      if (positionals.length !== 1) break;
+      const passphrase = values.encrypt ? exportPassphrase(values['passphrase-file']) : undefined;
+      if (values.encrypt && passphrase === undefined) throw new Error('--encrypt needs a passphrase: set AMTP_EXPORT_PASSPHRASE or pass --passphrase-file <file>');
       const config = loadConfig();
       const source = join(config.dataDir, 'amtp.sqlite');
       if (!config.databaseUrl && !existsSync(source)) throw new Error(`no database at ${source} (check AMTP_DATA_DIR, or set DATABASE_URL)`);
       const store = await openStore(config);
       try {
-        const counts = await exportStore(store, rest[0]!);
+        const counts = await exportStore(store, positionals[0]!, { passphrase });
         process.stdout.write(formatCounts(counts));
-        process.stderr.write(`Exported the ${store.dialect} store to ${rest[0]}.\n`);
+        process.stderr.write(`Exported the ${store.dialect} store to ${positionals[0]}${passphrase ? ', encrypted' : ''}. It holds secrets: keep it private.\n`);
       } finally {
         await store.close();
       }
       return 0;
     }
     case 'import': {
-      if (rest.length !== 1) break;
+      const { values, positionals } = parseArgs({ args: rest, options: { 'passphrase-file': { type: 'string' } }, allowPositionals: true });
+      if (positionals.length !== 1) break;
       const store = await openStore(loadConfig());
       try {
-        const { expected, actual } = await importStore(store, rest[0]!);
+        const { expected, actual } = await importStore(store, positionals[0]!, { passphrase: exportPassphrase(values['passphrase-file']) });
         process.stdout.write(formatCounts(expected, actual));
-        process.stderr.write(`Imported ${rest[0]} into the ${store.dialect} store: every row count and audit chain verified.\n`);
+        process.stderr.write(`Imported ${positionals[0]} into the ${store.dialect} store: every row count and audit chain verified.\n`);
       } finally {
         await store.close();
       }
