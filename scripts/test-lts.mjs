@@ -95,7 +95,7 @@ const nodeOptions = [process.env.NODE_OPTIONS, `--require=${preload}`].filter(Bo
 const result = spawnSync(node.bin, [join(root, 'scripts', 'test.mjs'), ...filters], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, NODE_OPTIONS: nodeOptions, AMTP_LTS_SQLITE_ADDON: addon, PATH: `${dirname(node.bin)}:${process.env.PATH}` },
+  env: { ...process.env, NODE_OPTIONS: nodeOptions, LTS_SQLITE_ADDON: addon, PATH: `${dirname(node.bin)}:${process.env.PATH}` },
 });
 console.log(`\n── Node ${node.version} (LTS) subset: ${result.status === 0 ? 'passed' : 'FAILED'}\n`);
 process.exit(result.status ?? 1);

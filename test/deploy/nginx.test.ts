@@ -182,3 +182,10 @@ describe('nginx with docs/nginx/amtp.conf in front of the server', { skip }, () 
     assert.equal((await fetch(`${t.url}/metrics`)).status, 200);
   });
 });
+
+test('docs/REVERSE-PROXY.md shows the shipped nginx and Caddy files verbatim', () => {
+  const doc = readFileSync(join(root, 'docs/REVERSE-PROXY.md'), 'utf8');
+  const block = (lang: string) => new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(doc)?.[1];
+  assert.equal(block('nginx'), readFileSync(CONF, 'utf8'), 'regenerate the nginx block from docs/nginx/amtp.conf');
+  assert.equal(block('caddy'), readFileSync(join(root, 'docs/caddy/Caddyfile'), 'utf8'), 'regenerate the Caddy block from docs/caddy/Caddyfile');
+});
