@@ -41,6 +41,7 @@ test('compose.yaml parses and resolves with cp .env.example .env, both profiles'
       assert.match(out.stdout, /127\.0\.0\.1:8787:8787|host_ip: 127\.0\.0\.1/);
       assert.doesNotMatch(out.stdout, /^\s+- (0\.0\.0\.0:)?8787:8787$/m);
       assert.match(out.stdout, /AMTP_PUBLIC_URL: http:\/\/localhost:8787/);
+      assert.match(out.stdout, /max-size: 10m/, 'container logs are bounded');
       assert.match(out.stdout, /pgdata/);
       if (args.includes('sqlite')) assert.match(out.stdout, /amtp-sqlite/);
     }

@@ -26,10 +26,13 @@ test('amtp serve: JSON-only stdout, banner on stderr, one log line per request',
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   try {
-    while (!/listening on (http:\/\/\S+)/.test(stderr)) {
-      if (child.exitCode !== null) assert.fail(`serve exited: ${stderr}`);
-      await once(child.stderr, 'data');
-    }
+    let started = false;
+    const exitedEarly = once(child, 'exit').then(() => {
+      if (!started) throw new Error(`serve exited: ${stderr}`);
+    });
+    exitedEarly.catch(() => undefined); // observed by the race below
+    while (!/listening on (http:\/\/\S+)/.test(stderr)) await Promise.race([once(child.stderr, 'data'), exitedEarly]);
+    started = true;
     const url = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
 
     const health = await fetch(`${url}/healthz`);
