@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the LTS subset of the test suite on the current Node LTS (24 by default; AMTP_LTS_NODE=22 …),
-// besides the Node that runs `npm test`. Nothing is added to the project's dependencies:
-//   1. `npm install --no-save node@24` into a cache directory (the `node` package ships the binary and
+// Runs the LTS subset of the test suite on a Node LTS — 22 by default, the Docker image's (AMTP_LTS_NODE=24
+// for the next one; see docs/SELF-HOSTING.md, "Supported Node versions") — besides the Node that runs
+// `npm test`. Nothing is added to the project's dependencies:
+//   1. `npm install --no-save node@22` into a cache directory (the `node` package ships the binary and
 //      its headers);
 //   2. better-sqlite3, at the project's version, into another cache directory, compiled from source
 //      against those headers (a native addon is built for one Node ABI; the project's copy stays as is);
@@ -22,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const LTS_SUBSET = ['src/', 'test/api/', 'test/mcp/', 'test/push/stream', 'test/e2e/', 'test/cli/', 'test/deploy/'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const major = process.env.AMTP_LTS_NODE ?? '24';
+const major = process.env.AMTP_LTS_NODE ?? '22';
 const cache = process.env.AMTP_LTS_CACHE ?? join(homedir(), '.cache', 'agent2agent-lts');
 
 function fail(reason) {
