@@ -69,7 +69,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: `No endpoint ${req.method} ${req.url.split('?')[0]}. The API is described at /openapi.json.` } });
   });
-  app.addHook('onRequest', logRequest);
+  if (config.logLevel !== 'silent') app.addHook('onRequest', logRequest);
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
@@ -154,8 +154,8 @@ function registerRoute(app: FastifyInstance, core: Mailbox, def: RouteDef): void
 }
 
 /**
- * Logs each request once, when its response ends or its connection closes — also for hijacked
- * replies (SSE streams, /mcp), which skip Fastify's own onResponse logging.
+ * Logs each request once, when its response ends or its connection closes — hijacked replies
+ * (SSE streams, /mcp) included.
  */
 function logRequest(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
   reply.raw.once('close', () => {
