@@ -19,8 +19,13 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** What runs on the LTS: the unit tests, the API, MCP, streaming, CLI backup/restore and deployment suites. */
-const LTS_SUBSET = ['src/', 'test/api/', 'test/mcp/', 'test/push/stream', 'test/e2e/', 'test/cli/', 'test/deploy/'];
+/**
+ * What runs on the LTS: everything that touches the runtime — unit tests (crypto, SSRF, stores), the
+ * API, MCP, SSE, end-to-end sealed mail, backup/restore through the CLI and the server's own process
+ * (logs) — on SQLite and PostgreSQL. Left out: suites about files and other programs (container,
+ * reverse proxies), the slow reliability/security/bench suites, multi-instance and the browser.
+ */
+const LTS_SUBSET = ['src/', 'test/api/', 'test/mcp/', 'test/push/stream', 'test/e2e/', 'test/cli/backup', 'test/cli/restore-drill', 'test/deploy/logs'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = process.env.AMTP_LTS_NODE ?? '22';
