@@ -81,8 +81,9 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       if (config.databaseUrl) {
         process.stderr.write(
-          'amtp backup copies SQLite only. Back up PostgreSQL with its own tools (consistent while the server runs):\n\n' +
-            `  pg_dump --format=custom --file=${rest[0]} "$DATABASE_URL"\n\n` +
+          'amtp backup copies SQLite only. Back up PostgreSQL with its own tools (consistent while the server runs;\n' +
+            'umask 077 keeps the dump, which holds secrets, private):\n\n' +
+            `  (umask 077; pg_dump --format=custom --file=${rest[0]} "$DATABASE_URL")\n\n` +
             'and restore into a new, empty database with:\n\n' +
             `  pg_restore --no-owner --dbname="$DATABASE_URL" ${rest[0]}\n`,
         );
