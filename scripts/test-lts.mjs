@@ -79,10 +79,19 @@ function buildSqlite(node) {
   mkdirSync(join(devdir, target), { recursive: true });
   symlinkSync(join(node.dist, 'include'), join(devdir, target, 'include'));
   writeFileSync(join(devdir, target, 'installVersion'), '11\n');
-  const gyp = join(run('npm', ['root', '-g']).trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  run(process.execPath, [gyp, 'rebuild', '--release', `--target=${target}`, `--devdir=${devdir}`, '-j', '2'], { cwd: join(dir, 'node_modules', 'better-sqlite3') });
+  run(process.execPath, [nodeGyp(), 'rebuild', '--release', `--target=${target}`, `--devdir=${devdir}`, '-j', '2'], { cwd: join(dir, 'node_modules', 'better-sqlite3') });
   if (!existsSync(addon)) throw new Error(`node-gyp finished without ${addon}`);
   return addon;
+}
+
+/** The node-gyp that npm bundles (npm_execpath when run through npm, else the global npm's). */
+function nodeGyp() {
+  const npmDirs = [process.env.npm_execpath && join(dirname(process.env.npm_execpath), '..'), join(run('npm', ['root', '-g']).trim(), 'npm')];
+  for (const dir of npmDirs.filter(Boolean)) {
+    const gyp = join(dir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    if (existsSync(gyp)) return gyp;
+  }
+  throw new Error(`npm's node-gyp not found (looked in ${npmDirs.filter(Boolean).join(', ')})`);
 }
 
 let node;
