@@ -1,6 +1,12 @@
 # agent2agent (AMTP) server. Multi-stage: build with the toolchain, run on a slim image as a non-root user.
+# Node 22 (LTS, supported until 2027-04-30; scripts/test-lts.mjs runs the suite's LTS subset on it).
+# Not yet Node 24: on 24.19+ better-sqlite3 12's statement objects can abort the process when they are
+# garbage-collected (SIGABRT, "RemoveEnvironmentCleanupHook … (env) != nullptr"; seen here on 24.21).
+# better-sqlite3 13 avoids it but crashes on Node 20, which the project still supports: the image moves
+# to Node 24 together with better-sqlite3 13.
+# It listens on 0.0.0.0 in the container: set AMTP_PUBLIC_URL (compose.yaml does), or it refuses to start.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles its native addon here.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -9,7 +15,7 @@ RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     AMTP_HOST=0.0.0.0 \
     AMTP_PORT=8787 \

@@ -28,16 +28,22 @@ export interface Proc {
   url: string;
 }
 
-/** Starts `tsx <args>` and resolves with the first http://127.0.0.1:<port> it prints. */
+/**
+ * Starts `tsx <args>` and resolves with the first http://127.0.0.1:<port> it prints — on stdout (the
+ * helper processes) or stderr (`amtp serve`'s banner; its stdout is JSON logs). stderr is passed on.
+ */
 export function startProcess(args: string[], env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.pipe(process.stderr, { end: false });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk) => {
+    const watch = (chunk: Buffer) => {
       out += chunk;
       const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });
-    });
+    };
+    child.stdout!.on('data', watch);
+    child.stderr!.on('data', watch);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
 }

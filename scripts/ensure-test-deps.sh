@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the full test suite needs beyond npm packages, from Debian's packages, when missing:
-# PostgreSQL server binaries, Chromium (browser tests) and a compose CLI (container file checks).
+# PostgreSQL server binaries, Chromium (browser tests), nginx and Caddy (reverse-proxy tests) and a compose CLI
+# (container file checks).
 # .ci/run calls it under CI=true; locally, missing tools only skip their suites, loudly.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 bash ./ensure-postgres.sh
+bash ./ensure-proxies.sh
 if [ -f ./ensure-chromium.sh ]; then bash ./ensure-chromium.sh; fi
 
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then

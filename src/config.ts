@@ -3,6 +3,7 @@
  * overridden by the AMTP_* variable named beside it (documented in .env.example).
  */
 import { resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -18,7 +19,7 @@ const EnvSchema = z.object({
   AMTP_REGISTRATION: z.enum(['open', 'invite', 'closed']).default('open'),
   AMTP_DURABILITY: z.enum(['full', 'relaxed']).default('full'),
   AMTP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  AMTP_TRUST_PROXY: Bool.default(false),
+  AMTP_TRUST_PROXY: z.string().default('false'),
   AMTP_MAX_MESSAGE_BYTES: Int(1024).default(64 * 1024),
   AMTP_MAX_REQUEST_BYTES: Int(4096).default(1024 * 1024),
   AMTP_RATE_SEND_PER_MINUTE: Int(0).default(600),
@@ -62,7 +63,11 @@ export interface Config {
   registration: 'open' | 'invite' | 'closed';
   durability: 'full' | 'relaxed';
   logLevel: string;
-  trustProxy: boolean;
+  /**
+   * Which peers may set X-Forwarded-For: false (none), a number of proxy hops, or proxy addresses/CIDRs.
+   * Never "all": the leftmost X-Forwarded-For entry is whatever the client wrote.
+   */
+  trustProxy: false | number | string[];
   limits: {
     maxMessageBytes: number;
     maxRequestBytes: number;
@@ -104,6 +109,52 @@ export interface Config {
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
 
+/** Names proxy-addr (Fastify's trustProxy) understands besides addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  if (value === 'false' || value === '0') return false;
+  if (value === 'true') {
+    throw new Error(
+      'Invalid configuration: AMTP_TRUST_PROXY=true would trust every X-Forwarded-For entry, and a client can forge them ' +
+        '(every per-address limit would be bypassed). Set the number of proxy hops in front of the server (AMTP_TRUST_PROXY=1 ' +
+        'for one reverse proxy) or the proxy addresses/CIDRs (AMTP_TRUST_PROXY=127.0.0.1 or 10.0.0.0/8,fd00::/8). See docs/REVERSE-PROXY.md.',
+    );
+  }
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = list(value);
+  const bad = entries.filter((e) => !PROXY_RANGE_NAMES.has(e) && !isAddressOrCidr(e));
+  if (bad.length || entries.length === 0) {
+    throw new Error(`Invalid configuration: AMTP_TRUST_PROXY: "${bad.join(', ') || value}" is not a hop count, an IP address or a CIDR (e.g. 1, 127.0.0.1, 10.0.0.0/8).`);
+  }
+  return entries;
+}
+
+function isAddressOrCidr(value: string): boolean {
+  return value.includes('/') ? ipaddr.isValidCIDR(value) : ipaddr.isValid(value);
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+
+/** Whether the server listens only on a loopback interface. */
+export function bindsLoopbackOnly(config: Config): boolean {
+  return LOOPBACK_HOST.test(config.host);
+}
+
+/**
+ * A server reachable beyond loopback must know its own host name(s), or /mcp's Host check (DNS
+ * rebinding protection) would accept any Host. Refuses such a configuration with what to set.
+ */
+export function assertHostsConfigured(config: Config): void {
+  if (bindsLoopbackOnly(config) || config.publicUrl || config.mcp.allowedHosts.length > 0) return;
+  throw new Error(
+    `Refusing to start: AMTP_HOST=${config.host} accepts connections beyond loopback, but AMTP_PUBLIC_URL is not set, so /mcp ` +
+      'could not refuse requests for other host names (DNS rebinding). Set AMTP_PUBLIC_URL to the URL clients use ' +
+      '(e.g. https://mail.example.org), or list the accepted Host values in AMTP_MCP_ALLOWED_HOSTS ' +
+      '(AMTP_MCP_ALLOWED_HOSTS=* accepts any Host and turns the protection off).',
+  );
+}
+
 const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
@@ -124,7 +175,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registration: e.AMTP_REGISTRATION,
     durability: e.AMTP_DURABILITY,
     logLevel: e.AMTP_LOG_LEVEL,
-    trustProxy: e.AMTP_TRUST_PROXY,
+    trustProxy: parseTrustProxy(e.AMTP_TRUST_PROXY),
     limits: {
       maxMessageBytes: e.AMTP_MAX_MESSAGE_BYTES,
       maxRequestBytes: e.AMTP_MAX_REQUEST_BYTES,

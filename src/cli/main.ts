@@ -11,14 +11,23 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { exportStore, findUnservableRows, formatCounts, importStore, type UnservableRow } from '../store/transfer.js';
 import { runAdmin } from './admin.js';
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClient } from './client.js';
+import { exportPassphrase } from './passphrase.js';
 import { serve } from './serve.js';
 
 const SERVER_COMMANDS: Record<string, { usage: string; summary: string; options?: ParseArgsConfig['options'] }> = {
   serve: { usage: 'serve', summary: 'run the mailbox server; settings come from AMTP_* environment variables (see .env.example and docs/SELF-HOSTING.md)' },
   invite: { usage: 'invite create [--ttl-hours N]', summary: 'create a single-use registration invite (for AMTP_REGISTRATION=invite)', options: { 'ttl-hours': { type: 'string' } } },
-  export: { usage: 'export <file>', summary: 'write every table to a new JSON-lines file (one consistent snapshot)' },
-  import: { usage: 'import <file>', summary: 'load an export into an empty store; verifies row counts and audit chains' },
-  backup: { usage: 'backup <file>', summary: 'consistent online copy of the SQLite database (PostgreSQL: use pg_dump)' },
+  export: {
+    usage: 'export [--encrypt [--passphrase-file F]] <file>',
+    summary: 'write every table to a new JSON-lines file, mode 0600 (one consistent snapshot; --encrypt: scrypt + AES-256-GCM with AMTP_EXPORT_PASSPHRASE or the file)',
+    options: { encrypt: { type: 'boolean' }, 'passphrase-file': { type: 'string' } },
+  },
+  import: {
+    usage: 'import [--passphrase-file F] <file>',
+    summary: 'load an export into an empty store; verifies row counts and audit chains (an encrypted export needs its passphrase)',
+    options: { 'passphrase-file': { type: 'string' } },
+  },
+  backup: { usage: 'backup <file>', summary: 'consistent online copy of the SQLite database, mode 0600 (PostgreSQL: use pg_dump)' },
   doctor: { usage: 'doctor', summary: 'find stored rows that reads could not serve (exit 1 when there are any)' },
 };
 
@@ -87,14 +96,16 @@ async function main(argv: string[]): Promise<number> {
     case 'export': {
       if (positionals.length !== 1) return usage();
       const file = positionals[0]!;
+      const passphrase = values.encrypt ? exportPassphrase(values['passphrase-file'] as string | undefined) : undefined;
+      if (values.encrypt && passphrase === undefined) throw new Error('--encrypt needs a passphrase: set AMTP_EXPORT_PASSPHRASE or pass --passphrase-file <file>');
       const config = loadConfig();
       const source = join(config.dataDir, 'amtp.sqlite');
       if (!config.databaseUrl && !existsSync(source)) throw new Error(`no database at ${source} (check AMTP_DATA_DIR, or set DATABASE_URL)`);
       const store = await openStore(config);
       try {
-        const counts = await exportStore(store, file);
+        const counts = await exportStore(store, file, { passphrase });
         process.stdout.write(formatCounts(counts));
-        process.stderr.write(`Exported the ${store.dialect} store to ${file}.\n`);
+        process.stderr.write(`Exported the ${store.dialect} store to ${file}${passphrase ? ', encrypted' : ''}. It holds secrets: keep it private.\n`);
       } finally {
         await store.close();
       }
@@ -105,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       const file = positionals[0]!;
       const store = await openStore(loadConfig());
       try {
-        const { expected, actual } = await importStore(store, file);
+        const { expected, actual } = await importStore(store, file, { passphrase: exportPassphrase(values['passphrase-file'] as string | undefined) });
         process.stdout.write(formatCounts(expected, actual));
         process.stderr.write(`Imported ${file} into the ${store.dialect} store: every row count and audit chain verified.\n`);
       } finally {
@@ -119,8 +130,9 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       if (config.databaseUrl) {
         process.stderr.write(
-          'amtp backup copies SQLite only. Back up PostgreSQL with its own tools (consistent while the server runs):\n\n' +
-            `  pg_dump --format=custom --file=${file} "$DATABASE_URL"\n\n` +
+          'amtp backup copies SQLite only. Back up PostgreSQL with its own tools (consistent while the server runs;\n' +
+            'umask 077 keeps the dump, which holds secrets, private):\n\n' +
+            `  (umask 077; pg_dump --format=custom --file=${file} "$DATABASE_URL")\n\n` +
             'and restore into a new, empty database with:\n\n' +
             `  pg_restore --no-owner --dbname="$DATABASE_URL" ${file}\n`,
         );

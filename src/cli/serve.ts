@@ -7,7 +7,8 @@ export async function serve(): Promise<void> {
   const server = await createServer(config);
   const url = await server.listen();
   const shown = config.publicUrl ?? url;
-  process.stdout.write(
+  // stdout carries only JSON log lines (for log shippers); the human banner goes to stderr.
+  process.stderr.write(
     `agent2agent (AMTP) listening on ${url}\n` +
       `  REST API  ${shown}/api   (described at ${shown}/openapi.json)\n` +
       `  MCP       ${shown}/mcp\n` +

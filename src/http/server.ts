@@ -1,8 +1,8 @@
 /**
  * The HTTP adapter: Fastify, the route table, auth, error mapping. No mailbox rule lives here.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Config } from '../config.js';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { assertHostsConfigured, type Config } from '../config.js';
 import { Mailbox } from '../core/mailbox.js';
 import { PROTOCOL_VERSION } from '../protocol/schemas.js';
 import { DeliveryWorker } from '../delivery/worker.js';
@@ -29,6 +29,7 @@ export interface AmtpServer {
 }
 
 export async function createServer(config: Config, options: { store?: Store } = {}): Promise<AmtpServer> {
+  assertHostsConfigured(config);
   const store = options.store ?? (await openStore(config));
   const core = new Mailbox(store, config, httpTransport(config.webhooks));
   const worker = new DeliveryWorker(core.webhooks, core.notifier, {
@@ -38,8 +39,10 @@ export async function createServer(config: Config, options: { store?: Store } = 
   });
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    // One access line per request (logRequest below) instead of Fastify's "incoming" + "completed" pair.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxRequestBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { maxParamLength: 200 },
     forceCloseConnections: 'idle',
     // Errors raised before routing (a malformed URL, say) get the same JSON shape as all others.
@@ -63,6 +66,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(noEndpoint(req.method, req.url.split('?')[0]!).toJSON());
   });
+  if (config.logLevel !== 'silent') app.addHook('onRequest', logRequest);
   app.addHook('onSend', async (_req, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
@@ -144,6 +148,25 @@ function registerRoute(app: FastifyInstance, core: Mailbox, def: RouteDef): void
       return reply.code(def.status ?? 200).send(result);
     },
   });
+}
+
+/**
+ * Logs each request once, when its response ends or its connection closes — hijacked replies
+ * (SSE streams, /mcp) included.
+ */
+function logRequest(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.raw.once('close', () => {
+    req.log.info(
+      { req, res: reply, responseTime: reply.elapsedTime },
+      reply.raw.writableFinished ? 'request completed' : 'request aborted',
+    );
+  });
+  done();
+}
+
+/** A hop count becomes the function proxy-addr would build from it (Fastify's types take no number). */
+function fastifyTrustProxy(trust: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
 function bearerToken(req: FastifyRequest): string | undefined {

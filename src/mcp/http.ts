@@ -5,6 +5,7 @@
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bindsLoopbackOnly } from '../config.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { AmtpError } from '../protocol/errors.js';
 import { findJsonProblem, MAX_JSON_DEPTH } from '../protocol/json-input.js';
@@ -71,24 +72,23 @@ function rpcError(reply: FastifyReply, status: number, message: string, code = -
 }
 
 /**
- * Allowed Host values: the public URL's host, AMTP_MCP_ALLOWED_HOSTS, and — when the server listens
- * on loopback — localhost/127.0.0.1/[::1]. With neither a public URL nor a loopback bind, any Host is
- * accepted (set AMTP_PUBLIC_URL in production). An Origin, when present, must be one of those hosts'
+ * Allowed Host values: the public URL's host, AMTP_MCP_ALLOWED_HOSTS (`*`: any), and — when the server
+ * listens on loopback — localhost/127.0.0.1/[::1]. A server bound beyond loopback with none of these
+ * set refuses to start (assertHostsConfigured). An Origin, when present, must be one of those hosts'
  * origins or be listed in AMTP_MCP_ALLOWED_ORIGINS.
  */
 function hostGuard(core: Mailbox): (req: FastifyRequest) => string | null {
   const { config } = core;
   const hosts = new Set(config.mcp.allowedHosts.map((h) => h.toLowerCase()));
   if (config.publicUrl) hosts.add(new URL(config.publicUrl).host.toLowerCase());
-  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
+  const loopback = bindsLoopbackOnly(config);
   const origins = new Set(config.mcp.allowedOrigins.map((o) => o.toLowerCase()));
   if (config.publicUrl) origins.add(new URL(config.publicUrl).origin.toLowerCase());
 
   const hostAllowed = (host: string) => {
     const h = host.toLowerCase();
-    if (hosts.has(h)) return true;
-    if (loopback) return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(h);
-    return hosts.size === 0;
+    if (hosts.has(h) || hosts.has('*')) return true;
+    return loopback && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(h);
   };
   return (req) => {
     const host = req.headers.host ?? '';

@@ -10,11 +10,12 @@
  * file and every agent's audit chain, and fails loudly on any difference.
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { findBrokenLink, findBrokenServerLink } from '../protocol/audit-chain.js';
 import { findJsonProblem, MAX_STORED_JSON_DEPTH } from '../protocol/json-input.js';
+import { exportEncryptor, readExportLines } from './export-crypto.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { postgresMigrations } from './postgres/migrations.js';
 import { sqliteMigrations } from './sqlite/migrations.js';
@@ -191,12 +192,22 @@ export async function findUnservableRows(store: Store): Promise<UnservableRow[]>
   return found;
 }
 
-/** Writes every table of `store` to `file` (which must not exist yet). Returns the row counts. */
-export async function exportStore(store: Store, file: string): Promise<Counts> {
+export interface TransferOptions {
+  /** Encrypts the export (see export-crypto.ts); needed to import an encrypted one. */
+  passphrase?: string;
+}
+
+/**
+ * Writes every table of `store` to `file` (which must not exist yet), readable by its owner only: it
+ * holds delivery and webhook secrets and every message. Returns the row counts.
+ */
+export async function exportStore(store: Store, file: string, options: TransferOptions = {}): Promise<Counts> {
+  const encryption = options.passphrase === undefined ? null : await exportEncryptor(options.passphrase);
   const conn = await connect(store);
-  const out = createWriteStream(file, { flags: 'wx' });
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  const sink: Writable = encryption?.start(out) ?? out;
   const write = async (value: unknown) => {
-    if (!out.write(`${JSON.stringify(value)}\n`)) await once(out, 'drain');
+    if (!sink.write(`${JSON.stringify(value)}\n`)) await once(sink, 'drain');
   };
   const counts: Counts = {};
   try {
@@ -220,6 +231,7 @@ export async function exportStore(store: Store, file: string): Promise<Counts> {
   } finally {
     conn.release();
   }
+  await encryption?.finish(out);
   out.end();
   await once(out, 'finish');
   return counts;
@@ -232,10 +244,13 @@ export interface ImportReport {
   actual: Counts;
 }
 
-/** Loads an export into an empty, migrated `store`; throws unless every count and every audit chain checks out. */
-export async function importStore(store: Store, file: string): Promise<ImportReport> {
+/**
+ * Loads an export (plain, or encrypted with `options.passphrase`) into an empty, migrated `store`;
+ * throws unless every count and every audit chain checks out.
+ */
+export async function importStore(store: Store, file: string, options: TransferOptions = {}): Promise<ImportReport> {
+  const lines = await readExportLines(file, options.passphrase);
   const conn = await connect(store);
-  let lines: ReturnType<typeof createInterface> | undefined;
   const seen: Counts = Object.fromEntries(TABLES.map((t) => [t.name, 0]));
   const byName = new Map(TABLES.map((t) => [t.name, t]));
   let expected: Counts | null = null;
@@ -253,8 +268,6 @@ export async function importStore(store: Store, file: string): Promise<ImportRep
     }
     await conn.run(conn.dialect === 'postgres' ? 'BEGIN' : 'BEGIN IMMEDIATE');
     let lineNo = 0;
-    // Created right before iterating: readline drops lines emitted while nobody iterates yet.
-    lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     for await (const line of lines) {
       lineNo++;
       if (!line.trim()) continue;
@@ -294,7 +307,7 @@ export async function importStore(store: Store, file: string): Promise<ImportRep
     await conn.run('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    lines?.close();
+    await lines.return(undefined);
     conn.release();
   }
   const actual = await countRows(store);

@@ -36,6 +36,12 @@ test('compose.yaml parses and resolves with cp .env.example .env, both profiles'
       assert.equal(out.status, 0, out.stderr);
       assert.match(out.stdout, /DATABASE_URL: postgres:\/\/amtp:change-me@postgres:5432\/amtp/);
       assert.match(out.stdout, /AMTP_HOST: 0\.0\.0\.0/);
+      // Published on loopback only (the reverse proxy on the host reaches it; nothing else bypasses it),
+      // with the host names a bind beyond loopback needs to start (assertHostsConfigured).
+      assert.match(out.stdout, /127\.0\.0\.1:8787:8787|host_ip: 127\.0\.0\.1/);
+      assert.doesNotMatch(out.stdout, /^\s+- (0\.0\.0\.0:)?8787:8787$/m);
+      assert.match(out.stdout, /AMTP_PUBLIC_URL: http:\/\/localhost:8787/);
+      assert.match(out.stdout, /max-size: 10m/, 'container logs are bounded');
       assert.match(out.stdout, /pgdata/);
       if (args.includes('sqlite')) assert.match(out.stdout, /amtp-sqlite/);
     }
@@ -48,7 +54,10 @@ test('the Dockerfile: multi-stage, slim non-root runtime, HEALTHCHECK, and the s
   const dockerfile = read('Dockerfile');
   const pkg = JSON.parse(read('package.json'));
   assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2, 'two stages');
-  assert.match(dockerfile, /^FROM node:20-bookworm-slim AS build$/m);
+  // The LTS that scripts/test-lts.mjs tests by default (see the Dockerfile for why not 24 yet).
+  const lts = /const major = process\.env\.AMTP_LTS_NODE \?\? '(\d+)'/.exec(read('scripts/test-lts.mjs'))![1];
+  assert.match(dockerfile, new RegExp(`^FROM node:${lts}-bookworm-slim AS build$`, 'm'));
+  assert.match(dockerfile, new RegExp(`^FROM node:${lts}-bookworm-slim$`, 'm'));
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^HEALTHCHECK .*\n.*\/healthz/m);
   assert.match(dockerfile, /RUN npm run build/);

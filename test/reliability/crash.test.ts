@@ -23,11 +23,13 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
     env: { ...process.env, AMTP_PORT: '0', AMTP_LOG_LEVEL: 'error', AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_PAIR_PER_MINUTE: '0', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  child.stderr!.pipe(process.stderr, { end: false });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    // The banner is on stderr (stdout carries JSON logs only).
+    child.stderr!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });

@@ -5,6 +5,7 @@
  * turn shares one transaction, each in its own savepoint, and nobody is answered before the fsync.
  * An in-memory database (tests) cannot be shared between threads: it writes inline.
  */
+import { closeSync, openSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -335,8 +336,12 @@ export class SqliteStore implements Store {
     return (this.stmt('SELECT * FROM server_audit ORDER BY seq ASC').all() as Row[]).map((r) => ({ ...(r as unknown as ServerAuditRecord), details: JSON.parse(r.details as string) }));
   }
 
-  /** Consistent online copy of the database file (SQLite's backup API). */
+  /**
+   * Consistent online copy of the database file (SQLite's backup API) into a new file readable by its
+   * owner only (it holds delivery and webhook secrets): created 0600 before SQLite writes to it.
+   */
   async backup(destination: string): Promise<void> {
+    closeSync(openSync(destination, 'wx', 0o600));
     await this.db.backup(destination);
   }
 }
