@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { AUDIT_GENESIS, findBrokenLink, findBrokenServerLink } from '../protocol/audit-chain.js';
+import { findJsonProblem } from '../protocol/json-input.js';
 import { StoreError, type AgentRecord, type MessageRecord, type Store } from './types.js';
 
 let n = 0;
@@ -246,6 +248,21 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(stored?.subject, text);
       assert.equal(stored?.body, text);
       assert.deepEqual(stored?.payload, { [text]: [text] });
+    });
+
+    withStore('the input rule is one rule on every backend: any text it accepts is stored faithfully; NUL and lone surrogates never pass it', async (store) => {
+      const [a, b] = await twoAgents(store);
+      assert.ok(findJsonProblem('a\u0000b') && findJsonProblem('\ud800'), 'NUL and lone surrogates are refused before any store sees them');
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 60 }), async (text) => {
+          if (findJsonProblem({ text })) return; // refused with 400 at the API, on every backend alike
+          const sent = message(a, b, { subject: text, body: text, payload: { [text]: text } });
+          await store.apply([{ op: 'insertMessage', message: sent }]);
+          const stored = await store.message(sent.id);
+          assert.deepEqual([stored?.subject, stored?.body, stored?.payload], [text, text, { [text]: text }]);
+        }),
+        { seed: 20261127, numRuns: 150 },
+      );
     });
 
     withStore('audit: appends form a verifiable chain per agent', async (store) => {
