@@ -74,7 +74,7 @@ export function buildServer(root: AmtpApp): AmtpServer {
 
   for (const def of routes) registerRoute(app, core, def);
   const openStreams = registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
-  registerMetrics(app, openStreams, store);
+  registerMetrics(app, openStreams, () => core.notifier.waiting(), store);
   registerMcp(app, core, bearerToken);
   registerWeb(app);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
+import { connect, register, startServer, untilWaiting, type TestAgent, type TestServer } from '../helpers/server.js';
 
 describe('messaging', () => {
   let t: TestServer;
@@ -176,7 +176,7 @@ describe('messaging', () => {
   test('long-poll: a waiting inbox wakes up when a message arrives', async () => {
     await pair();
     const waiting = b.api.get('/api/inbox?unread_only=true&wait=30');
-    await new Promise((r) => setTimeout(r, 100));
+    await untilWaiting(t.server, b.id);
     const sent = await a.api.post('/api/messages', { recipient_id: b.id, body: 'wake up' });
     const woke = await waiting;
     assert.equal(woke.status, 200);

@@ -86,6 +86,27 @@ export async function startServer(env: Record<string, string> = {}, options: { b
 }
 
 /**
+ * Readiness signal instead of a fixed sleep: resolves once `server` holds `count` (default: at least one)
+ * long-polls waiting for `agentId` — from then on, mail committed anywhere wakes them.
+ */
+export async function untilWaiting(server: AmtpServer, agentId: string, count = 1): Promise<void> {
+  await until(() => server.core.notifier.waiting(agentId) >= count, `a long-poll of ${agentId} waiting`);
+}
+
+/** Resolves once `server` holds a listener (a stream or a long-poll) for `agentId`. */
+export async function untilListening(server: AmtpServer, agentId: string): Promise<void> {
+  await until(() => server.core.notifier.listening(agentId) > 0, `a listener for ${agentId}`);
+}
+
+async function until(ready: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
  * With AMTP_ERROR_CODES_DIR (set by scripts/test.mjs), every error code a test server answers with is
  * appended to a file per process there; after the whole suite, test/error-codes.final.ts compares the
  * codes observed with the SPEC's error table in both directions. Order-independent: it only unions files.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase, postgresSkip, type TestDatabase } from '../helpers/postgres.js';
-import { client, connect, register, startServer, type TestServer } from '../helpers/server.js';
+import { client, connect, register, startServer, untilListening, untilWaiting, type TestServer } from '../helpers/server.js';
 import { openStream } from '../helpers/sse.js';
 
 const skip = postgresSkip('multi-instance suite');
@@ -28,7 +28,7 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     const poll = client(B.url, bob.key)
       .get('/api/inbox?wait=60')
       .finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 300));
+    await untilWaiting(B.server, bob.id);
     assert.equal(settled, false, 'the long-poll is waiting');
 
     const sent = await alice.api.post('/api/messages', { recipient_id: bob.id, body: 'across instances' });
@@ -44,7 +44,7 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     const stream = await openStream(B.url, bob.key);
     try {
       assert.equal(stream.status, 200);
-      await new Promise((r) => setTimeout(r, 200));
+      await untilListening(B.server, bob.id);
       while (stream.pending()) await stream.next();
       const sent = await alice.api.post('/api/messages', { recipient_id: bob.id, body: 'live' });
       let event = await stream.next();
@@ -60,7 +60,7 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     const stream = await openStream(B.url, alice.key);
     assert.equal(stream.status, 200);
     const poll = client(B.url, alice.key).get('/api/inbox?wait=60');
-    await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+    await untilWaiting(B.server, alice.id);
     const rotated = await alice.api.post('/api/me/api-key/rotate');
     assert.equal(rotated.status, 200);
     // The default heartbeat (15 s) is longer than the test's limit: only the cross-instance wake-up ends these in time.
