@@ -10,6 +10,8 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { FastifyInstance } from 'fastify';
 import { createServer, type AmtpServer } from '../../src/http/server.js';
+import type { ErrorBody } from '../../src/protocol/errors.js';
+import type { ContactRequest, RegisterOutput } from '../../src/protocol/schemas.js';
 import { freshDatabase, type TestDatabase } from './postgres.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -123,11 +125,18 @@ function recordErrorCodes(app: FastifyInstance): void {
   });
 }
 
+/**
+ * A JSON reply. `T` is the wire type (src/protocol/schemas.ts) the test expects in the body, e.g.
+ * `api.get<InboxOutput>('/api/inbox')`; left out, the body is untyped, for tests that probe odd answers.
+ */
 export interface Reply<T = any> {
   status: number;
   body: T;
   headers: Headers;
 }
+
+/** The body of every error answer: `{ error: { code, message, … } }`. */
+export type ErrorReply = Reply<ErrorBody>;
 
 /** A tiny REST client for tests: JSON in, JSON out, status and headers kept. */
 export function client(baseUrl: string, apiKey?: string) {
@@ -163,15 +172,15 @@ export interface TestAgent {
 
 let counter = 0;
 export async function register(baseUrl: string, name = `agent-${process.pid}-${++counter}`, extra: Record<string, unknown> = {}): Promise<TestAgent> {
-  const res = await client(baseUrl).post('/api/register', { name, ...extra });
+  const res = await client(baseUrl).post<RegisterOutput>('/api/register', { name, ...extra });
   if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.agent_id, name, key: res.body.api_key, api: client(baseUrl, res.body.api_key) };
 }
 
 /** Two agents that authorize each other (A requests, B approves). */
 export async function connect(a: TestAgent, b: TestAgent, scopes?: string[]): Promise<void> {
-  const req = await a.api.post('/api/contact-requests', { agent_id: b.id, ...(scopes ? { scopes } : {}) });
+  const req = await a.api.post<ContactRequest>('/api/contact-requests', { agent_id: b.id, ...(scopes ? { scopes } : {}) });
   if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
-  const ok = await b.api.post(`/api/contact-requests/${req.body.id}/approve`, scopes ? { scopes } : {});
+  const ok = await b.api.post<ContactRequest>(`/api/contact-requests/${req.body.id}/approve`, scopes ? { scopes } : {});
   if (ok.status !== 200) throw new Error(`approve: ${ok.status} ${JSON.stringify(ok.body)}`);
 }
