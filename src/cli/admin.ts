@@ -5,11 +5,10 @@
  * 4 the server audit chain does not verify.
  */
 import { parseArgs } from 'node:util';
+import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { Mailbox } from '../core/mailbox.js';
-import { httpTransport } from '../delivery/transport.js';
+import type { Mailbox } from '../core/mailbox.js';
 import { AmtpError } from '../protocol/errors.js';
-import { openStore } from '../store/open.js';
 
 export const ADMIN_USAGE = `Operator (amtp admin <command>; the store is chosen as for serve; --json for scripts):
   admin agents [--limit N] [--offset N]   list agents (id, name, created, suspended)
@@ -49,10 +48,9 @@ export async function runAdmin(args: string[]): Promise<number> {
     return 0;
   }
   if (!command) return usage('which admin command?');
-  const config = loadConfig();
-  const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
+  const app = await createApp(loadConfig());
   try {
-    const result = await dispatch(core, command, target, extra, values);
+    const result = await dispatch(app.core, command, target, extra, values);
     const { text, json } = result;
     process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : text);
     return result.code ?? 0;
@@ -64,7 +62,7 @@ export async function runAdmin(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    await core.close();
+    await app.close();
   }
 }
 

@@ -3,9 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { Mailbox } from '../core/mailbox.js';
-import { httpTransport } from '../delivery/transport.js';
 import { openStore } from '../store/open.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { exportStore, findUnservableRows, formatCounts, importStore, type UnservableRow } from '../store/transfer.js';
@@ -84,11 +83,9 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     case 'invite': {
       if (positionals[0] !== 'create' || positionals.length !== 1) return usage();
-      const config = loadConfig();
-      const core = new Mailbox(await openStore(config), config, httpTransport(config.webhooks));
+      const app = await createApp(loadConfig());
       const ttl = values['ttl-hours'] ? Number(values['ttl-hours']) : null;
-      const { invite, expires_at } = await core.admin.createInvite(ttl);
-      await core.close();
+      const { invite, expires_at } = await app.core.admin.createInvite(ttl).finally(() => app.close());
       process.stdout.write(`${invite}\n`);
       process.stderr.write(`Single-use invite${expires_at ? `, valid until ${expires_at}` : ''}. It is shown once.\n`);
       return 0;

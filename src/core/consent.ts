@@ -4,7 +4,7 @@
  */
 import { AmtpError, agentNotFound, notAuthorized } from '../protocol/errors.js';
 import type { ContactRequest, ContactRequestInput, Peer, PeerState, RequestStatus } from '../protocol/schemas.js';
-import type { AgentRecord, GrantRecord, RequestRecord, WriteOp } from '../store/types.js';
+import type { AgentRecord, BlockRecord, GrantRecord, RequestRecord, WriteOp } from '../store/types.js';
 import { auditOp, commit, eventOp, findActiveAgent, findAgent, type Caller, type CoreDeps } from './context.js';
 import { newRequestId, nowIso } from './ids.js';
 
@@ -182,17 +182,7 @@ export class Consent {
     for (const g of grants) ids.add(g.granter_id === caller.id ? g.grantee_id : g.granter_id);
     for (const b of blocks) if (b.blocker_id === caller.id) ids.add(b.blocked_id);
     for (const r of pending) ids.add(r.from_id === caller.id ? r.to_id : r.from_id);
-    const agents = await store.agentsByIds([...ids]);
-    return agents
-      .map((agent) => {
-        const mine = grants.find((g) => g.granter_id === caller.id && g.grantee_id === agent.id);
-        const theirs = grants.find((g) => g.granter_id === agent.id && g.grantee_id === caller.id);
-        const blocked = blocks.some((b) => b.blocker_id === caller.id && b.blocked_id === agent.id);
-        const incoming = pending.find((r) => r.from_id === agent.id);
-        const outgoing = pending.find((r) => r.to_id === agent.id);
-        return peerView(agent, { mine, theirs, blocked, incoming, outgoing });
-      })
-      .sort((a, b) => a.name.localeCompare(b.name));
+    return peerViews(caller.id, await store.agentsByIds([...ids]), { grants, blocks, pending });
   }
 
   async peer(caller: Caller, agentId: string): Promise<Peer> {
@@ -256,6 +246,28 @@ const sameScopes = (a: string[], b: string[]) => a.length === b.length && [...a]
 
 function notPending(status?: string) {
   return new AmtpError('request_not_pending', `That request was already ${status ?? 'decided'}. Look at GET /api/peers for the current state.`);
+}
+
+/**
+ * The caller's relation to each of `agents`, from the grants, blocks and pending requests involving
+ * the caller (as the store lists them), sorted by name. Pure: the core's peer list, testable alone.
+ */
+export function peerViews(
+  callerId: string,
+  agents: AgentRecord[],
+  involving: { grants: GrantRecord[]; blocks: BlockRecord[]; pending: RequestRecord[] },
+): Peer[] {
+  const { grants, blocks, pending } = involving;
+  return agents
+    .map((agent) => {
+      const mine = grants.find((g) => g.granter_id === callerId && g.grantee_id === agent.id);
+      const theirs = grants.find((g) => g.granter_id === agent.id && g.grantee_id === callerId);
+      const blocked = blocks.some((b) => b.blocker_id === callerId && b.blocked_id === agent.id);
+      const incoming = pending.find((r) => r.from_id === agent.id);
+      const outgoing = pending.find((r) => r.to_id === agent.id);
+      return peerView(agent, { mine, theirs, blocked, incoming, outgoing });
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function peerView(

@@ -31,6 +31,8 @@ type Listener = (event: MailboxEvent) => void;
 export class Notifier {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly everyone = new Set<Listener>();
+  /** Pending `wait` calls (long-polls) per agent. */
+  private readonly waits = new Map<string, number>();
   private closed = false;
   private readonly stopListening?: () => void;
 
@@ -83,15 +85,38 @@ export class Notifier {
   }
 
   /**
+   * How many `wait` calls (long-polls) are pending on this instance, for one agent or for all. A waiter
+   * counts from the moment it listens, so an event published after it is counted reaches it (/metrics,
+   * and tests' "the long-poll is waiting" signal).
+   */
+  waiting(agentId?: string): number {
+    if (agentId !== undefined) return this.waits.get(agentId) ?? 0;
+    let total = 0;
+    for (const n of this.waits.values()) total += n;
+    return total;
+  }
+
+  /** How many listeners (streams and long-polls) this instance holds for the agent. */
+  listening(agentId: string): number {
+    return this.listeners.get(agentId)?.size ?? 0;
+  }
+
+  /**
    * Resolves on the agent's next event that `wakesOn` accepts (every event by default), after `ms`,
    * on abort, or at shutdown — whichever is first. Resolves to the waking event, or null.
    */
   wait(agentId: string, ms: number, signal?: AbortSignal, wakesOn: (event: MailboxEvent) => boolean = () => true): Promise<MailboxEvent | null> {
     if (this.closed || signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
+      let settled = false;
       const done = (event: MailboxEvent | null) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         unsubscribe();
+        const left = this.waiting(agentId) - 1;
+        if (left > 0) this.waits.set(agentId, left);
+        else this.waits.delete(agentId);
         signal?.removeEventListener('abort', aborted);
         resolve(event);
       };
@@ -100,6 +125,7 @@ export class Notifier {
       const unsubscribe = this.subscribe(agentId, (event) => {
         if (ALWAYS_WAKES.has(event.type) || wakesOn(event)) done(event);
       });
+      this.waits.set(agentId, this.waiting(agentId) + 1);
       signal?.addEventListener('abort', aborted, { once: true });
     });
   }

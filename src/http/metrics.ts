@@ -1,6 +1,6 @@
 /**
  * GET /metrics — what operators alert on, in the Prometheus text format, with no per-agent data:
- * response classes, per-route latency histograms, open streams, and the webhook outbox (queue depth,
+ * response classes, per-route latency histograms, open streams and waiting long-polls, and the webhook outbox (queue depth,
  * due now, dead letters, age of the oldest queued delivery). The outbox figures are read from the
  * store at each scrape, so every instance on a shared database reports the same, whole-server values.
  */
@@ -16,7 +16,7 @@ interface Histogram {
   count: number;
 }
 
-export function registerMetrics(app: FastifyInstance, openStreams: () => number, store: Store): void {
+export function registerMetrics(app: FastifyInstance, openStreams: () => number, waitingLongPolls: () => number, store: Store): void {
   const byClass = new Map<string, number>();
   const latency = new Map<string, Histogram>();
   app.addHook('onResponse', async (req, reply) => {
@@ -46,6 +46,7 @@ export function registerMetrics(app: FastifyInstance, openStreams: () => number,
         `amtp_http_request_duration_seconds_count{${labels}} ${h.count}`,
       ]),
       ...metric('amtp_streams_open', 'gauge', 'Open SSE streams on this instance.', [['', openStreams()]]),
+      ...metric('amtp_long_polls_waiting', 'gauge', 'Inbox long-polls waiting for mail on this instance.', [['', waitingLongPolls()]]),
       ...metric('amtp_webhook_deliveries_pending', 'gauge', 'Webhook outbox queue depth: deliveries not yet delivered or dead-lettered.', [['', outbox.pending]]),
       ...metric('amtp_webhook_deliveries_due', 'gauge', 'Queued deliveries due now and not leased by a worker (a growing value means the workers fall behind).', [['', outbox.due]]),
       ...metric('amtp_webhook_deliveries_dead', 'gauge', 'Dead letters: deliveries that exhausted their retries (kept until event retention removes them).', [['', outbox.dead]]),

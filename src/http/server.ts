@@ -1,13 +1,12 @@
 /**
- * The HTTP adapter: Fastify, the route table, auth, error mapping. No mailbox rule lives here.
+ * The HTTP adapter: Fastify, the route table, auth, error mapping. No mailbox rule lives here, and
+ * nothing is wired here: the server is built from an app (`src/app.ts`, the composition root).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createApp, type AmtpApp } from '../app.js';
 import { assertHostsConfigured, type Config } from '../config.js';
-import { Mailbox } from '../core/mailbox.js';
+import type { Mailbox } from '../core/mailbox.js';
 import { PROTOCOL_VERSION } from '../protocol/schemas.js';
-import { DeliveryWorker } from '../delivery/worker.js';
-import { httpTransport } from '../delivery/transport.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { noEndpoint, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -24,19 +23,20 @@ export interface AmtpServer {
   core: Mailbox;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
-  /** Graceful: releases long-polls, finishes in-flight requests, closes the store. */
+  /** Graceful: releases long-polls, finishes in-flight requests, closes the app (and so the store). */
   close(): Promise<void>;
 }
 
+/** The app built from `config` (see `createApp`), served over HTTP. */
 export async function createServer(config: Config, options: { store?: Store } = {}): Promise<AmtpServer> {
   assertHostsConfigured(config);
-  const store = options.store ?? (await openStore(config));
-  const core = new Mailbox(store, config, httpTransport(config.webhooks));
-  const worker = new DeliveryWorker(core.webhooks, core.notifier, {
-    concurrency: config.webhooks.concurrency,
-    leaseMs: config.webhooks.leaseSeconds * 1000,
-    onError: (err) => app.log.error({ err }, 'webhook delivery failed'),
-  });
+  return buildServer(await createApp(config, options));
+}
+
+/** Fastify over `root`; listening starts the app's background work, closing shuts the app down after Fastify. */
+export function buildServer(root: AmtpApp): AmtpServer {
+  const { config, core, store } = root;
+  assertHostsConfigured(config);
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
     // One access line per request (logRequest below) instead of Fastify's "incoming" + "completed" pair.
@@ -74,7 +74,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
 
   for (const def of routes) registerRoute(app, core, def);
   const openStreams = registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
-  registerMetrics(app, openStreams, store);
+  registerMetrics(app, openStreams, () => core.notifier.waiting(), store);
   registerMcp(app, core, bearerToken);
   registerWeb(app);
 
@@ -101,22 +101,20 @@ export async function createServer(config: Config, options: { store?: Store } = 
   }));
   app.get('/openapi.json', async (req) => openApiDocument(routes, baseUrl(req)));
 
-  const maintenance = startMaintenance(core, app);
   return {
     app,
     core,
     async listen() {
       if (config.limits.maxConnections) app.server.maxConnections = config.limits.maxConnections;
       const url = await app.listen({ host: config.host, port: config.port });
-      worker.start();
+      root.start(app.log);
       return url;
     },
     async close() {
-      clearInterval(maintenance);
-      core.notifier.close();
-      await worker.stop();
+      // Long-polls and streams are released first, so Fastify's close does not wait for them.
+      await root.stop();
       await app.close();
-      await core.close();
+      await root.close();
     },
   };
 }
@@ -172,14 +170,4 @@ function fastifyTrustProxy(trust: Config['trustProxy']): boolean | string[] | ((
 function bearerToken(req: FastifyRequest): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return m?.[1];
-}
-
-function startMaintenance(core: Mailbox, app: FastifyInstance): NodeJS.Timeout {
-  const sweep = () =>
-    core.maintain().then(
-      (removed) => (removed.messages || removed.events) && app.log.info(removed, 'retention: removed'),
-      (err) => app.log.error({ err }, 'retention sweep failed'),
-    );
-  void sweep();
-  return setInterval(sweep, 3_600_000).unref();
 }

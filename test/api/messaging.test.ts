@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
+import { connect, register, startServer, untilWaiting, type TestAgent, type TestServer } from '../helpers/server.js';
+import type { InboxOutput, SendOutput } from '../../src/protocol/schemas.js';
 
 describe('messaging', () => {
   let t: TestServer;
@@ -175,12 +176,12 @@ describe('messaging', () => {
 
   test('long-poll: a waiting inbox wakes up when a message arrives', async () => {
     await pair();
-    const waiting = b.api.get('/api/inbox?unread_only=true&wait=30');
-    await new Promise((r) => setTimeout(r, 100));
-    const sent = await a.api.post('/api/messages', { recipient_id: b.id, body: 'wake up' });
+    const waiting = b.api.get<InboxOutput>('/api/inbox?unread_only=true&wait=30');
+    await untilWaiting(t.server, b.id);
+    const sent = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, body: 'wake up' });
     const woke = await waiting;
     assert.equal(woke.status, 200);
-    assert.deepEqual(woke.body.messages.map((m: any) => m.id), [sent.body.id]);
+    assert.deepEqual(woke.body.messages.map((m) => m.id), [sent.body.id]);
   });
 
   test('long-poll returns empty after its wait when nothing arrives', async () => {

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStream } from '../helpers/sse.js';
-import { connect, register, startServer } from '../helpers/server.js';
+import { connect, register, startServer, untilWaiting } from '../helpers/server.js';
+import type { InboxOutput, SendOutput } from '../../src/protocol/schemas.js';
 
 const scrape = async (url: string) => {
   const res = await fetch(`${url}/metrics`);
@@ -53,6 +54,23 @@ test('metrics: outbox depth, due and dead letters, per-route latency histograms,
     } finally {
       stream.close();
     }
+  } finally {
+    await t.close();
+  }
+});
+
+test('metrics: long-polls waiting for mail on this instance', async () => {
+  const t = await startServer();
+  try {
+    const [a, b] = [await register(t.url), await register(t.url)];
+    await connect(a, b);
+    assert.equal((await scrape(t.url)).value('amtp_long_polls_waiting'), 0);
+    const poll = b.api.get<InboxOutput>('/api/inbox?unread_only=true&wait=30');
+    await untilWaiting(t.server, b.id);
+    assert.equal((await scrape(t.url)).value('amtp_long_polls_waiting'), 1);
+    const sent = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, body: 'wake up' });
+    assert.deepEqual((await poll).body.messages.map((m) => m.id), [sent.body.id]);
+    assert.equal((await scrape(t.url)).value('amtp_long_polls_waiting'), 0);
   } finally {
     await t.close();
   }

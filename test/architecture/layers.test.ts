@@ -1,11 +1,13 @@
 /**
  * The layering of src/ as docs/ARCHITECTURE.md states it ("Layers, lowest first: …"): a folder may
  * import its own files and folders below it, never one above; the storage backends never import each
- * other. The order is read from the document, so the test and the page cannot drift apart.
+ * other. A layer is a folder of src/ or, like `app` (src/app.ts, the composition root), a file directly
+ * in it; other files there (config.ts) belong to no layer. The order is read from the document, so the
+ * test and the page cannot drift apart.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
@@ -29,18 +31,26 @@ function sourceFiles(dir: string): string[] {
 /** `store/postgres/x.ts` → ['store', 'postgres']; files directly in src/ have no folder. */
 const folders = (file: string) => relative(src, dirname(file)).split(sep).filter(Boolean);
 
+/** The layer a module is in and its sub-folder: its folder, or for a file directly in src/ its name when that is a layer. */
+function layerOf(module: string, rank: Map<string, number>): [layer?: string, sub?: string] {
+  const [folder, sub] = folders(module);
+  if (folder) return [folder, sub];
+  const name = basename(module).replace(/\.[jt]s$/, '');
+  return rank.has(name) ? [name] : [];
+}
+
 test('no folder of src/ imports a folder above it in the documented layering; backends never import each other', () => {
   const layers = layersFromArchitecture();
-  const present = readdirSync(src).filter((n) => statSync(join(src, n)).isDirectory());
-  assert.deepEqual([...present].sort(), [...layers].sort(), 'every folder of src/ has its place in the layering');
   const rank = new Map(layers.map((name, i) => [name, i]));
+  const present = readdirSync(src).filter((n) => statSync(join(src, n)).isDirectory() || (n.endsWith('.ts') && rank.has(n.slice(0, -3))));
+  assert.deepEqual(present.map((n) => n.replace(/\.ts$/, '')).sort(), [...layers].sort(), 'every folder of src/ has its place in the layering, and every layer exists');
   const violations: string[] = [];
   let imports = 0;
   for (const file of sourceFiles(src)) {
-    const [from, fromSub] = folders(file);
+    const [from, fromSub] = layerOf(file, rank);
     for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from\s+'(\.[^']+)'/gm)) {
       imports++;
-      const [to, toSub] = folders(resolve(dirname(file), m[1]!));
+      const [to, toSub] = layerOf(resolve(dirname(file), m[1]!), rank);
       if (!from || !to || from === to) {
         if (from === 'store' && to === 'store' && fromSub && toSub && fromSub !== toSub) violations.push(`${relative(root, file)} → ${m[1]} (one backend imports another)`);
         continue;

@@ -10,6 +10,8 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { FastifyInstance } from 'fastify';
 import { createServer, type AmtpServer } from '../../src/http/server.js';
+import type { ErrorBody } from '../../src/protocol/errors.js';
+import type { ContactRequest, RegisterOutput } from '../../src/protocol/schemas.js';
 import { freshDatabase, type TestDatabase } from './postgres.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -86,6 +88,27 @@ export async function startServer(env: Record<string, string> = {}, options: { b
 }
 
 /**
+ * Readiness signal instead of a fixed sleep: resolves once `server` holds `count` (default: at least one)
+ * long-polls waiting for `agentId` — from then on, mail committed anywhere wakes them.
+ */
+export async function untilWaiting(server: AmtpServer, agentId: string, count = 1): Promise<void> {
+  await until(() => server.core.notifier.waiting(agentId) >= count, `a long-poll of ${agentId} waiting`);
+}
+
+/** Resolves once `server` holds a listener (a stream or a long-poll) for `agentId`. */
+export async function untilListening(server: AmtpServer, agentId: string): Promise<void> {
+  await until(() => server.core.notifier.listening(agentId) > 0, `a listener for ${agentId}`);
+}
+
+async function until(ready: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
  * With AMTP_ERROR_CODES_DIR (set by scripts/test.mjs), every error code a test server answers with is
  * appended to a file per process there; after the whole suite, test/error-codes.final.ts compares the
  * codes observed with the SPEC's error table in both directions. Order-independent: it only unions files.
@@ -102,11 +125,18 @@ function recordErrorCodes(app: FastifyInstance): void {
   });
 }
 
+/**
+ * A JSON reply. `T` is the wire type (src/protocol/schemas.ts) the test expects in the body, e.g.
+ * `api.get<InboxOutput>('/api/inbox')`; left out, the body is untyped, for tests that probe odd answers.
+ */
 export interface Reply<T = any> {
   status: number;
   body: T;
   headers: Headers;
 }
+
+/** The body of every error answer: `{ error: { code, message, … } }`. */
+export type ErrorReply = Reply<ErrorBody>;
 
 /** A tiny REST client for tests: JSON in, JSON out, status and headers kept. */
 export function client(baseUrl: string, apiKey?: string) {
@@ -142,15 +172,15 @@ export interface TestAgent {
 
 let counter = 0;
 export async function register(baseUrl: string, name = `agent-${process.pid}-${++counter}`, extra: Record<string, unknown> = {}): Promise<TestAgent> {
-  const res = await client(baseUrl).post('/api/register', { name, ...extra });
+  const res = await client(baseUrl).post<RegisterOutput>('/api/register', { name, ...extra });
   if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.agent_id, name, key: res.body.api_key, api: client(baseUrl, res.body.api_key) };
 }
 
 /** Two agents that authorize each other (A requests, B approves). */
 export async function connect(a: TestAgent, b: TestAgent, scopes?: string[]): Promise<void> {
-  const req = await a.api.post('/api/contact-requests', { agent_id: b.id, ...(scopes ? { scopes } : {}) });
+  const req = await a.api.post<ContactRequest>('/api/contact-requests', { agent_id: b.id, ...(scopes ? { scopes } : {}) });
   if (req.status !== 201) throw new Error(`request: ${req.status} ${JSON.stringify(req.body)}`);
-  const ok = await b.api.post(`/api/contact-requests/${req.body.id}/approve`, scopes ? { scopes } : {});
+  const ok = await b.api.post<ContactRequest>(`/api/contact-requests/${req.body.id}/approve`, scopes ? { scopes } : {});
   if (ok.status !== 200) throw new Error(`approve: ${ok.status} ${JSON.stringify(ok.body)}`);
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDatabase, postgresSkip, type TestDatabase } from '../helpers/postgres.js';
-import { client, connect, register, startServer, type TestServer } from '../helpers/server.js';
+import { client, connect, register, startServer, untilListening, untilWaiting, type TestServer } from '../helpers/server.js';
 import { openStream } from '../helpers/sse.js';
+import type { ErrorBody } from '../../src/protocol/errors.js';
+import type { InboxOutput, SendOutput } from '../../src/protocol/schemas.js';
 
 const skip = postgresSkip('multi-instance suite');
 
@@ -26,16 +28,16 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     await connect(alice, bob);
     let settled = false;
     const poll = client(B.url, bob.key)
-      .get('/api/inbox?wait=60')
+      .get<InboxOutput>('/api/inbox?wait=60')
       .finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 300));
+    await untilWaiting(B.server, bob.id);
     assert.equal(settled, false, 'the long-poll is waiting');
 
-    const sent = await alice.api.post('/api/messages', { recipient_id: bob.id, body: 'across instances' });
+    const sent = await alice.api.post<SendOutput>('/api/messages', { recipient_id: bob.id, body: 'across instances' });
     assert.equal(sent.status, 202);
     const res = await poll;
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.messages.map((m: { id: string }) => m.id), [sent.body.id]);
+    assert.deepEqual(res.body.messages.map((m) => m.id), [sent.body.id]);
   });
 
   test('a stream on B sees live events of messages sent through A', async () => {
@@ -44,7 +46,7 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     const stream = await openStream(B.url, bob.key);
     try {
       assert.equal(stream.status, 200);
-      await new Promise((r) => setTimeout(r, 200));
+      await untilListening(B.server, bob.id);
       while (stream.pending()) await stream.next();
       const sent = await alice.api.post('/api/messages', { recipient_id: bob.id, body: 'live' });
       let event = await stream.next();
@@ -59,8 +61,8 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     const alice = await register(A.url);
     const stream = await openStream(B.url, alice.key);
     assert.equal(stream.status, 200);
-    const poll = client(B.url, alice.key).get('/api/inbox?wait=60');
-    await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+    const poll = client(B.url, alice.key).get<ErrorBody>('/api/inbox?wait=60');
+    await untilWaiting(B.server, alice.id);
     const rotated = await alice.api.post('/api/me/api-key/rotate');
     assert.equal(rotated.status, 200);
     // The default heartbeat (15 s) is longer than the test's limit: only the cross-instance wake-up ends these in time.

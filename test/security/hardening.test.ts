@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { verifyDeliveryMac } from '../../src/crypto/hmac.js';
 import { amtp } from '../helpers/cli.js';
 import { mcpClient } from '../helpers/mcp.js';
-import { client, connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
+import { client, connect, register, startServer, untilWaiting, type TestAgent, type TestServer } from '../helpers/server.js';
 import { openStream } from '../helpers/sse.js';
 
 /** `{"a":{"a":…1…}}`, `levels` objects deep, built as text (no recursion here either). */
@@ -135,7 +135,7 @@ describe('hardening: hostile input and revoked keys', () => {
     const request = await c.api.post('/api/contact-requests', { agent_id: a.id });
     let settled = false;
     const poll = c.api.get('/api/inbox?unread_only=true&wait=20').finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+    await untilWaiting(t.server, c.id);
     assert.equal((await a.api.post(`/api/contact-requests/${request.body.id}/approve`, {})).status, 200, 'c gets contact_request.approved');
     assert.equal(settled, false, 'the approval did not end the long-poll');
     const sent = await d.api.post('/api/messages', { recipient_id: c.id, body: 'the mail it waited for' });
@@ -150,7 +150,7 @@ describe('hardening: hostile input and revoked keys', () => {
     const stream = await openStream(t.url, c.key);
     assert.equal(stream.status, 200);
     const poll = c.api.get('/api/inbox?unread_only=true&wait=20');
-    await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+    await untilWaiting(t.server, c.id);
     const rotated = await c.api.post('/api/me/api-key/rotate');
     assert.equal(rotated.status, 200);
 
@@ -178,7 +178,7 @@ describe('hardening: hostile input and revoked keys', () => {
       const stream = await openStream(t.url, c.key);
       assert.equal(stream.status, 200);
       const poll = c.api.get('/api/inbox?unread_only=true&wait=30');
-      await new Promise((r) => setTimeout(r, 300)); // let the long-poll start waiting
+      await untilWaiting(t.server, c.id);
       const done = await amtp(['admin', command, c.id], env);
       assert.equal(done.code, 0, done.stderr);
       // On PostgreSQL the CLI's wake-up reaches the server at once; on SQLite the stream's heartbeat (1 s here) finds it.
