@@ -5,7 +5,7 @@
 import type { Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { OPERATION_SPECS, type OperationInput, type OperationOutput, type OperationSpec } from '../protocol/operation-schemas.js';
-import { OPERATIONS, type OperationName } from '../protocol/operations.js';
+import type { OPERATIONS, OperationName } from '../protocol/operations.js';
 
 export interface RouteContext<B, Q, P> {
   core: Mailbox;
@@ -23,12 +23,13 @@ export interface RouteDef extends OperationSpec {
   handler(ctx: RouteContext<unknown, unknown, unknown> & { caller: Caller | null }): Promise<unknown>;
 }
 
-type Caller_<N extends OperationName> = (typeof OPERATIONS)[N]['auth'] extends 'agent' ? Caller : Caller | null;
+/** An agent operation's handler always has a caller; a public one may have none. */
+type CallerOf<N extends OperationName> = (typeof OPERATIONS)[N]['auth'] extends 'agent' ? Caller : Caller | null;
 
 /** One handler per operation: it only translates between HTTP and the core. */
 export type Handlers = {
   [N in OperationName]: (
-    ctx: RouteContext<OperationInput<N>['body'], OperationInput<N>['query'], OperationInput<N>['params']> & { caller: Caller_<N> },
+    ctx: RouteContext<OperationInput<N>['body'], OperationInput<N>['query'], OperationInput<N>['params']> & { caller: CallerOf<N> },
   ) => Promise<OperationOutput<N>>;
 };
 
