@@ -1,9 +1,9 @@
 /**
- * Renders the endpoint and error-code reference of docs/SPEC.md from the route table, the wire
+ * Renders the endpoint and error-code reference of docs/SPEC.md from the operation table, the wire
  * schemas and the error table, so the spec cannot drift from the code (test/docs.test.ts checks it).
  */
 import { z } from 'zod';
-import { routes } from '../../src/http/routes.js';
+import { OPERATION_SPECS } from '../../src/protocol/operation-schemas.js';
 import { ERRORS } from '../../src/protocol/errors.js';
 import { AuditAction } from '../../src/protocol/schemas.js';
 import { vectorsReference } from './vectors.js';
@@ -43,9 +43,9 @@ function fieldTable(schema: JsonSchema, title: string): string {
 }
 
 export function endpointReference(): string {
-  return routes
+  return OPERATION_SPECS
     .map((r) => {
-      const head = `### \`${r.method} ${r.url}\`\n\n${r.summary} Auth: ${r.auth === 'agent' ? 'Bearer API key' : 'none (public)'}. Success: \`${r.status ?? 200}\`.\n\n`;
+      const head = `### \`${r.method} ${r.path}\`\n\n${r.summary} Auth: ${r.auth === 'agent' ? 'Bearer API key' : 'none (public)'}. Success: \`${r.status ?? 200}\`.\n\n`;
       return (
         head +
         (r.params ? fieldTable(toJson(r.params, 'input'), 'Path parameters:') : '') +

@@ -1,10 +1,13 @@
 /**
  * AmtpClient: the typed SDK for the AMTP REST API. Isomorphic (fetch only), so it runs in Node, in
- * the CLI and in the browser. It implements the transport-neutral MailboxApi, so the local MCP proxy
- * serves the very same tools as the server's /mcp.
+ * the CLI and in the browser. Each method calls one operation of the table (src/protocol/operations.ts,
+ * zod-free so the browser gets no schemas) under the operation's name. It implements the
+ * transport-neutral MailboxApi, so the local MCP proxy serves the very same tools as the server's /mcp.
  */
 import type { MailboxApi } from '../protocol/api.js';
 import type { ErrorCode } from '../protocol/errors.js';
+import type { OperationOutput } from '../protocol/operation-schemas.js';
+import { OPERATIONS, operationPath, type OperationName } from '../protocol/operations.js';
 import type * as W from '../protocol/schemas.js';
 import { STREAM_CLOSED, type StreamClosed } from '../protocol/stream.js';
 
@@ -68,6 +71,11 @@ export class AmtpClient implements MailboxApi {
     return parsed as T;
   }
 
+  /** Calls one operation of the table (src/protocol/operations.ts): its method and path come from there. */
+  call<N extends OperationName>(name: N, opts: { params?: Record<string, string>; body?: unknown; query?: Query; signal?: AbortSignal } = {}) {
+    return this.request<OperationOutput<N>>(OPERATIONS[name].method, operationPath(name, opts.params), opts);
+  }
+
   /** The server's discovery document (/.well-known/amtp): its limits and endpoints. */
   serverInfo() {
     return this.request<{ server: string; protocol_version: string; limits: { max_message_bytes: number; max_request_bytes: number } }>('GET', '/.well-known/amtp');
@@ -75,105 +83,125 @@ export class AmtpClient implements MailboxApi {
 
   // identity
   register(input: W.RegisterInput) {
-    return this.request<W.RegisterOutput>('POST', '/api/register', { body: input });
+    return this.call('register', { body: input });
   }
   whoami() {
-    return this.request<W.Me>('GET', '/api/me');
+    return this.call('whoami');
   }
   rotateApiKey() {
-    return this.request<{ api_key: string }>('POST', '/api/me/api-key/rotate');
+    return this.call('rotateApiKey');
+  }
+  /** Publishes or rotates the public keys; the private keys stay with the caller. */
+  setKeys(input: W.KeysInput) {
+    return this.call('setKeys', { body: input });
+  }
+  rotateDeliverySecret() {
+    return this.call('rotateDeliverySecret');
   }
   profile(agentRef: string) {
-    return this.request<W.AgentProfile>('GET', `/api/agents/${encodeURIComponent(agentRef)}`);
+    return this.call('profile', { params: { id: agentRef } });
   }
 
   // capabilities
   setCapabilities(capabilities: W.Capability[]) {
-    return this.request<W.CapabilitiesOutput>('PUT', '/api/me/capabilities', { body: { capabilities } });
+    return this.call('setCapabilities', { body: { capabilities } });
   }
   capabilities(agentRef: string) {
-    return this.request<W.CapabilitiesOutput>('GET', `/api/agents/${encodeURIComponent(agentRef)}/capabilities`);
+    return this.call('capabilities', { params: { id: agentRef } });
+  }
+  taxonomy() {
+    return this.call('taxonomy');
   }
 
   // consent
   requestContact(input: W.ContactRequestInput) {
-    return this.request<W.ContactRequest>('POST', '/api/contact-requests', { body: input });
+    return this.call('requestContact', { body: input });
   }
   async listRequests(filter: { direction?: W.Direction; status?: W.RequestStatus } = {}) {
-    return (await this.request<{ requests: W.ContactRequest[] }>('GET', '/api/contact-requests', { query: filter })).requests;
+    return (await this.call('listRequests', { query: filter })).requests;
   }
   approve(requestId: string, scopes?: string[]) {
-    return this.request<W.ContactRequest>('POST', `/api/contact-requests/${requestId}/approve`, { body: scopes ? { scopes } : {} });
+    return this.call('approve', { params: { id: requestId }, body: scopes ? { scopes } : {} });
   }
   decline(requestId: string) {
-    return this.request<W.ContactRequest>('POST', `/api/contact-requests/${requestId}/decline`);
+    return this.call('decline', { params: { id: requestId } });
   }
   authorize(agentRef: string, scopes?: string[]) {
-    return this.request<W.Peer>('POST', '/api/authorizations', { body: { agent_id: agentRef, ...(scopes ? { scopes } : {}) } });
+    return this.call('authorize', { body: { agent_id: agentRef, ...(scopes ? { scopes } : {}) } });
   }
   revoke(agentRef: string) {
-    return this.request<{ revoked: boolean }>('DELETE', `/api/authorizations/${encodeURIComponent(agentRef)}`);
+    return this.call('revoke', { params: { id: agentRef } });
   }
   block(agentRef: string) {
-    return this.request<{ blocked: true }>('POST', '/api/blocks', { body: { agent_id: agentRef } });
+    return this.call('block', { body: { agent_id: agentRef } });
   }
   unblock(agentRef: string) {
-    return this.request<{ unblocked: boolean }>('DELETE', `/api/blocks/${encodeURIComponent(agentRef)}`);
+    return this.call('unblock', { params: { id: agentRef } });
   }
   async peers() {
-    return (await this.request<{ peers: W.Peer[] }>('GET', '/api/peers')).peers;
+    return (await this.call('peers')).peers;
   }
 
   // messages
   send(input: Partial<W.SendInput> & { recipient_id: string }) {
-    return this.request<W.SendOutput>('POST', '/api/messages', { body: input });
+    return this.call('send', { body: input });
   }
   inbox(query: Partial<W.InboxQuery> = {}, signal?: AbortSignal) {
-    return this.request<W.InboxOutput>('GET', '/api/inbox', { query, signal });
+    return this.call('inbox', { query, signal });
   }
   message(id: string) {
-    return this.request<W.Message>('GET', `/api/messages/${id}`);
+    return this.call('message', { params: { id } });
   }
   markRead(id: string) {
-    return this.request<W.Message>('POST', `/api/messages/${id}/read`);
+    return this.call('markRead', { params: { id } });
   }
   markAllRead(threadId?: string) {
-    return this.request<{ marked: number }>('POST', '/api/inbox/read', { body: threadId ? { thread_id: threadId } : {} });
+    return this.call('markAllRead', { body: threadId ? { thread_id: threadId } : {} });
   }
   outbox(query: { limit?: number; cursor?: string } = {}) {
-    return this.request<W.MessagesPage>('GET', '/api/outbox', { query });
+    return this.call('outbox', { query });
   }
   thread(threadId: string) {
-    return this.request<{ thread_id: string; messages: W.Message[] }>('GET', `/api/threads/${threadId}`);
+    return this.call('thread', { params: { thread_id: threadId } });
   }
   async conversations() {
-    return (await this.request<{ conversations: W.Conversation[] }>('GET', '/api/conversations')).conversations;
+    return (await this.call('conversations')).conversations;
   }
-
-  // audit
   /** The messages exchanged with one peer, newest first; pass next_cursor to page back. */
   conversation(peerRef: string, query: { limit?: number; cursor?: string } = {}) {
-    return this.request<W.MessagesPage>('GET', `/api/conversations/${encodeURIComponent(peerRef)}`, { query });
+    return this.call('conversation', { params: { id: peerRef }, query });
   }
   markConversationRead(peerRef: string) {
-    return this.request<{ marked: number }>('POST', `/api/conversations/${encodeURIComponent(peerRef)}/read`);
-  }
-  audit(query: { limit?: number; cursor?: string } = {}) {
-    return this.request<{ entries: W.AuditEntry[]; next_cursor: string | null }>('GET', '/api/me/audit', { query });
-  }
-  verifyAudit() {
-    return this.request<W.AuditVerifyOutput>('GET', '/api/me/audit/verify');
+    return this.call('markConversationRead', { params: { id: peerRef } });
   }
 
   // webhooks
   setWebhook(input: W.WebhookInput) {
-    return this.request<W.Webhook & { secret: string }>('PUT', '/api/me/webhook', { body: input });
+    return this.call('setWebhook', { body: input });
   }
   webhook() {
-    return this.request<W.Webhook>('GET', '/api/me/webhook');
+    return this.call('webhook');
   }
   deleteWebhook() {
-    return this.request<{ deleted: boolean }>('DELETE', '/api/me/webhook');
+    return this.call('deleteWebhook');
+  }
+  testWebhook() {
+    return this.call('testWebhook');
+  }
+  webhookDeliveries(query: { status?: W.Delivery['status']; limit?: number } = {}) {
+    return this.call('webhookDeliveries', { query });
+  }
+  /** Queues a delivered or dead-lettered webhook event again. */
+  redeliver(deliveryId: string) {
+    return this.call('redeliver', { params: { id: deliveryId } });
+  }
+
+  // audit
+  audit(query: { limit?: number; cursor?: string } = {}) {
+    return this.call('audit', { query });
+  }
+  verifyAudit() {
+    return this.call('verifyAudit');
   }
 
   /**

@@ -1,16 +1,16 @@
-/** The OpenAPI document, generated from the route table and the wire schemas. */
+/** The OpenAPI document, generated from the operation table (src/protocol/operations.ts) and its wire schemas. */
 import { z } from 'zod';
 import { ERRORS } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/schemas.js';
-import type { RouteDef } from './route.js';
+import { OPERATION_SPECS, type OperationSpec } from '../protocol/operation-schemas.js';
 
 const json = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
 
-export function openApiDocument(routes: RouteDef[], serverUrl: string | null) {
+export function openApiDocument(operations: readonly OperationSpec[] = OPERATION_SPECS, serverUrl: string | null = null) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const path = r.url.replace(/:(\w+)/g, '{$1}');
+  for (const r of operations) {
+    const path = r.path.replace(/:(\w+)/g, '{$1}');
     const parameters = [
       ...Object.entries(r.params ? ((json(r.params, 'input').properties as object) ?? {}) : {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
       ...Object.entries(r.query ? ((json(r.query, 'input').properties as object) ?? {}) : {}).map(([name, schema]) => ({ name, in: 'query', schema })),

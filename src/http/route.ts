@@ -1,7 +1,11 @@
-/** A REST route is data: method, path, who may call it, its wire schemas, and the core call it maps to. */
-import type { z } from 'zod';
+/**
+ * A REST route is an operation of the table (src/protocol/operations.ts) joined with its handler:
+ * method, path, who may call it, its wire schemas, and the core call it maps to.
+ */
 import type { Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
+import { OPERATION_SPECS, type OperationInput, type OperationOutput, type OperationSpec } from '../protocol/operation-schemas.js';
+import type { OPERATIONS, OperationName } from '../protocol/operations.js';
 
 export interface RouteContext<B, Q, P> {
   core: Mailbox;
@@ -13,32 +17,23 @@ export interface RouteContext<B, Q, P> {
   signal: AbortSignal;
 }
 
-interface Shape<B, Q, P> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+export interface RouteDef extends OperationSpec {
+  /** The operation's path, as Fastify reads it. */
   url: string;
-  summary: string;
-  body?: z.ZodType<B>;
-  query?: z.ZodType<Q>;
-  params?: z.ZodType<P>;
-  response: z.ZodType;
-  /** Success status; 200 unless stated. */
-  status?: number;
-}
-
-export interface RouteDef extends Shape<unknown, unknown, unknown> {
-  /** 'agent': a Bearer API key is required. 'public': no auth. */
-  auth: 'agent' | 'public';
   handler(ctx: RouteContext<unknown, unknown, unknown> & { caller: Caller | null }): Promise<unknown>;
 }
 
-export function privateRoute<B = undefined, Q = undefined, P = undefined>(
-  def: Shape<B, Q, P> & { handler(ctx: RouteContext<B, Q, P> & { caller: Caller }): Promise<unknown> },
-): RouteDef {
-  return { ...(def as unknown as RouteDef), auth: 'agent' };
-}
+/** An agent operation's handler always has a caller; a public one may have none. */
+type CallerOf<N extends OperationName> = (typeof OPERATIONS)[N]['auth'] extends 'agent' ? Caller : Caller | null;
 
-export function publicRoute<B = undefined, Q = undefined, P = undefined>(
-  def: Shape<B, Q, P> & { handler(ctx: RouteContext<B, Q, P>): Promise<unknown> },
-): RouteDef {
-  return { ...(def as unknown as RouteDef), auth: 'public' };
+/** One handler per operation: it only translates between HTTP and the core. */
+export type Handlers = {
+  [N in OperationName]: (
+    ctx: RouteContext<OperationInput<N>['body'], OperationInput<N>['query'], OperationInput<N>['params']> & { caller: CallerOf<N> },
+  ) => Promise<OperationOutput<N>>;
+};
+
+/** The routes, in table order: each operation with its schemas and handler. */
+export function routesOf(handlers: Handlers): RouteDef[] {
+  return OPERATION_SPECS.map((spec) => ({ ...spec, url: spec.path, handler: handlers[spec.name] as RouteDef['handler'] }));
 }
