@@ -79,7 +79,12 @@ function buildSqlite(node) {
   mkdirSync(join(devdir, target), { recursive: true });
   symlinkSync(join(node.dist, 'include'), join(devdir, target, 'include'));
   writeFileSync(join(devdir, target, 'installVersion'), '11\n');
-  run(process.execPath, [nodeGyp(), 'rebuild', '--release', `--target=${target}`, `--devdir=${devdir}`, '-j', '2'], { cwd: join(dir, 'node_modules', 'better-sqlite3') });
+  // --nodedir names the LTS headers outright: this machine's npm config sets nodedir to the installed
+  // Node's headers, and under `npm test` that arrives as npm_config_nodedir, which would win over --target.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(nodedir|target|devdir)$/i.test(k)));
+  run(process.execPath, [nodeGyp(), 'rebuild', '--release', `--target=${target}`, `--devdir=${devdir}`, `--nodedir=${node.dist}`, '-j', '2'], { cwd: join(dir, 'node_modules', 'better-sqlite3'), env });
+  // Fail here, not in every test, if the build does not load on the LTS Node.
+  run(node.bin, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(addon)})`]);
   if (!existsSync(addon)) throw new Error(`node-gyp finished without ${addon}`);
   return addon;
 }
