@@ -32,7 +32,7 @@ export async function createServer(config: Config, options: { store?: Store } = 
   assertHostsConfigured(config);
   const store = options.store ?? (await openStore(config));
   const core = new Mailbox(store, config, httpTransport(config.webhooks));
-  const worker = new DeliveryWorker(core.webhooks, core.notifier, {
+  const worker = new DeliveryWorker(core.outbox, core.notifier, {
     concurrency: config.webhooks.concurrency,
     leaseMs: config.webhooks.leaseSeconds * 1000,
     onError: (err) => app.log.error({ err }, 'webhook delivery failed'),

@@ -237,20 +237,6 @@ export type WriteOp =
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
   | { op: 'redeliver'; agent_id: string; id: string; at: string };
 
-/** Everything that names an agent, children first; `agents` itself is deleted last. Each `?` is the agent's id. */
-export const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
-  ['outbox', 'agent_id = ?'],
-  ['events', 'agent_id = ?'],
-  ['webhooks', 'agent_id = ?'],
-  ['audit_log', 'agent_id = ?'],
-  ['capabilities', 'agent_id = ?'],
-  ['messages', 'sender_id = ? OR recipient_id = ?'],
-  ['contact_requests', 'from_id = ? OR to_id = ?'],
-  ['blocks', 'blocker_id = ? OR blocked_id = ?'],
-  ['grants', 'granter_id = ? OR grantee_id = ?'],
-  ['sig_nonces', 'sender_id = ?'],
-];
-
 interface OpResults {
   createAgent: void;
   updateAgent: boolean;

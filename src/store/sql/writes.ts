@@ -5,7 +5,6 @@
  */
 import { AUDIT_GENESIS, auditHash, chainServerAudit } from '../../protocol/audit-chain.js';
 import {
-  DELETE_AGENT_TABLES,
   StoreError,
   type AuditDraft,
   type AuditRecord,
@@ -34,6 +33,20 @@ function* run(sql: string, ...params: unknown[]): Steps<number> {
 function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
   return (yield { sql, params, rows: true }) as Row[];
 }
+
+/** Everything that names an agent, children first; `agents` itself is deleted last. Each `?` is the agent's id. */
+const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
+  ['outbox', 'agent_id = ?'],
+  ['events', 'agent_id = ?'],
+  ['webhooks', 'agent_id = ?'],
+  ['audit_log', 'agent_id = ?'],
+  ['capabilities', 'agent_id = ?'],
+  ['messages', 'sender_id = ? OR recipient_id = ?'],
+  ['contact_requests', 'from_id = ? OR to_id = ?'],
+  ['blocks', 'blocker_id = ? OR blocked_id = ?'],
+  ['grants', 'granter_id = ? OR grantee_id = ?'],
+  ['sig_nonces', 'sender_id = ?'],
+];
 
 const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at']);
 
