@@ -1,6 +1,6 @@
 /**
  * The durable outbox, for every kind of delivery (webhook today; federation and scheduled release
- * plug in as further kinds, with no new queue). The store keeps the queues (src/store/sql/outbox.ts):
+ * plug in as further kinds, with no new queue). The store keeps the queues (src/store/outbox.ts):
  * one queue per destination, worked in order, only its head due, after its `not_before`, under a
  * lease. Here: claiming, dispatch to the kind's rules, and what a failed attempt leads to — a retry
  * on the kind's schedule, or the dead letter queue (from which `redeliver` puts it back).

@@ -5,10 +5,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { WriteOp } from '../types.js';
-import { sqliteDialect } from '../sql/dialect.js';
-import { driveSync } from '../sql/drive.js';
-import type { Row } from '../sql/rows.js';
-import { writeOp } from '../sql/writes.js';
+import { sqliteDialect } from '../dialect.js';
+import { driveSync } from '../drive.js';
+import type { Row } from '../rows.js';
+import { writeOp } from '../writes.js';
 import { statementCache } from './connection.js';
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

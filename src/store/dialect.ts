@@ -1,6 +1,6 @@
 /**
  * What differs between the SQL the two backends speak, and nothing else. Every query is written once
- * (src/store/sql/writes.ts, reads.ts) with `?` placeholders; PostgreSQL's driver numbers them.
+ * (src/store/writes.ts, reads.ts) with `?` placeholders; PostgreSQL's driver numbers them.
  */
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres';

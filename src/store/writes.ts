@@ -1,9 +1,9 @@
 /**
  * Every write operation, written once for both backends. An operation is a generator that yields
  * the queries it needs and receives their answers: the SQLite writer drives it synchronously inside
- * its savepoint, PostgreSQL asynchronously inside its transaction (src/store/sql/drive.ts).
+ * its savepoint, PostgreSQL asynchronously inside its transaction (src/store/drive.ts).
  */
-import { AUDIT_GENESIS, auditHash, chainServerAudit } from '../../protocol/audit-chain.js';
+import { AUDIT_GENESIS, auditHash, chainServerAudit } from '../protocol/audit-chain.js';
 import {
   StoreError,
   type AuditDraft,
@@ -14,7 +14,7 @@ import {
   type ServerAuditDraft,
   type ServerAuditRecord,
   type WriteOp,
-} from '../types.js';
+} from './types.js';
 import { json, type Dialect } from './dialect.js';
 import { claimHeadsSql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
 import type { Row } from './rows.js';

@@ -14,7 +14,7 @@ import type {
   ResultsOf,
   Store,
   WriteOp,
-} from '../types.js';
+} from './types.js';
 import type { Dialect } from './dialect.js';
 import { DELIVERY_COLUMNS } from './outbox.js';
 import { decoders, type Decoders, type Row } from './rows.js';

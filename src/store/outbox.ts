@@ -4,7 +4,7 @@
  * for a webhook, the agent whose endpoint it is). A queue's deliveries go out in `position` order, so
  * only each open queue's head is ever due: pending, `not_before` passed, and not leased.
  */
-import type { OutboxKind } from '../types.js';
+import type { OutboxKind } from './types.js';
 import type { Dialect } from './dialect.js';
 
 /** Where each kind's queues come from, and when a queue is open (worked). */

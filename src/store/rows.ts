@@ -9,7 +9,7 @@ import type {
   RequestRecord,
   ServerAuditRecord,
   WebhookRecord,
-} from '../types.js';
+} from './types.js';
 import type { Dialect } from './dialect.js';
 
 export type Row = Record<string, unknown>;

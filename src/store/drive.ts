@@ -1,4 +1,4 @@
-/** Runs a write operation's queries (src/store/sql/writes.ts): synchronously for SQLite, asynchronously for PostgreSQL. */
+/** Runs a write operation's queries (src/store/writes.ts): synchronously for SQLite, asynchronously for PostgreSQL. */
 import type { Row } from './rows.js';
 import type { Query, Steps } from './writes.js';
 
