@@ -38,7 +38,7 @@ export async function createApp(config: Config, options: { store?: Store } = {})
   const store = options.store ?? (await openStore(config));
   const core = new Mailbox(store, config, httpTransport(config.webhooks));
   let log: AppLog | undefined;
-  const worker = new DeliveryWorker(core.webhooks, core.notifier, {
+  const worker = new DeliveryWorker(core.outbox, core.notifier, {
     concurrency: config.webhooks.concurrency,
     leaseMs: config.webhooks.leaseSeconds * 1000,
     onError: (err) => log?.error({ err }, 'webhook delivery failed'),

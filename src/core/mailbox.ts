@@ -13,6 +13,7 @@ import type { CoreDeps } from './context.js';
 import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
 import { Notifier } from './notifier.js';
+import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import { Webhooks, type WebhookTransport } from './webhooks.js';
 
@@ -24,6 +25,8 @@ export class Mailbox {
   readonly audit: Audit;
   readonly events: Events;
   readonly webhooks: Webhooks;
+  /** Every kind of delivery's queue, worked by the delivery workers (src/delivery/worker.ts). */
+  readonly outbox: Outbox;
   readonly notifier: Notifier;
   /** Operator commands (`amtp admin`); no API route reaches them. */
   readonly admin: Admin;
@@ -41,6 +44,7 @@ export class Mailbox {
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
     this.webhooks = new Webhooks(deps, this.events, transport);
+    this.outbox = new Outbox(deps, { webhook: this.webhooks });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }

@@ -10,6 +10,7 @@ import type { DeliveryRecord, WebhookRecord, WriteOp } from '../store/types.js';
 import { auditOp, commit, type Caller, type CoreDeps } from './context.js';
 import type { Events } from './events.js';
 import { nowIso } from './ids.js';
+import { claimOp, recordOp, retryAt, type OutboxKindRules } from './outbox.js';
 
 export interface WebhookTransport {
   /** Throws `invalid_webhook_url` when the URL (or what its host resolves to) is not allowed. */
@@ -22,7 +23,7 @@ export interface WebhookTransport {
 
 const notFound = () => new AmtpError('webhook_not_found', 'No webhook is configured. Set one with PUT /api/me/webhook.');
 
-export class Webhooks {
+export class Webhooks implements OutboxKindRules {
   constructor(
     private readonly deps: CoreDeps,
     private readonly events: Events,
@@ -93,10 +94,9 @@ export class Webhooks {
     ];
   }
 
-  /** Leases due deliveries for a worker. */
-  async claim(limit: number, leaseMs: number): Promise<DeliveryRecord[]> {
-    const [claimed] = await commit(this.deps, [claimOp(limit, leaseMs)]);
-    return claimed;
+  /** The outbox's schedule for webhook deliveries (AMTP_WEBHOOK_RETRY_SCHEDULE). */
+  retrySeconds(): readonly number[] {
+    return this.deps.config.webhooks.retrySeconds;
   }
 
   /**
@@ -133,23 +133,16 @@ export class Webhooks {
   }
 
   private async retryOrGiveUp(d: DeliveryRecord, status: number | null, error: string): Promise<void> {
-    const schedule = this.deps.config.webhooks.retrySeconds;
-    const attempts = d.attempts + 1;
-    if (attempts > schedule.length) {
-      await this.finish(d, 'dead', status, error, `${attempts} delivery attempts failed (last: ${error})`);
-      return;
-    }
-    const delayMs = schedule[attempts - 1]! * 1000 * (0.8 + Math.random() * 0.4);
-    await commit(this.deps, [
-      { op: 'recordDelivery', id: d.id, status: 'pending', attempts, next_attempt_at: new Date(Date.now() + delayMs).toISOString(), last_status: status, last_error: error, at: nowIso() },
-    ]);
+    const notBefore = retryAt(this.retrySeconds(), d);
+    if (notBefore) await commit(this.deps, [recordOp(d, 'pending', status, error, notBefore)]);
+    else await this.finish(d, 'dead', status, error, `${d.attempts + 1} delivery attempts failed (last: ${error})`);
   }
 
   /** Records the outcome; with `disableReason`, also disables the webhook (audited, shown as a notice). */
   private async finish(d: DeliveryRecord, status: DeliveryRecord['status'], lastStatus: number | null, error: string | null, disableReason?: string, alsoOps: WriteOp[] = []): Promise<unknown[]> {
     const at = nowIso();
     return commit(this.deps, [
-      { op: 'recordDelivery', id: d.id, status, attempts: d.attempts + 1, next_attempt_at: at, last_status: lastStatus, last_error: error, at },
+      recordOp(d, status, lastStatus, error, at),
       ...alsoOps,
       ...(disableReason
         ? [{ op: 'disableWebhook', agent_id: d.agent_id, reason: disableReason, at } as const, auditOp(d.agent_id, 'webhook.changed', null, { disabled: disableReason, by: 'server' })]
@@ -168,12 +161,6 @@ export class Webhooks {
       updated_at: w.updated_at,
     };
   }
-}
-
-/** Leases up to `limit` due queue heads (of one agent's queue, with `agentId`) for `leaseMs`. */
-function claimOp(limit: number, leaseMs: number, agentId?: string): Extract<WriteOp, { op: 'claimDeliveries' }> {
-  const now = Date.now();
-  return { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit, ...(agentId ? { agent_id: agentId } : {}) };
 }
 
 function signedHeaders(secret: string, id: string, body: string): Record<string, string> {

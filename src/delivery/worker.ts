@@ -1,10 +1,10 @@
 /**
- * The webhook delivery worker: claims due deliveries from the durable outbox and runs them, at most
+ * The outbox worker: claims due deliveries of every kind from the durable outbox and runs them, at most
  * `concurrency` at a time. Every server instance may run one; claims are leases, so a delivery is
  * worked by one instance at a time and retried by any after a crash.
  */
 import type { Notifier } from '../core/notifier.js';
-import type { Webhooks } from '../core/webhooks.js';
+import type { Outbox } from '../core/outbox.js';
 import type { DeliveryRecord } from '../store/types.js';
 
 export interface WorkerOptions {
@@ -30,7 +30,7 @@ export class DeliveryWorker {
   private readonly leaseMs: number;
 
   constructor(
-    private readonly webhooks: Webhooks,
+    private readonly outbox: Outbox,
     private readonly notifier: Notifier,
     private readonly opts: WorkerOptions,
   ) {
@@ -74,7 +74,7 @@ export class DeliveryWorker {
     if (this.ticking || this.stopped || free <= 0) return;
     this.ticking = true;
     try {
-      const batch = await this.webhooks.claim(free, this.leaseMs);
+      const batch = await this.outbox.claim(free, this.leaseMs);
       for (const delivery of batch) {
         this.running += 1;
         this.work(delivery)
@@ -95,6 +95,6 @@ export class DeliveryWorker {
 
   /** A delivery, then — while they succeed and the worker runs — the same queue's next ones. */
   private async work(first: DeliveryRecord): Promise<void> {
-    for (let next: DeliveryRecord | null = first; next && !this.stopped; ) next = await this.webhooks.attempt(next, this.leaseMs);
+    for (let next: DeliveryRecord | null = first; next && !this.stopped; ) next = await this.outbox.attempt(next, this.leaseMs);
   }
 }

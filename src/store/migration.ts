@@ -19,3 +19,36 @@ export function assertSchemaKnown(applied: Iterable<number>, known: readonly Mig
     );
   }
 }
+
+/**
+ * Migrations whose DDL is the same in both dialects (each dialect's list includes them). 6: the webhook
+ * delivery queue becomes the general durable outbox, keeping every delivery (pending ones included).
+ */
+export const OUTBOX_MIGRATION: Migration = {
+  version: 6,
+  name: 'the general durable outbox (webhook deliveries become its first kind)',
+  sql: `
+    CREATE TABLE outbox (
+      id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      agent_id TEXT NOT NULL REFERENCES agents(id),
+      queue TEXT NOT NULL,
+      position BIGINT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending','delivered','dead')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      not_before TEXT NOT NULL,
+      lease_until TEXT,
+      last_status INTEGER,
+      last_error TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, lease_until, last_status, last_error, created_at, updated_at)
+      SELECT id, 'webhook', agent_id, agent_id, event_seq, status, attempts, next_attempt_at, lease_until, last_status, last_error, created_at, updated_at
+      FROM webhook_deliveries;
+    DROP TABLE webhook_deliveries;
+    CREATE INDEX outbox_due ON outbox(status, not_before);
+    CREATE INDEX outbox_agent ON outbox(agent_id, position);
+    CREATE INDEX outbox_queue_head ON outbox(kind, queue, position) WHERE status = 'pending';
+  `,
+};

@@ -76,9 +76,9 @@ export const TABLES: TableSpec[] = [
     bool: ['enabled'],
   },
   {
-    name: 'webhook_deliveries',
+    name: 'outbox',
     key: ['id'],
-    columns: ['id', 'agent_id', 'event_seq', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'last_status', 'last_error', 'created_at', 'updated_at'],
+    columns: ['id', 'kind', 'agent_id', 'queue', 'position', 'status', 'attempts', 'not_before', 'lease_until', 'last_status', 'last_error', 'created_at', 'updated_at'],
   },
   { name: 'sig_nonces', key: ['sender_id', 'nonce'], columns: ['sender_id', 'nonce', 'expires_at'] },
   { name: 'server_audit', key: ['seq'], columns: ['seq', 'at', 'action', 'target_id', 'details', 'prev_hash', 'hash'], json: ['details'] },

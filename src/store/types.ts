@@ -154,12 +154,20 @@ export interface WebhookRecord {
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
+/** What the outbox delivers. Federation and scheduled release will be further kinds of the same outbox. */
+export type OutboxKind = 'webhook';
+
+/** One entry of the durable outbox (table `outbox`), as the webhook rules see it. */
 export interface DeliveryRecord {
   id: string;
+  kind: OutboxKind;
+  /** Whose it is; for a webhook also its queue (deliveries of one queue go out in order). */
   agent_id: string;
+  /** Its place in the queue: for a webhook, the event's seq. */
   event_seq: number;
   status: DeliveryStatus;
   attempts: number;
+  /** Not attempted before this time (column `not_before`). */
   next_attempt_at: string;
   lease_until: string | null;
   last_status: number | null;
@@ -228,26 +236,6 @@ export type WriteOp =
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
   | { op: 'redeliver'; agent_id: string; id: string; at: string };
-
-/** Everything that names an agent, children first; `agents` itself is deleted last. */
-export const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
-  ['webhook_deliveries', 'agent_id = @id'],
-  ['events', 'agent_id = @id'],
-  ['webhooks', 'agent_id = @id'],
-  ['audit_log', 'agent_id = @id'],
-  ['capabilities', 'agent_id = @id'],
-  ['messages', 'sender_id = @id OR recipient_id = @id'],
-  ['contact_requests', 'from_id = @id OR to_id = @id'],
-  ['blocks', 'blocker_id = @id OR blocked_id = @id'],
-  ['grants', 'granter_id = @id OR grantee_id = @id'],
-  ['sig_nonces', 'sender_id = @id'],
-];
-/** Both dialects: `$1` is the current time. Counts come from the partial and status indexes. */
-export const DELIVERY_STATS_SQL = `SELECT
-  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
-  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)) AS due,
-  (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'dead') AS dead,
-  (SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending') AS oldest_pending_at`;
 
 interface OpResults {
   createAgent: void;

@@ -1,5 +1,5 @@
 /** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
-import type { Migration } from '../migration.js';
+import { OUTBOX_MIGRATION, type Migration } from '../migration.js';
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -178,4 +178,5 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  OUTBOX_MIGRATION,
 ];

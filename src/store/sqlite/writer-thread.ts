@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WriteOp } from '../types.js';
 import { openConnection, type Durability } from './connection.js';
-import { toWireError } from './rows.js';
+import { toWireError } from './errors.js';
 import { SqliteWriter } from './writer.js';
 
 export type ToWriter =

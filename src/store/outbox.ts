@@ -1,0 +1,45 @@
+/**
+ * The durable outbox's rules in SQL, once for both backends. A delivery belongs to a kind (today only
+ * `webhook`; federation and scheduled release plug in as new kinds) and to a queue (its destination:
+ * for a webhook, the agent whose endpoint it is). A queue's deliveries go out in `position` order, so
+ * only each open queue's head is ever due: pending, `not_before` passed, and not leased.
+ */
+import type { OutboxKind } from './types.js';
+import type { Dialect } from './dialect.js';
+
+/** Where each kind's queues come from, and when a queue is open (worked). */
+const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> = {
+  webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
+};
+
+/** The outbox row as a DeliveryRecord (src/store/types.ts). */
+export const DELIVERY_COLUMNS =
+  'id, kind, agent_id, position AS event_seq, status, attempts, not_before AS next_attempt_at, lease_until, last_status, last_error, created_at, updated_at';
+
+/**
+ * Queues a webhook delivery for an event just appended, when the agent's webhook is enabled for its
+ * type. Parameters: id, position, not_before, created_at, updated_at, agent_id, event type.
+ */
+export const enqueueOnEventSql = (d: Dialect) =>
+  `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
+   SELECT ?, 'webhook', w.agent_id, w.agent_id, ?, 'pending', 0, ?, ?, ? FROM webhooks w
+   WHERE w.agent_id = ? AND w.enabled AND ${d.jsonHas('w.events')}`;
+
+/** The kinds of delivery the outbox holds; a claim takes each kind's due heads in turn. */
+export const OUTBOX_KINDS = Object.keys(QUEUES) as OutboxKind[];
+
+/**
+ * Leases a kind's due queue heads (one index probe per open queue, however long the queues are) and
+ * returns them. Parameters: lease_until, now, now, [agent_id], limit. With `oneAgent`, only that
+ * agent's queues (the next head right after a delivery, in the same commit).
+ */
+export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): string {
+  const q = QUEUES[kind];
+  return `UPDATE outbox SET lease_until = ? WHERE id IN (
+     SELECT d.id FROM ${q.from}
+     JOIN outbox d ON d.kind = '${kind}' AND d.queue = ${q.queue}
+       AND d.position = (SELECT MIN(position) FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending')
+     WHERE ${q.open} AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)${oneAgent ? ' AND d.agent_id = ?' : ''}
+     ORDER BY d.not_before LIMIT ?${d.skipLocked})
+   RETURNING ${DELIVERY_COLUMNS}`;
+}

@@ -1,0 +1,258 @@
+/**
+ * Every write operation, written once for both backends. An operation is a generator that yields
+ * the queries it needs and receives their answers: the SQLite writer drives it synchronously inside
+ * its savepoint, PostgreSQL asynchronously inside its transaction (src/store/drive.ts).
+ */
+import { AUDIT_GENESIS, auditHash, chainServerAudit } from '../protocol/audit-chain.js';
+import {
+  StoreError,
+  type AuditDraft,
+  type AuditRecord,
+  type DeliveryRecord,
+  type EventRecord,
+  type MessageRecord,
+  type ServerAuditDraft,
+  type ServerAuditRecord,
+  type WriteOp,
+} from './types.js';
+import { json, type Dialect } from './dialect.js';
+import { claimHeadsSql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
+import type { Row } from './rows.js';
+
+/** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
+export interface Query {
+  sql: string;
+  params: unknown[];
+  rows: boolean;
+}
+export type Steps<T> = Generator<Query, T, unknown>;
+
+function* run(sql: string, ...params: unknown[]): Steps<number> {
+  return (yield { sql, params, rows: false }) as number;
+}
+function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
+  return (yield { sql, params, rows: true }) as Row[];
+}
+
+/** Everything that names an agent, children first; `agents` itself is deleted last. Each `?` is the agent's id. */
+const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
+  ['outbox', 'agent_id = ?'],
+  ['events', 'agent_id = ?'],
+  ['webhooks', 'agent_id = ?'],
+  ['audit_log', 'agent_id = ?'],
+  ['capabilities', 'agent_id = ?'],
+  ['messages', 'sender_id = ? OR recipient_id = ?'],
+  ['contact_requests', 'from_id = ? OR to_id = ?'],
+  ['blocks', 'blocker_id = ? OR blocked_id = ?'],
+  ['grants', 'granter_id = ? OR grantee_id = ?'],
+  ['sig_nonces', 'sender_id = ?'],
+];
+
+const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at']);
+
+export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
+  switch (op.op) {
+    case 'createAgent': {
+      const a = op.agent;
+      yield* run(
+        `INSERT INTO agents (id, name, display_name, public_key, encryption_key, api_key_hash, delivery_secret, key_rotation, keys_reset_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        a.id, a.name, a.display_name, a.public_key, a.encryption_key, a.api_key_hash, a.delivery_secret, json(a.key_rotation), a.keys_reset_at, a.created_at,
+      );
+      return undefined;
+    }
+    case 'updateAgent': {
+      const entries = Object.entries(op.patch)
+        .filter(([k, v]) => v !== undefined && AGENT_PATCHABLE.has(k))
+        .map(([k, v]) => [k, k === 'key_rotation' ? json(v) : v] as const);
+      if (entries.length === 0) return false;
+      const sets = entries.map(([k]) => `${k} = ?`).join(', ');
+      return (yield* run(`UPDATE agents SET ${sets} WHERE id = ?`, ...entries.map(([, v]) => v), op.id)) > 0;
+    }
+    case 'deleteAgent':
+      for (const [table, where] of DELETE_AGENT_TABLES) {
+        yield* run(`DELETE FROM ${table} WHERE ${where}`, ...where.split('?').slice(1).map(() => op.id));
+      }
+      return (yield* run('DELETE FROM agents WHERE id = ?', op.id)) > 0;
+    case 'useNonce':
+      yield* run('INSERT INTO sig_nonces (sender_id, nonce, expires_at) VALUES (?, ?, ?)', op.sender_id, op.nonce, op.expires_at);
+      return undefined;
+    case 'pruneNonces':
+      return yield* run('DELETE FROM sig_nonces WHERE expires_at < ?', op.before);
+    case 'putGrant': {
+      const g = op.grant;
+      yield* run(
+        `INSERT INTO grants (granter_id, grantee_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (granter_id, grantee_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+        g.granter_id, g.grantee_id, json(g.scopes), g.created_at, g.updated_at,
+      );
+      return undefined;
+    }
+    case 'deleteGrant':
+      return (yield* run('DELETE FROM grants WHERE granter_id = ? AND grantee_id = ?', op.granter_id, op.grantee_id)) > 0;
+    case 'putBlock':
+      yield* run('INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', op.block.blocker_id, op.block.blocked_id, op.block.created_at);
+      return undefined;
+    case 'deleteBlock':
+      return (yield* run('DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?', op.blocker_id, op.blocked_id)) > 0;
+    case 'createRequest': {
+      const r = op.request;
+      yield* run(
+        'INSERT INTO contact_requests (id, from_id, to_id, note, scopes, status, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        r.id, r.from_id, r.to_id, r.note, json(r.scopes), r.status, r.created_at, r.decided_at,
+      );
+      return undefined;
+    }
+    case 'decideRequest':
+      return (yield* run("UPDATE contact_requests SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'", op.status, op.at, op.id)) > 0;
+    case 'insertMessage':
+      return yield* insertMessage(op.message);
+    case 'markDelivered':
+      if (op.ids.length === 0) return 0;
+      return yield* run(
+        `UPDATE messages SET delivered_at = ? WHERE recipient_id = ? AND delivered_at IS NULL AND ${d.inList('id', 'text')}`,
+        op.at, op.recipient_id, d.list(op.ids),
+      );
+    case 'markRead': {
+      let sql = 'UPDATE messages SET read_at = ?, delivered_at = COALESCE(delivered_at, ?) WHERE recipient_id = ? AND read_at IS NULL';
+      const params: unknown[] = [op.at, op.at, op.recipient_id];
+      if (op.ids) {
+        sql += ` AND ${d.inList('id', 'text')}`;
+        params.push(d.list(op.ids));
+      }
+      if (op.thread_id) {
+        sql += ' AND thread_id = ?';
+        params.push(op.thread_id);
+      }
+      return yield* run(sql, ...params);
+    }
+    case 'setCapabilities':
+      yield* run(
+        `INSERT INTO capabilities (agent_id, capabilities, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (agent_id) DO UPDATE SET capabilities = excluded.capabilities, updated_at = excluded.updated_at`,
+        op.record.agent_id, json(op.record.capabilities), op.record.updated_at,
+      );
+      return undefined;
+    case 'appendAudit':
+      return yield* appendAudit(op.entry);
+    case 'createInvite':
+      yield* run('INSERT INTO invites (token_hash, created_at, expires_at) VALUES (?, ?, ?)', op.token_hash, op.created_at, op.expires_at);
+      return undefined;
+    case 'consumeInvite': {
+      const changed = yield* run(
+        'UPDATE invites SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+        op.at, op.agent_id, op.token_hash, op.at,
+      );
+      if (changed === 0) throw new StoreError('invite_unavailable', 'invite token unknown, used, revoked or expired');
+      return undefined;
+    }
+    case 'revokeInvite':
+      return (yield* run('UPDATE invites SET revoked_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL', op.at, op.token_hash)) > 0;
+    case 'appendServerAudit':
+      return yield* appendServerAudit(op.entry);
+    case 'pruneMessages': {
+      let removed = 0;
+      if (op.olderThan) removed += yield* run('DELETE FROM messages WHERE created_at < ?', op.olderThan);
+      if (op.keepPerMailbox) {
+        removed += yield* run(
+          `DELETE FROM messages WHERE seq IN (SELECT seq FROM (
+             SELECT seq, ROW_NUMBER() OVER (PARTITION BY recipient_id ORDER BY seq DESC) AS rn FROM messages) ranked WHERE rn > ?)`,
+          op.keepPerMailbox,
+        );
+      }
+      return removed;
+    }
+    case 'appendEvent':
+      return yield* appendEvent(d, op.event);
+    case 'pruneEvents':
+      yield* run("DELETE FROM outbox WHERE status <> 'pending' AND updated_at < ?", op.olderThan);
+      return yield* run(
+        "DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM outbox d WHERE d.id = events.id AND d.status = 'pending')",
+        op.olderThan,
+      );
+    case 'putWebhook': {
+      const w = op.webhook;
+      yield* run(
+        `INSERT INTO webhooks (agent_id, url, secret, events, enabled, disabled_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (agent_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, events = excluded.events,
+           enabled = excluded.enabled, disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at`,
+        w.agent_id, w.url, w.secret, json(w.events), d.bool(w.enabled), w.disabled_reason, w.created_at, w.updated_at,
+      );
+      return undefined;
+    }
+    case 'deleteWebhook':
+      yield* run("DELETE FROM outbox WHERE kind = 'webhook' AND agent_id = ? AND status = 'pending'", op.agent_id);
+      return (yield* run('DELETE FROM webhooks WHERE agent_id = ?', op.agent_id)) > 0;
+    case 'disableWebhook':
+      return (yield* run('UPDATE webhooks SET enabled = FALSE, disabled_reason = ?, updated_at = ? WHERE agent_id = ? AND enabled', op.reason, op.at, op.agent_id)) > 0;
+    case 'claimDeliveries': {
+      const claimed: DeliveryRecord[] = [];
+      for (const kind of OUTBOX_KINDS) {
+        if (claimed.length >= op.limit) break;
+        const agent = op.agent_id === undefined ? [] : [op.agent_id];
+        const rows = yield* all(claimHeadsSql(d, kind, agent.length > 0), op.lease_until, op.now, op.now, ...agent, op.limit - claimed.length);
+        claimed.push(...(rows as unknown as DeliveryRecord[]));
+      }
+      // RETURNING gives no order: oldest due first.
+      return claimed.sort((x, y) => (x.next_attempt_at < y.next_attempt_at ? -1 : x.next_attempt_at > y.next_attempt_at ? 1 : 0));
+    }
+    case 'recordDelivery':
+      yield* run(
+        'UPDATE outbox SET status = ?, attempts = ?, not_before = ?, last_status = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?',
+        op.status, op.attempts, op.next_attempt_at, op.last_status, op.last_error, op.at, op.id,
+      );
+      return undefined;
+    case 'redeliver':
+      return (
+        (yield* run(
+          "UPDATE outbox SET status = 'pending', not_before = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND agent_id = ? AND kind = 'webhook' AND status <> 'pending'",
+          op.at, op.at, op.id, op.agent_id,
+        )) > 0
+      );
+  }
+}
+
+function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
+  const rows = yield* all(
+    `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id,
+       sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at, created_at, delivered_at, read_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+     RETURNING seq`,
+    m.id, m.thread_id, m.sender_id, m.recipient_id, m.subject, m.body, m.scope, m.intent, json(m.payload), m.reply_to_id, m.client_id,
+    json(m.sealed), json(m.sealed_for_sender), m.ed25519_signature, m.sig_nonce, m.signed_at, m.created_at, m.delivered_at, m.read_at,
+  );
+  // The sender already used this client_id: the caller answers with that message (messageByClientId).
+  if (rows.length === 0) throw new StoreError('duplicate', 'client_id already used by this sender');
+  return { ...m, seq: Number(rows[0]!.seq) };
+}
+
+function* appendEvent(d: Dialect, event: Omit<EventRecord, 'seq'>): Steps<EventRecord> {
+  const [last] = yield* all('SELECT MAX(seq) AS seq FROM events WHERE agent_id = ?', event.agent_id);
+  const seq = ((last?.seq as number | null) ?? 0) + 1;
+  yield* run('INSERT INTO events (agent_id, seq, id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)', event.agent_id, seq, event.id, event.type, json(event.data), event.created_at);
+  yield* run(enqueueOnEventSql(d), event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
+  return { ...event, seq };
+}
+
+function* appendAudit(entry: AuditDraft): Steps<AuditRecord> {
+  const [last] = yield* all('SELECT seq, hash FROM audit_log WHERE agent_id = ? ORDER BY seq DESC LIMIT 1', entry.agent_id);
+  const seq = ((last?.seq as number | undefined) ?? 0) + 1;
+  const prev_hash = (last?.hash as string | undefined) ?? AUDIT_GENESIS;
+  const hash = auditHash({ ...entry, seq, prev_hash });
+  yield* run(
+    'INSERT INTO audit_log (agent_id, seq, at, action, target_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    entry.agent_id, seq, entry.at, entry.action, entry.target_id, json(entry.details), prev_hash, hash,
+  );
+  return { ...entry, seq, prev_hash, hash };
+}
+
+function* appendServerAudit(entry: ServerAuditDraft): Steps<ServerAuditRecord> {
+  const [last] = yield* all('SELECT seq, hash FROM server_audit ORDER BY seq DESC LIMIT 1');
+  const r = chainServerAudit(entry, last as { seq: number; hash: string } | undefined);
+  yield* run(
+    'INSERT INTO server_audit (seq, at, action, target_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    r.seq, r.at, r.action, r.target_id, json(r.details), r.prev_hash, r.hash,
+  );
+  return r;
+}
