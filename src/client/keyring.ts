@@ -14,6 +14,9 @@ export interface KeyringData extends Identity {
   name: string;
   api_key: string;
   peers: Record<string, PinnedKeys>;
+  /** A key file holds the private keys themselves. */
+  signing?: { publicKey: string; secretKey: string };
+  encryption?: { publicKey: string; secretKey: string };
 }
 
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {

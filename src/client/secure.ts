@@ -8,8 +8,9 @@ import { Validator, type Schema } from '@cfworker/json-schema';
 import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import { canonicalBytes } from '../crypto/jcs.js';
-import { maxSealedPlaintextBytes, openMessage, sealMessage, type SealedContent } from '../crypto/seal.js';
-import { signMessage, verifyMessageSignature } from '../crypto/sign.js';
+import { maxSealedPlaintextBytes, openMessage, openMessageWith, sealMessage, type SealedContent } from '../crypto/seal.js';
+import { signMessage, signMessageWith, verifyMessageSignature, type Signer } from '../crypto/sign.js';
+import type { SharedSecret } from '../crypto/webcrypto.js';
 import type { MailboxApi, SignatureStatus } from '../protocol/api.js';
 import { notAuthorized } from '../protocol/errors.js';
 import type * as W from '../protocol/schemas.js';
@@ -18,9 +19,13 @@ import { AmtpApiError, type AmtpClient } from './client.js';
 export interface Identity {
   agent_id: string;
   delivery_secret: string;
-  signing?: { publicKey: string; secretKey: string };
-  encryption?: { publicKey: string; secretKey: string };
+  signing?: SigningIdentity;
+  encryption?: EncryptionIdentity;
 }
+
+/** A private key as its bytes (CLI, SDK), or as an operation on a key no script can read (the browser's WebCrypto). */
+export type SigningIdentity = { publicKey: string } & ({ secretKey: string } | { sign: Signer });
+export type EncryptionIdentity = { publicKey: string } & ({ secretKey: string } | { sharedSecret: SharedSecret });
 
 export interface PinnedKeys {
   public_key: string | null;
@@ -137,7 +142,9 @@ export class SecureMailbox implements MailboxApi {
       };
     }
     if (this.me.signing) {
-      const signature = signMessage({ ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id } as never, this.me.signing.secretKey);
+      const fields = { ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id } as never;
+      const key = this.me.signing;
+      const signature = 'sign' in key ? await signMessageWith(fields, key.sign) : signMessage(fields, key.secretKey);
       message = { ...message, ...signature };
     }
     return { sent: await this.client.send(message as W.SendInput), sealed, signed: Boolean(this.me.signing) };
@@ -212,7 +219,7 @@ export class SecureMailbox implements MailboxApi {
       throw new AmtpApiError(0, 'invalid_signature', `Message ${m.id} failed its delivery MAC check: it was altered after the server signed it, or your delivery secret is out of date. Refusing to show it.`);
     }
     const status = await this.signatureStatus(m);
-    const opened = this.open(m);
+    const opened = await this.open(m);
     this.status.set(opened, status);
     if (m.sealed && m.intent && m.recipient_id === this.me.agent_id) {
       const problem = await this.checkIntent(m.intent, opened.payload);
@@ -254,12 +261,13 @@ export class SecureMailbox implements MailboxApi {
     return keysValidAt(pin, m.signed_at).some((key) => verifyMessageSignature(fields, m.ed25519_signature!, key)) ? 'verified' : 'failed';
   }
 
-  private open(m: W.Message): W.Message {
+  private async open(m: W.Message): Promise<W.Message> {
     const binding = { sender_id: m.sender_id, recipient_id: m.recipient_id, scope: m.scope, client_id: m.client_id };
     const envelope = m.recipient_id === this.me.agent_id ? m.sealed : (m.sealed_for_sender ?? null);
-    if (!envelope || !this.me.encryption) return m;
+    const key = this.me.encryption;
+    if (!envelope || !key) return m;
     try {
-      return { ...m, ...openMessage(envelope, this.me.encryption.secretKey, binding) };
+      return { ...m, ...('sharedSecret' in key ? await openMessageWith(envelope, key.sharedSecret, key.publicKey, binding) : openMessage(envelope, key.secretKey, binding)) };
     } catch {
       return { ...m, body: '[sealed: this message could not be opened with your encryption key]' };
     }

@@ -1,6 +1,7 @@
 /** Key rotation statements, signed by the old signing key so peers can follow continuity. */
 import { canonicalBytes } from './jcs.js';
-import { signBytes, verifyBytes } from './sign.js';
+import { toBase64Url } from './encoding.js';
+import { signBytes, verifyBytes, type Signer } from './sign.js';
 
 export const ROTATION_VERSION = 'amtp-key-rotation-1';
 
@@ -23,5 +24,8 @@ export const rotationStatementInput = (f: RotationFields) =>
   });
 
 export const signRotation = (f: RotationFields, oldSecretKey: string) => signBytes(rotationStatementInput(f), oldSecretKey);
+
+/** signRotation with a Signer holding the old key (which may not be readable, as in the browser). */
+export const signRotationWith = async (f: RotationFields, sign: Signer) => toBase64Url(await sign(rotationStatementInput(f)));
 
 export const verifyRotation = (f: RotationFields, signature: string) => verifyBytes(rotationStatementInput(f), signature, f.old_public_key);

@@ -72,18 +72,47 @@ export function sealMessage(content: SealedContent, recipientEncryptionKey: stri
   return { alg: SEAL_ALG, epk: toBase64Url(epk), nonce: toBase64Url(nonce), ciphertext: toBase64Url(ciphertext) };
 }
 
-export function openMessage(envelope: SealedEnvelope, recipientSecretKey: string, binding: SealBinding): { subject: string | null; body: string | null; payload: unknown } {
+export function openMessage(envelope: SealedEnvelope, recipientSecretKey: string, binding: SealBinding): OpenedContent {
   try {
-    if (envelope.alg !== SEAL_ALG) throw new Error(`unknown alg ${envelope.alg}`);
     const sk = fromBase64Url(recipientSecretKey);
-    const epk = fromBase64Url(envelope.epk);
-    const nonce = fromBase64Url(envelope.nonce);
-    if (nonce.length !== 24) throw new Error('nonce must be 24 bytes');
-    const key = sealKey(x25519.getSharedSecret(sk, epk), epk, x25519.getPublicKey(sk));
-    const plaintext = xchacha20poly1305(key, nonce, sealAssociatedData(binding)).decrypt(fromBase64Url(envelope.ciphertext));
-    const content = JSON.parse(fromUtf8(plaintext)) as { subject: string | null; body: string | null; payload: unknown };
-    return { subject: content.subject ?? null, body: content.body ?? null, payload: content.payload ?? null };
+    const parts = envelopeParts(envelope);
+    return openParts(parts, x25519.getSharedSecret(sk, parts.epk), x25519.getPublicKey(sk), binding);
   } catch (error) {
-    throw new Error(`seal: cannot open this envelope with this key and binding (${(error as Error).message})`);
+    throw cannotOpen(error);
   }
 }
+
+/**
+ * openMessage for a private key that cannot be read out (a non-extractable WebCrypto key): the
+ * caller computes X25519(sk, epk); everything after that is openMessage's own code path.
+ */
+export async function openMessageWith(envelope: SealedEnvelope, sharedSecret: (epk: Uint8Array) => Promise<Uint8Array>, recipientPublicKey: string, binding: SealBinding): Promise<OpenedContent> {
+  try {
+    const parts = envelopeParts(envelope);
+    return openParts(parts, await sharedSecret(parts.epk), fromBase64Url(recipientPublicKey), binding);
+  } catch (error) {
+    throw cannotOpen(error);
+  }
+}
+
+export interface OpenedContent {
+  subject: string | null;
+  body: string | null;
+  payload: unknown;
+}
+
+function envelopeParts(envelope: SealedEnvelope): { epk: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } {
+  if (envelope.alg !== SEAL_ALG) throw new Error(`unknown alg ${envelope.alg}`);
+  const nonce = fromBase64Url(envelope.nonce);
+  if (nonce.length !== 24) throw new Error('nonce must be 24 bytes');
+  return { epk: fromBase64Url(envelope.epk), nonce, ciphertext: fromBase64Url(envelope.ciphertext) };
+}
+
+function openParts(parts: { epk: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array }, shared: Uint8Array, recipientPk: Uint8Array, binding: SealBinding): OpenedContent {
+  const key = sealKey(shared, parts.epk, recipientPk);
+  const plaintext = xchacha20poly1305(key, parts.nonce, sealAssociatedData(binding)).decrypt(parts.ciphertext);
+  const content = JSON.parse(fromUtf8(plaintext)) as OpenedContent;
+  return { subject: content.subject ?? null, body: content.body ?? null, payload: content.payload ?? null };
+}
+
+const cannotOpen = (error: unknown) => new Error(`seal: cannot open this envelope with this key and binding (${(error as Error).message})`);

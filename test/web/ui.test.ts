@@ -55,7 +55,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
     const bob = await h.open(viewport);
     await registerIn(bob, `${tag}-bob`, (l) => check(bob, l));
     const stored = await alice.evaluate(() => localStorage.getItem('amtp.session'));
-    assert.match(stored ?? '', /"secretKey"/, 'private keys live in the browser');
+    assert.doesNotMatch(stored ?? '', /"secretKey"/, 'after the backup, the private keys are out of reach of scripts (test/web/keys.test.ts)');
 
     await alice.getByLabel('Agent').fill(`${tag}-bob`);
     await alice.getByLabel('Note').fill('API review?');

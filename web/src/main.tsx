@@ -6,7 +6,8 @@ import { Inbox } from './pages/inbox.js';
 import { Network } from './pages/network.js';
 import { Settings } from './pages/settings.js';
 import { Welcome } from './pages/welcome.js';
-import { clientFor, keysOnlyHere, loadSession, SESSION_KEY, signOut, type Session } from './session.js';
+import { keyStorage, protectKeys } from './keystore.js';
+import { clientFor, keysOnlyHere, loadSession, saveSession, SESSION_KEY, signOut, type Session } from './session.js';
 import { useAsync } from './ui.js';
 import './styles.css';
 
@@ -36,6 +37,21 @@ function App() {
       window.removeEventListener('storage', onStorage);
     };
   }, []);
+
+  // Backed-up keys still held raw (a session from before this browser kept keys out of reach) move there now.
+  useEffect(() => {
+    if (!session || keyStorage(session) !== 'local' || !session.backed_up_at) return;
+    let live = true;
+    void protectKeys(session).then((next) => {
+      if (!live || next === session) return;
+      const moved = { ...(loadSession() ?? next), signing: next.signing, encryption: next.encryption };
+      saveSession(moved);
+      setSession(moved);
+    });
+    return () => {
+      live = false;
+    };
+  }, [session]);
 
   // A page change moves focus to the new page's heading, so screen readers and keyboards follow.
   const page = where.page;

@@ -1,19 +1,23 @@
 /**
  * The signed-in identity lives only in this browser (localStorage): the API key, the delivery secret,
- * the private signing and encryption keys, and pinned peer keys. It is sent nowhere except the API key,
- * as a Bearer header, to this same server. Signing out erases it (every open tab follows).
+ * the public keys and pinned peer keys. The private keys are non-extractable CryptoKeys in IndexedDB
+ * where the browser supports it (keystore.ts), otherwise in this session too. Nothing is sent anywhere
+ * except the API key, as a Bearer header, to this same server. Signing out erases it all (every open
+ * tab follows).
  */
 import { AmtpClient } from '../../src/client/client.js';
 import { SecureMailbox, type PinnedKeys } from '../../src/client/secure.js';
 import type { Message } from '../../src/protocol/schemas.js';
+import { forgetKeys, identityKeys, keyStorage, type SessionKey } from './keystore.js';
 
 export interface Session {
   agent_id: string;
   name: string;
   api_key: string;
   delivery_secret: string | null;
-  signing?: { publicKey: string; secretKey: string };
-  encryption?: { publicKey: string; secretKey: string };
+  /** The secret keys are here only where keyStorage() says 'local'. */
+  signing?: SessionKey;
+  encryption?: SessionKey;
   peers: Record<string, PinnedKeys>;
   /** When the user last saved an encrypted backup of these keys (they exist nowhere else otherwise). */
   backed_up_at?: string;
@@ -38,6 +42,7 @@ export function saveSession(s: Session): void {
 export function signOut(): void {
   for (const key of Object.keys(localStorage)) if (key.startsWith('amtp.')) localStorage.removeItem(key);
   mailboxes.clear();
+  void forgetKeys().catch((error: unknown) => console.warn('could not erase the stored keys', error));
 }
 
 /** True when the private keys in this browser were never saved anywhere else. */
@@ -55,7 +60,7 @@ const mailboxes = new Map<string, SecureMailbox>();
  */
 export function mailboxFor(s: Session): SecureMailbox | null {
   if (!s.delivery_secret) return null;
-  const id = [s.agent_id, s.api_key, s.delivery_secret, s.signing?.publicKey, s.encryption?.publicKey].join('|');
+  const id = [s.agent_id, s.api_key, s.delivery_secret, s.signing?.publicKey, s.encryption?.publicKey, keyStorage(s)].join('|');
   let mailbox = mailboxes.get(id);
   if (!mailbox) {
     const pins = {
@@ -66,7 +71,7 @@ export function mailboxFor(s: Session): SecureMailbox | null {
         saveSession(current);
       },
     };
-    mailbox = new SecureMailbox(clientFor(s), { ...s, delivery_secret: s.delivery_secret }, pins, { onWarning: (w) => console.warn(w) });
+    mailbox = new SecureMailbox(clientFor(s), { agent_id: s.agent_id, delivery_secret: s.delivery_secret, ...identityKeys(s) }, pins, { onWarning: (w) => console.warn(w) });
     mailboxes.set(id, mailbox);
   }
   return mailbox;
@@ -128,6 +133,7 @@ export interface EncryptedBackup {
 }
 
 export async function encryptBackup(s: Session, passphrase: string): Promise<EncryptedBackup> {
+  if (keyStorage(s) === 'webcrypto') throw new Error('These keys are stored so that they cannot be read out, so they cannot be backed up again: keep the backup you saved.');
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const { backed_up_at: _b, ...secrets } = s;

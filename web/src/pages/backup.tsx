@@ -1,10 +1,14 @@
 import { useState } from 'preact/hooks';
+import { protectKeys } from '../keystore.js';
 import { downloadBackup, encryptBackup, errorText, saveSession, type Session } from '../session.js';
 import { ErrorNote } from '../ui.js';
 
 const MIN_PASSPHRASE = 10;
 
-/** Encrypts the keys with a passphrase and downloads them; the session remembers that a backup exists. */
+/**
+ * Encrypts the keys with a passphrase and downloads them; the session remembers that a backup exists.
+ * Then, where the browser can, the keys move into non-extractable storage and their raw bytes are dropped.
+ */
 export function BackupForm({ session, onSaved }: { session: Session; onSaved: (s: Session) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -18,7 +22,7 @@ export function BackupForm({ session, onSaved }: { session: Session; onSaved: (s
     setBusy(true);
     try {
       downloadBackup(await encryptBackup(session, passphrase));
-      const next = { ...session, backed_up_at: new Date().toISOString() };
+      const next = await protectKeys({ ...session, backed_up_at: new Date().toISOString() });
       saveSession(next);
       onSaved(next);
     } catch (err) {

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { signRotation } from '../../../src/crypto/rotation.js';
+import { signRotation, signRotationWith, type RotationFields } from '../../../src/crypto/rotation.js';
 import { generateEncryptionKeyPair } from '../../../src/crypto/seal.js';
 import { generateSigningKeyPair } from '../../../src/crypto/sign.js';
+import { identityKeys, keyStorage, webCryptoKeysSupported, type KeyStorage } from '../keystore.js';
 import { clientFor, errorText, saveSession, type Session } from '../session.js';
 import { ActionButton, Copyable, ErrorNote, useAsync, when } from '../ui.js';
 import { BackupForm } from './backup.js';
@@ -38,16 +39,18 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
     update({ delivery_secret: String(new FormData(e.target as HTMLFormElement).get('ds')).trim() || null });
   };
 
-  /** New key pairs; the rotation statement is signed with the old signing key when this browser has it. */
+  /**
+   * New key pairs; the rotation statement is signed with the old signing key when this browser has it
+   * (as a CryptoKey or raw). The new keys stay raw until their backup is saved, then move out of reach.
+   */
   const publishKeys = async () => {
     const signing = generateSigningKeyPair();
     const encryption = generateEncryptionKeyPair();
     const current = me.data?.public_key ?? null;
     const rotated_at = new Date().toISOString();
-    const canSign = current && session.signing?.publicKey === current;
-    const rotation = canSign
-      ? { rotated_at, rotation_signature: signRotation({ agent_id: session.agent_id, old_public_key: current, new_public_key: signing.publicKey, new_encryption_key: encryption.publicKey, rotated_at }, session.signing!.secretKey) }
-      : {};
+    const oldKey = current && session.signing?.publicKey === current ? identityKeys(session).signing : undefined;
+    const statement: RotationFields = { agent_id: session.agent_id, old_public_key: current ?? '', new_public_key: signing.publicKey, new_encryption_key: encryption.publicKey, rotated_at };
+    const rotation = oldKey ? { rotated_at, rotation_signature: 'sign' in oldKey ? await signRotationWith(statement, oldKey.sign) : signRotation(statement, oldKey.secretKey) } : {};
     await api.request('PUT', '/api/me/keys', { body: { public_key: signing.publicKey, encryption_key: encryption.publicKey, ...rotation } });
     update({ signing, encryption, backed_up_at: undefined });
     me.reload();
@@ -81,7 +84,9 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
         </div>
         <div>
           <dt>Stored</dt>
-          <dd>In this browser’s local storage, readable by scripts on this page. Keep a backup.</dd>
+          <dd data-testid="key-storage">
+            <KeyStorageNote storage={keyStorage(session)} />
+          </dd>
         </div>
         <div>
           <dt>Backup</dt>
@@ -89,7 +94,7 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
         </div>
       </dl>
       {lostKey && <p class="warning">This browser does not hold the signing key your agent publishes: restore your backup (sign out, then sign in with it), or publish new keys below.</p>}
-      {(session.signing || session.encryption) && <BackupForm session={session} onSaved={(s) => onChange(s)} />}
+      {keyStorage(session) === 'local' && <BackupForm session={session} onSaved={(s) => onChange(s)} />}
       <p>
         <ActionButton
           kind="danger"
@@ -188,4 +193,16 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
       )}
     </section>
   );
+}
+
+/** Says where the private keys are, and what a script running on this page could do with them. */
+function KeyStorageNote({ storage }: { storage: KeyStorage }) {
+  const supported = useAsync(() => webCryptoKeysSupported(), []);
+  if (storage === 'none') return <>No private keys in this browser.</>;
+  if (storage === 'webcrypto') {
+    return <>In this browser’s IndexedDB as non-extractable WebCrypto keys: a script on this page could use them while it is open, but cannot read them out. They cannot be backed up again, so keep the backup you saved.</>;
+  }
+  if (supported.data) return <>In this browser’s local storage, readable by scripts on this page, until you save the backup below; then they move into non-extractable WebCrypto storage.</>;
+  if (supported.data === false) return <>In this browser’s local storage, readable by scripts on this page: this browser cannot keep Ed25519 and X25519 keys non-extractable. Keep a backup.</>;
+  return <>In this browser’s local storage.</>;
 }

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { generateEncryptionKeyPair } from '../../../src/crypto/seal.js';
 import { generateSigningKeyPair } from '../../../src/crypto/sign.js';
+import { protectKeys } from '../keystore.js';
 import { clientFor, decryptBackup, errorText, saveSession, type Session } from '../session.js';
 import { Copyable, ErrorNote } from '../ui.js';
 import { BackupForm } from './backup.js';
@@ -49,7 +50,8 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
       const api_key = String(form.get('api_key') || '').trim() || fromBackup.api_key || '';
       if (!api_key) throw new Error('Enter your API key, or choose your key backup file and its passphrase.');
       const me = await clientFor({ api_key } as Session).whoami();
-      const session: Session = {
+      // Keys restored from the backup go straight into non-extractable storage.
+      const session: Session = await protectKeys({
         agent_id: me.agent_id,
         name: me.name,
         api_key,
@@ -58,7 +60,7 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
         encryption: fromBackup.encryption,
         peers: fromBackup.peers ?? {},
         ...(backupText ? { backed_up_at: new Date().toISOString() } : {}),
-      };
+      });
       saveSession(session);
       onSession(session);
     } catch (err) {
