@@ -75,6 +75,7 @@ export class SecureMailbox implements MailboxApi {
   private readonly failures = new WeakMap<W.Message, string>();
   private ownCapabilities?: Promise<W.Capability[]>;
   private readonly profiles = new Map<string, W.AgentProfile>();
+  private readonly fetching = new Map<string, Promise<W.AgentProfile>>();
   private limits?: Promise<{ max_message_bytes: number } | null>;
   /** Agents whose keys changed without a valid rotation statement. */
   private readonly distrusted = new Set<string>();
@@ -274,9 +275,19 @@ export class SecureMailbox implements MailboxApi {
   }
 
   /** A peer's profile, with its keys pinned on first use and changes checked against a signed rotation. */
-  async peerProfile(ref: string): Promise<W.AgentProfile> {
+  peerProfile(ref: string): Promise<W.AgentProfile> {
     const cached = this.profiles.get(ref);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
+    // Concurrent callers (a page of messages from one sender) share one fetch and one pinning decision.
+    let pending = this.fetching.get(ref);
+    if (!pending) {
+      pending = this.fetchProfile(ref).finally(() => this.fetching.delete(ref));
+      this.fetching.set(ref, pending);
+    }
+    return pending;
+  }
+
+  private async fetchProfile(ref: string): Promise<W.AgentProfile> {
     const profile = await this.client.profile(ref);
     const pinned = this.pins.get(profile.agent_id);
     const current = { public_key: profile.public_key, encryption_key: profile.encryption_key };

@@ -427,4 +427,19 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     const shown = await p.locator('.conversations .conv').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
     assert.deepEqual(shown, [`conv-${b.session.name}`], 'found inside a sealed message opened in this browser');
   });
+  test('issue 12: a signed message rewritten as unsigned plaintext shows as failed, never as unsigned', async () => {
+    const [a, b] = await agents('strip-a', 'strip-b');
+    await connectAgents(a, b);
+    await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'the real one', scope: 'message' });
+    const { id } = await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'will be replaced', scope: 'message' });
+    // Someone with the database strips the signature and swaps in plaintext; the server recomputes a valid MAC.
+    await h.t.sql('UPDATE messages SET ed25519_signature = NULL, sig_nonce = NULL, signed_at = NULL, sealed = NULL, body = ? WHERE id = ?', 'FORGED: pay now', id);
+    const p = await h.open();
+    await h.signIn(p, b, `#/inbox/${a.session.name}`);
+    await message(p, 'the real one').getByText('✓ verified').waitFor();
+    const forged = message(p, 'FORGED: pay now');
+    await forged.getByText('⚠ signature failed').waitFor();
+    await forged.getByText(/Do not trust this content/).waitFor();
+    assert.equal(await forged.getByText(/unsigned/i).count(), 0, 'never shown as merely unsigned');
+  });
 });

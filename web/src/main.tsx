@@ -39,15 +39,20 @@ function App() {
   }, []);
 
   // Backed-up keys still held raw (a session from before this browser kept keys out of reach) move there now.
+  // Pages wait for it, so no view works (and fetches profiles) with keys that are about to be replaced.
+  const [securing, setSecuring] = useState(() => Boolean(session && keyStorage(session) === 'local' && session.backed_up_at));
   useEffect(() => {
-    if (!session || keyStorage(session) !== 'local' || !session.backed_up_at) return;
+    if (!session || keyStorage(session) !== 'local' || !session.backed_up_at) return setSecuring(false);
     let live = true;
-    void protectKeys(session).then((next) => {
-      if (!live || next === session) return;
-      const moved = { ...(loadSession() ?? next), signing: next.signing, encryption: next.encryption };
-      saveSession(moved);
-      setSession(moved);
-    });
+    void protectKeys(session)
+      .then((next) => {
+        if (!live || next === session) return;
+        const moved = { ...(loadSession() ?? next), signing: next.signing, encryption: next.encryption };
+        saveSession(moved);
+        setSession(moved);
+      })
+      .catch((error: unknown) => console.warn('could not move the keys out of reach', error))
+      .finally(() => live && setSecuring(false));
     return () => {
       live = false;
     };
@@ -80,10 +85,11 @@ function App() {
       </a>
       <Header session={session} page={page} onSignOut={leave} />
       <main class="content" id="main" ref={main}>
-        {page === 'network' && <Network session={session} />}
-        {page === 'inbox' && <Inbox session={session} peerRef={where.arg} />}
-        {page === 'capabilities' && <Capabilities session={session} />}
-        {page === 'settings' && <Settings session={session} onChange={setSession} onSignOut={leave} />}
+        {securing && <p class="muted">Securing your keys in this browser…</p>}
+        {!securing && page === 'network' && <Network session={session} />}
+        {!securing && page === 'inbox' && <Inbox session={session} peerRef={where.arg} />}
+        {!securing && page === 'capabilities' && <Capabilities session={session} />}
+        {!securing && page === 'settings' && <Settings session={session} onChange={setSession} onSignOut={leave} />}
       </main>
     </>
   );
