@@ -153,7 +153,10 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await message(p, 'ping from c').waitFor();
     assert.equal(await p.getByLabel('Message', { exact: true }).inputValue(), '', 'drafts are per peer');
     await p.getByTestId(`conv-${b.session.name}`).click();
-    assert.equal(await p.getByLabel('Message', { exact: true }).inputValue(), 'half-written thought');
+    // The click switches the view asynchronously: wait until b's draft is in the form (bounded), then check.
+    const draft = p.getByLabel('Message', { exact: true });
+    for (let i = 0; i < 50 && (await draft.inputValue()) !== 'half-written thought'; i++) await p.waitForTimeout(100);
+    assert.equal(await draft.inputValue(), 'half-written thought');
     await p.getByRole('button', { name: 'Send' }).click();
     await message(p, 'half-written thought').waitFor();
     assert.equal(await p.getByLabel('Message', { exact: true }).inputValue(), '', 'sending clears the draft');
