@@ -51,7 +51,19 @@ const EnvSchema = z.object({
   AMTP_PG_POOL_SIZE: Int(1).max(1000).default(10),
 });
 
+/**
+ * Where the server reads the time for what is scheduled (deadlines, quiet hours, grant expiry, outbox
+ * release). Production uses the system clock; tests pass their own (`loadConfig(env, { clock })`) to
+ * drive time without sleeping.
+ */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
 export interface Config {
+  clock: Clock;
   host: string;
   port: number;
   dataDir: string;
@@ -165,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   return {
+    clock: systemClock,
     host: e.AMTP_HOST,
     port: e.AMTP_PORT,
     dataDir: resolve(e.AMTP_DATA_DIR),

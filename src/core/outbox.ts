@@ -25,7 +25,7 @@ export class Outbox {
 
   /** Leases up to `limit` due queue heads, of every kind, for a worker. */
   async claim(limit: number, leaseMs: number): Promise<DeliveryRecord[]> {
-    const [claimed] = await commit(this.deps, [claimOp(limit, leaseMs)]);
+    const [claimed] = await commit(this.deps, [claimOp(this.deps.config.clock.now(), limit, leaseMs)]);
     return claimed;
   }
 
@@ -34,9 +34,8 @@ export class Outbox {
   }
 }
 
-/** Leases up to `limit` due queue heads (of one agent's queues, with `agentId`) for `leaseMs`. */
-export function claimOp(limit: number, leaseMs: number, agentId?: string): Extract<WriteOp, { op: 'claimDeliveries' }> {
-  const now = Date.now();
+/** Leases up to `limit` queue heads due at `now` (of one agent's queues, with `agentId`) for `leaseMs`. */
+export function claimOp(now: number, limit: number, leaseMs: number, agentId?: string): Extract<WriteOp, { op: 'claimDeliveries' }> {
   return { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit, ...(agentId ? { agent_id: agentId } : {}) };
 }
 

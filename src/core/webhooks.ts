@@ -124,7 +124,7 @@ export class Webhooks implements OutboxKindRules {
       error = (e as Error).message;
     }
     if (status !== null && status >= 200 && status < 300) {
-      const results = await this.finish(d, 'delivered', status, null, undefined, [...this.events.deliveredOps(agent, [expanded]), claimOp(1, leaseMs, d.agent_id)]);
+      const results = await this.finish(d, 'delivered', status, null, undefined, [...this.events.deliveredOps(agent, [expanded]), claimOp(this.deps.config.clock.now(), 1, leaseMs, d.agent_id)]);
       return (results.at(-1) as DeliveryRecord[])[0] ?? null;
     }
     if (status === 410) await this.finish(d, 'pending', status, 'endpoint answered 410 Gone', 'the endpoint answered 410 Gone');

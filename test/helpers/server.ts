@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Clock, type Config } from '../../src/config.js';
 import type { FastifyInstance } from 'fastify';
 import { createServer, type AmtpServer } from '../../src/http/server.js';
 import type { ErrorBody } from '../../src/protocol/errors.js';
@@ -35,12 +35,12 @@ export interface TestServer {
  * A server on `options.backend` (default: AMTP_TEST_BACKEND). A DATABASE_URL in `env` is used as is
  * (several servers on one database); otherwise PostgreSQL servers get a fresh database, dropped on close.
  */
-export async function startServer(env: Record<string, string> = {}, options: { backend?: Backend } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, options: { backend?: Backend; clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = env.AMTP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'amtp-test-'));
   const kind = env.DATABASE_URL ? 'postgres' : (options.backend ?? backend);
   const database: TestDatabase | null = kind === 'postgres' && !env.DATABASE_URL ? await freshDatabase() : null;
   const databaseUrl = env.DATABASE_URL ?? database?.url;
-  const config = loadConfig({ AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const config = loadConfig({ AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }, options.clock ? { clock: options.clock } : {});
   const t: TestServer = {
     url: '',
     server: undefined as unknown as AmtpServer,
