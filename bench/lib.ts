@@ -34,16 +34,16 @@ export interface Proc {
  */
 export function startProcess(args: string[], env: Record<string, string> = {}): Promise<Proc> {
   const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr!.pipe(process.stderr, { end: false });
+  child.stderr.pipe(process.stderr, { end: false });
   return new Promise((resolve, reject) => {
     let out = '';
     const watch = (chunk: Buffer) => {
-      out += chunk;
+      out += chunk.toString();
       const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });
     };
-    child.stdout!.on('data', watch);
-    child.stderr!.on('data', watch);
+    child.stdout.on('data', watch);
+    child.stderr.on('data', watch);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
 }

@@ -27,7 +27,7 @@ export function signedSends(seeded: Seeded, count: number, opts: { sealed: boole
   const out: PreparedSend[] = [];
   for (let k = 0; k < count; k++) {
     const i = k % n;
-    const content = envelopes[i] ? { sealed: envelopes[i]! } : { subject: 'bench', body: 'x'.repeat(200) };
+    const content = envelopes[i] ? { sealed: envelopes[i] } : { subject: 'bench', body: 'x'.repeat(200) };
     const fields = { sender_id: seeded.ids[i]!, recipient_id: seeded.ids[(i + 1) % n]!, scope: 'message', client_id: `b${k}`, ...content };
     const sig_nonce = toBase64Url(randomBytes(16));
     const signature = toBase64Url(sign(null, messageSigningInput({ ...fields, sig_nonce, signed_at }), keys[i]!));

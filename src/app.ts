@@ -50,7 +50,7 @@ export async function createApp(config: Config, options: { store?: Store } = {})
   const sweep = () =>
     core.maintain().then(
       (removed) => (removed.messages || removed.events) && log?.info(removed, 'retention: removed'),
-      (err) => log?.error({ err }, 'retention sweep failed'),
+      (err: unknown) => log?.error({ err }, 'retention sweep failed'),
     );
 
   const stop = () =>
@@ -69,7 +69,7 @@ export async function createApp(config: Config, options: { store?: Store } = {})
       started = true;
       log = logTo;
       void sweep();
-      maintenance = setInterval(sweep, RETENTION_SWEEP_MS).unref();
+      maintenance = setInterval(() => void sweep(), RETENTION_SWEEP_MS).unref();
       worker.start();
     },
     stop,

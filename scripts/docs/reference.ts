@@ -11,7 +11,7 @@ import { vectorsReference } from './vectors.js';
 type JsonSchema = Record<string, any>;
 
 const toJson = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 function typeOf(s: JsonSchema): string {
   if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');

@@ -123,7 +123,7 @@ class UsageError extends Error {
 function parseClientArgs(argv: string[]) {
   const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
   const command = parsed.positionals[0];
-  const allowed = new Set<string>([...GLOBAL, ...(command && COMMANDS[command] ? (COMMANDS[command]!.options ?? []) : [])]);
+  const allowed = new Set<string>([...GLOBAL, ...(command && COMMANDS[command] ? (COMMANDS[command].options ?? []) : [])]);
   for (const token of parsed.tokens) {
     if (token.kind !== 'option') continue;
     const flag = token.rawName;
@@ -252,7 +252,9 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
         }
         if (args[0] === 'set' && args[1]) {
           const file = parseJson(readFileSync(args[1], 'utf8'), args[1]);
-          const c = await mailbox.setCapabilities(Array.isArray(file) ? file : file.capabilities);
+          // The server validates the list; here it is only passed on.
+          const list = Array.isArray(file) ? file : (file as { capabilities?: unknown } | null)?.capabilities;
+          const c = await mailbox.setCapabilities(list as Parameters<SecureMailbox['setCapabilities']>[0]);
           return print(`Published ${c.capabilities.length} capabilities.`, c), 0;
         }
         throw new UsageError('amtp capabilities: say "get <agent>" or "set <file.json>"', command);
@@ -289,9 +291,9 @@ async function sendAndReport(mailbox: SecureMailbox, print: (h: string, d: unkno
   print(`202 queued · ${sent.id} · thread ${sent.thread_id} · ${protection}`, { ...sent, sealed, signed });
 }
 
-function parseJson(text: string, source: string): any {
+function parseJson(text: string, source: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`);
   }

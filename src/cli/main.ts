@@ -52,7 +52,7 @@ function parseServerArgs(command: string, args: string[]): { values: Record<stri
   try {
     const parsed = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     if (parsed.values.help) return process.stdout.write(help), 0;
-    return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    return parsed;
   } catch (error) {
     const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
     process.stderr.write(`amtp ${command}: ${unknown ? `unknown option ${unknown}` : (error as Error).message}\n${help}`);

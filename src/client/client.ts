@@ -24,6 +24,12 @@ export class AmtpApiError extends Error {
   }
 }
 
+/** The error an answer with status `status` and body `body` (an AMTP error object, or anything else) stands for. */
+function apiError(status: number, body: unknown, retryAfter?: number): AmtpApiError {
+  const error = (body as { error?: { code?: ErrorCode; message?: string } } | null | undefined)?.error;
+  return new AmtpApiError(status, error?.code ?? 'internal_error', error?.message ?? `HTTP ${status}`, body, retryAfter);
+}
+
 export interface AmtpClientOptions {
   /** Server base URL, e.g. https://mail.example.org */
   baseUrl: string;
@@ -58,16 +64,13 @@ export class AmtpClient implements MailboxApi {
       throw new AmtpApiError(0, 'network_error', `Cannot reach ${this.baseUrl}: ${(error as Error).message}`);
     }
     const text = await res.text();
-    let parsed: any;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) {
-      const retryAfter = Number(res.headers.get('retry-after')) || undefined;
-      throw new AmtpApiError(res.status, parsed?.error?.code ?? 'internal_error', parsed?.error?.message ?? `HTTP ${res.status}`, parsed, retryAfter);
-    }
+    if (!res.ok) throw apiError(res.status, parsed, Number(res.headers.get('retry-after')) || undefined);
     return parsed as T;
   }
 
@@ -214,8 +217,7 @@ export class AmtpClient implements MailboxApi {
     if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
     const res = await this.fetchImpl(`${this.baseUrl}/api/inbox/stream`, { headers, signal: opts.signal });
     if (!res.ok || !res.body) {
-      const body = await res.json().catch(() => undefined);
-      throw new AmtpApiError(res.status, body?.error?.code ?? 'internal_error', body?.error?.message ?? `HTTP ${res.status}`, body);
+      throw apiError(res.status, await res.json().catch(() => undefined));
     }
     for await (const frame of sseFrames(res.body)) {
       if (frame.event === STREAM_CLOSED) {

@@ -4,7 +4,7 @@
  * sender's signature against the key pinned on first use, and opens sealed content locally. Private
  * keys never leave this object. Isomorphic: the CLI, the local MCP proxy and the browser use it.
  */
-import { Validator, type Schema } from '@cfworker/json-schema';
+import { Validator } from '@cfworker/json-schema';
 import { verifyDeliveryMac } from '../crypto/hmac.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import { canonicalBytes } from '../crypto/jcs.js';
@@ -216,7 +216,7 @@ export class SecureMailbox implements MailboxApi {
 
   /** Refuses (throws) when the delivery MAC does not check out: nothing unverified is ever shown. */
   async receive(m: W.Message): Promise<W.Message> {
-    if (!verifyDeliveryMac(this.me.delivery_secret, m as unknown as Record<string, unknown>)) {
+    if (!verifyDeliveryMac(this.me.delivery_secret, m)) {
       throw new AmtpApiError(0, 'invalid_signature', `Message ${m.id} failed its delivery MAC check: it was altered after the server signed it, or your delivery secret is out of date. Refusing to show it.`);
     }
     const status = await this.signatureStatus(m);
@@ -235,7 +235,7 @@ export class SecureMailbox implements MailboxApi {
     const schema = (await this.ownCapabilities).find((c) => c.id === intent)?.input_schema;
     if (!schema) return undefined;
     // An interpreting validator (draft-07, as the server's Ajv): no generated code, so it runs under a CSP without 'unsafe-eval'.
-    const result = new Validator(schema as Schema, '7', false).validate(payload ?? null);
+    const result = new Validator(schema, '7', false).validate(payload ?? null);
     if (result.valid) return undefined;
     const leaves = result.errors.filter((e) => !result.errors.some((d) => d.instanceLocation.startsWith(`${e.instanceLocation}/`)));
     return `payload does not match the "${intent}" schema: ${leaves.map((e) => `${e.instanceLocation.replace(/^#/, '') || '/'} ${e.error}`).join('; ')}`;

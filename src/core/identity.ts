@@ -15,7 +15,7 @@ export class Identity {
   ) {}
 
   async register(input: RegisterInput, source: { ip: string }): Promise<RegisterOutput> {
-    const { store, config, limiter } = this.deps;
+    const { config, limiter } = this.deps;
     if (config.registration === 'closed') {
       throw new AmtpError('registration_closed', 'This server does not accept new registrations. Ask its operator for an account.');
     }

@@ -139,7 +139,7 @@ export class Messaging {
       { op: 'markRead', recipient_id: caller.id, ids: messages.map((m) => m.id), at },
       ...messages.map((m) => eventOp(m.sender_id, 'message.read', { message_id: m.id, thread_id: m.thread_id, reader_id: caller.id, read_at: at })),
     ]);
-    return marked as number;
+    return marked;
   }
 
   async outbox(caller: Caller, q: { limit: number; cursor?: string }): Promise<MessagesPage> {

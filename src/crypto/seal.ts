@@ -102,7 +102,7 @@ export interface OpenedContent {
 }
 
 function envelopeParts(envelope: SealedEnvelope): { epk: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array } {
-  if (envelope.alg !== SEAL_ALG) throw new Error(`unknown alg ${envelope.alg}`);
+  if (envelope.alg !== SEAL_ALG) throw new Error(`unknown alg ${String(envelope.alg)}`);
   const nonce = fromBase64Url(envelope.nonce);
   if (nonce.length !== 24) throw new Error('nonce must be 24 bytes');
   return { epk: fromBase64Url(envelope.epk), nonce, ciphertext: fromBase64Url(envelope.ciphertext) };

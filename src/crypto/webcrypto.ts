@@ -31,7 +31,7 @@ export const webCryptoSharedSecret =
   (key: CryptoKey): SharedSecret =>
   async (peerPublicKey) => {
     const peer = await crypto.subtle.importKey('raw', peerPublicKey as Uint8Array<ArrayBuffer>, { name: 'X25519' }, true, []);
-    return new Uint8Array(await crypto.subtle.deriveBits({ name: 'X25519', public: peer } as EcdhKeyDeriveParams, key, 256));
+    return new Uint8Array(await crypto.subtle.deriveBits({ name: 'X25519', public: peer }, key, 256));
   };
 
 /** True when this WebCrypto can hold Ed25519 and X25519 private keys non-extractable and still sign and derive with them. */

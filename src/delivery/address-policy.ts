@@ -32,7 +32,7 @@ export function isForbiddenAddress(ip: string): string | null {
 
 function forbiddenV4(addr: ipaddr.IPv4): string | null {
   if (METADATA.has(addr.toString())) return 'metadata';
-  for (const [cidr, reason] of V4_FORBIDDEN) if (addr.match(ipaddr.parseCIDR(cidr) as [ipaddr.IPv4, number])) return reason;
+  for (const [cidr, reason] of V4_FORBIDDEN) if (addr.match(ipaddr.parseCIDR(cidr))) return reason;
   const range = addr.range();
   return range === 'unicast' ? null : range;
 }
@@ -43,7 +43,7 @@ function forbiddenV6(addr: ipaddr.IPv6): string | null {
     const inner = forbiddenV4(embedded.v4);
     return inner ? `${embedded.form}:${inner}` : embedded.form === 'ipv4Compatible' ? 'ipv4Compatible' : null;
   }
-  for (const [cidr, reason] of V6_FORBIDDEN) if (addr.match(ipaddr.parseCIDR(cidr) as [ipaddr.IPv6, number])) return reason;
+  for (const [cidr, reason] of V6_FORBIDDEN) if (addr.match(ipaddr.parseCIDR(cidr))) return reason;
   const range = addr.range();
   return range === 'unicast' ? null : range;
 }
@@ -54,8 +54,8 @@ function embeddedV4(addr: ipaddr.IPv6): { form: string; v4: ipaddr.IPv4 } | null
   const last32 = () => new ipaddr.IPv4([p[6]! >> 8, p[6]! & 255, p[7]! >> 8, p[7]! & 255]);
   if (addr.isIPv4MappedAddress()) return { form: 'ipv4Mapped', v4: addr.toIPv4Address() };
   if (p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1)) return { form: 'ipv4Compatible', v4: last32() };
-  if (addr.match(ipaddr.parseCIDR('64:ff9b::/96') as [ipaddr.IPv6, number])) return { form: 'nat64', v4: last32() };
-  if (addr.match(ipaddr.parseCIDR('64:ff9b:1::/48') as [ipaddr.IPv6, number])) return { form: 'nat64', v4: last32() };
+  if (addr.match(ipaddr.parseCIDR('64:ff9b::/96'))) return { form: 'nat64', v4: last32() };
+  if (addr.match(ipaddr.parseCIDR('64:ff9b:1::/48'))) return { form: 'nat64', v4: last32() };
   if (p[0] === 0x2002) return { form: '6to4', v4: new ipaddr.IPv4([p[1]! >> 8, p[1]! & 255, p[2]! >> 8, p[2]! & 255]) };
   return null;
 }

@@ -35,5 +35,5 @@ export type Handlers = {
 
 /** The routes, in table order: each operation with its schemas and handler. */
 export function routesOf(handlers: Handlers): RouteDef[] {
-  return OPERATION_SPECS.map((spec) => ({ ...spec, url: spec.path, handler: handlers[spec.name] as RouteDef['handler'] }));
+  return OPERATION_SPECS.map((spec) => ({ ...spec, url: spec.path, handler: handlers[spec.name] }));
 }

@@ -14,7 +14,7 @@ export function checkedJsonParser(app: FastifyInstance, onForbiddenKey: 'error' 
   const parse = app.getDefaultJsonParser(onForbiddenKey, onForbiddenKey);
   return (req: FastifyRequest, body: string | Buffer, done: Done) => {
     if (body === '') return done(null, undefined);
-    parse(req, body as string, (err: Error | null, value?: unknown) => {
+    void parse(req, body as string, (err: Error | null, value?: unknown) => {
       if (err) return done(err);
       try {
         assertJsonInput(value, part);

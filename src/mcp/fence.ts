@@ -27,7 +27,7 @@ export interface FenceableMessage {
 }
 
 // C0 and C1 controls except \t and \n, bidi embeddings/overrides/isolates, zero-width characters, BOM.
-// eslint-disable-next-line no-control-regex
+ 
 const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
 
 export const SIGNATURE_FAILED_WARNING =

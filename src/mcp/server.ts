@@ -50,7 +50,7 @@ export function buildToolServer(contextFor: () => ToolContext, version: string, 
       } catch (error) {
         return toolError(error);
       }
-    }) as never);
+    }));
   }
   return server;
 }

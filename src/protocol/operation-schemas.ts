@@ -214,6 +214,6 @@ export interface OperationSpec extends Operation, OperationSchemas {
 /** Every operation, in table order. */
 export const OPERATION_SPECS: readonly OperationSpec[] = (Object.keys(OPERATIONS) as OperationName[]).map((name) => ({
   name,
-  ...(OPERATIONS[name] as Operation),
+  ...(OPERATIONS[name]),
   ...(OPERATION_SCHEMAS[name] as OperationSchemas),
 }));

@@ -52,7 +52,8 @@ export const message = (sender: AgentRecord, recipient: AgentRecord, extra: Part
 
 export function storeContract(backend: string, open: () => Promise<Store>): void {
   describe(`store contract: ${backend}`, () => {
-    const withStore = (name: string, fn: (store: Store) => Promise<void>) =>
+    const withStore = (name: string, fn: (store: Store) => Promise<void>): void =>
+      void
       test(name, async () => {
         const store = await open();
         try {

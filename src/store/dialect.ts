@@ -12,7 +12,7 @@ export interface Dialect {
   /** A boolean as a parameter. */
   bool(value: boolean): unknown;
   /** A JSON column as read back (SQLite stores text, PostgreSQL hands back parsed JSON). */
-  fromJson(value: unknown): unknown;
+  fromJson: (value: unknown) => unknown;
   fromBool(value: unknown): boolean;
   /** Appended to the claim's inner SELECT: concurrent claimers skip each other's rows. */
   readonly skipLocked: string;
@@ -24,7 +24,7 @@ export const sqliteDialect: Dialect = {
   list: (values) => JSON.stringify(values),
   jsonHas: (column) => `EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ?)`,
   bool: (value) => (value ? 1 : 0),
-  fromJson: (value) => (value === null || value === undefined ? null : JSON.parse(value as string)),
+  fromJson: (value) => (value === null || value === undefined ? null : (JSON.parse(value as string) as unknown)),
   fromBool: (value) => value === 1,
   skipLocked: '',
 };

@@ -15,15 +15,15 @@ import type { Dialect } from './dialect.js';
 export type Row = Record<string, unknown>;
 
 export interface Decoders {
-  agent(r: Row): AgentRecord;
-  grant(r: Row): GrantRecord;
-  request(r: Row): RequestRecord;
-  message(r: Row): MessageRecord;
-  event(r: Row): EventRecord;
-  audit(r: Row): AuditRecord;
-  serverAudit(r: Row): ServerAuditRecord;
-  capabilities(r: Row): CapabilitiesRecord;
-  webhook(r: Row): WebhookRecord;
+  agent: (r: Row) => AgentRecord;
+  grant: (r: Row) => GrantRecord;
+  request: (r: Row) => RequestRecord;
+  message: (r: Row) => MessageRecord;
+  event: (r: Row) => EventRecord;
+  audit: (r: Row) => AuditRecord;
+  serverAudit: (r: Row) => ServerAuditRecord;
+  capabilities: (r: Row) => CapabilitiesRecord;
+  webhook: (r: Row) => WebhookRecord;
 }
 
 export function decoders(d: Dialect): Decoders {

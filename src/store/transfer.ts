@@ -20,7 +20,8 @@ import { PostgresStore } from './postgres/postgres-store.js';
 import { postgresMigrations } from './postgres/migrations.js';
 import { sqliteMigrations } from './sqlite/migrations.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { AuditRecord, Store } from './types.js';
+import type { Row } from './rows.js';
+import type { Store } from './types.js';
 
 const FORMAT = 'amtp-export';
 const FORMAT_VERSION = 1;
@@ -85,7 +86,6 @@ export const TABLES: TableSpec[] = [
 ];
 
 export type Counts = Record<string, number>;
-type Row = Record<string, unknown>;
 
 /** Raw table access on one connection; `?` placeholders. */
 interface Conn {
@@ -118,11 +118,11 @@ async function connect(store: Store): Promise<Conn> {
     return {
       dialect: 'postgres',
       schemaVersion: Math.max(...postgresMigrations.map((m) => m.version)),
-      all: async (sql, params = []) => (await client.query(numbered(sql), params)).rows,
+      all: async (sql, params = []) => (await client.query<Row>(numbered(sql), params)).rows,
       run: async (sql, params = []) => void (await client.query(numbered(sql), params)),
       columns: async (table) =>
-        (await client.query('SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [table])).rows.map(
-          (r) => r.column_name as string,
+        (await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [table])).rows.map(
+          (r) => r.column_name,
         ),
       release: () => client.release(),
     };
@@ -313,7 +313,7 @@ export async function importStore(store: Store, file: string, options: TransferO
   const actual = await countRows(store);
   const wrong = TABLES.filter((t) => actual[t.name] !== (expected[t.name] ?? 0));
   if (wrong.length) {
-    throw new Error(`row counts differ after import: ${wrong.map((t) => `${t.name} ${actual[t.name]} ≠ ${expected![t.name] ?? 0}`).join(', ')}`);
+    throw new Error(`row counts differ after import: ${wrong.map((t) => `${t.name} ${actual[t.name]} ≠ ${expected[t.name] ?? 0}`).join(', ')}`);
   }
   await verifyAuditChains(store);
   return { expected, actual };
@@ -339,7 +339,7 @@ async function verifyAuditChains(store: Store): Promise<void> {
     conn.release();
   }
   for (const id of ids) {
-    const broken = findBrokenLink((await store.auditAll(id)) as AuditRecord[]);
+    const broken = findBrokenLink((await store.auditAll(id)));
     if (broken !== null) throw new Error(`the audit chain of ${id} is broken at seq ${broken} after import`);
   }
   const serverBroken = findBrokenServerLink(await store.serverAuditAll());

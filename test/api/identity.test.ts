@@ -53,7 +53,7 @@ describe('identity', () => {
     ]);
     for (const res of answers) {
       assert.equal(res.status, 401);
-      assert.deepEqual(res.body, answers[0]!.body);
+      assert.deepEqual(res.body, answers[0].body);
       assert.equal(res.body.error.code, 'invalid_api_key');
     }
   });

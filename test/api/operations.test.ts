@@ -66,7 +66,7 @@ describe('one operation table, and every binding covers it', () => {
   test('SDK: AmtpClient has one method per operation, named after it, that calls its method and path on the server', async () => {
     const sent: string[] = [];
     const recording: typeof fetch = (input, init) => {
-      const url = new URL(String(input));
+      const url = new URL(input instanceof Request ? input.url : input);
       sent.push(key(init?.method ?? 'GET', url.pathname));
       return fetch(input, init);
     };

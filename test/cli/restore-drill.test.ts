@@ -27,16 +27,16 @@ const mode = (file: string) => statSync(file).mode & 0o777;
 /** Two connected agents with mail both ways, one read, a webhook with its secret. */
 async function populate(t: TestServer): Promise<TestAgent[]> {
   const [a, b] = [await register(t.url), await register(t.url)];
-  await connect(a!, b!);
-  for (const body of [SECRET_BODY, 'second']) assert.equal((await a!.api.post('/api/messages', { recipient_id: b!.id, body })).status, 202);
-  const inbox = await b!.api.get('/api/inbox');
-  await b!.api.post(`/api/messages/${inbox.body.messages[0].id}/read`);
-  await b!.api.post('/api/messages', { recipient_id: a!.id, body: 'reply' });
+  await connect(a, b);
+  for (const body of [SECRET_BODY, 'second']) assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body })).status, 202);
+  const inbox = await b.api.get('/api/inbox');
+  await b.api.post(`/api/messages/${inbox.body.messages[0].id}/read`);
+  await b.api.post('/api/messages', { recipient_id: a.id, body: 'reply' });
   const now = new Date().toISOString();
   await t.server.core.store.apply([
-    { op: 'putWebhook', webhook: { agent_id: b!.id, url: 'https://hooks.example/b', secret: WEBHOOK_SECRET, events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } },
+    { op: 'putWebhook', webhook: { agent_id: b.id, url: 'https://hooks.example/b', secret: WEBHOOK_SECRET, events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } },
   ]);
-  return [a!, b!];
+  return [a, b];
 }
 
 /** What each agent sees of its mailbox, through the API with its own key. */

@@ -211,8 +211,8 @@ async function startCaddy(binary: string, dir: string, upstreamPort: number, por
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
   });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   return { process: child, log: () => output };
 }
 

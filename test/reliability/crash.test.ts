@@ -25,11 +25,11 @@ function startServerProcess(env: Record<string, string>): Promise<{ child: Child
     env: { ...process.env, AMTP_PORT: '0', AMTP_LOG_LEVEL: 'error', AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_PAIR_PER_MINUTE: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  child.stderr!.pipe(process.stderr, { end: false });
+  child.stderr.pipe(process.stderr, { end: false });
   return new Promise((resolve, reject) => {
     let out = '';
     // The banner is on stderr (stdout carries JSON logs only).
-    child.stderr!.on('data', (d) => {
+    child.stderr.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });

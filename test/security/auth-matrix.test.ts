@@ -208,7 +208,7 @@ describe('authorization matrix: MCP tools', () => {
       for (const def of tools.filter((d) => d.auth)) {
         assert.ok(samples[def.name], `add sample arguments for ${def.name}`);
         for (const [who, c] of Object.entries(callers)) {
-          const result = await c.call(def.name, samples[def.name]!);
+          const result = await c.call(def.name, samples[def.name]);
           assert.equal(result.isError, true, `${who} ${def.name}`);
           assert.equal(result.data.error.code, 'invalid_api_key', `${who} ${def.name}`);
           assert.ok(!result.text.includes(SECRET));

@@ -34,7 +34,7 @@ describe('MCP fuzzing', () => {
         await fc.assert(
           fc.asyncProperty(args, async (a) => {
             total++;
-            const result = await mcp.call(def.name, a as Record<string, unknown>);
+            const result = await mcp.call(def.name, a);
             if (result.isError) assert.equal(typeof result.data?.error?.code, 'string', `${def.name}: ${result.text.slice(0, 200)}`);
           }),
           { seed: SEED, numRuns: RUNS, endOnFailure: true },

@@ -305,7 +305,7 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await p.getByLabel('Repeat passphrase').fill('a long passphrase');
     const download = p.waitForEvent('download');
     await p.getByRole('button', { name: 'Download encrypted backup' }).click();
-    const backupPath = (await (await download).path())!;
+    const backupPath = (await (await download).path());
     await p.getByLabel('I stored my API key and delivery secret').check();
     await p.getByRole('button', { name: 'Continue' }).click();
     const me = JSON.parse((await p.evaluate(() => localStorage.getItem('amtp.session')))!);

@@ -38,7 +38,7 @@ async function register(p: Page, name: string): Promise<{ apiKey: string; backup
   await p.getByLabel('Repeat passphrase').fill(PASSPHRASE);
   const download = p.waitForEvent('download');
   await p.getByRole('button', { name: 'Download encrypted backup' }).click();
-  const backupPath = (await (await download).path())!;
+  const backupPath = (await (await download).path());
   await p.getByLabel('I stored my API key and delivery secret').check();
   await p.getByRole('button', { name: 'Continue' }).click();
   await p.getByRole('heading', { name: 'Network' }).waitFor();
@@ -54,13 +54,13 @@ const storedKeys = (p: Page) =>
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const open = indexedDB.open('amtp.keys');
       open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
+      open.onerror = () => reject(open.error ?? new Error('IndexedDB could not be opened'));
     });
     if (!db.objectStoreNames.contains('keys')) return [];
     const rows = await new Promise<Record<string, unknown>[]>((resolve, reject) => {
       const all = db.transaction('keys').objectStore('keys').getAll();
       all.onsuccess = () => resolve(all.result);
-      all.onerror = () => reject(all.error);
+      all.onerror = () => reject(all.error ?? new Error('IndexedDB read failed'));
     });
     db.close();
     // No named helper functions in here: the test runner's transpiler would wrap them in a helper the page lacks.
@@ -150,7 +150,7 @@ describe('web UI: private keys at rest', { skip: missing && 'Chromium missing' }
     await alice.getByLabel('Repeat passphrase').fill(PASSPHRASE);
     const download = alice.waitForEvent('download');
     await alice.getByRole('button', { name: 'Download encrypted backup' }).click();
-    const secrets = await backupSecrets((await (await download).path())!);
+    const secrets = await backupSecrets((await (await download).path()));
     await alice.getByTestId('key-storage').getByText('non-extractable WebCrypto keys').waitFor();
     const stored = await localStorageText(alice);
     for (const s of secrets) assert.equal(stored.includes(s), false, 'the rotated keys left localStorage after their backup');
@@ -184,12 +184,13 @@ describe('web UI: private keys at rest', { skip: missing && 'Chromium missing' }
     const old = await h.open();
     // A browser without these algorithms: importing such keys fails, as it does there.
     await old.context().addInitScript(() => {
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with its own `this` below
       const importKey = SubtleCrypto.prototype.importKey;
       SubtleCrypto.prototype.importKey = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto['importKey']>) {
         const alg = args[2] as { name?: string } | string;
         const name = typeof alg === 'string' ? alg : alg.name;
         if (name === 'Ed25519' || name === 'X25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
-        return importKey.apply(this, args) as never;
+        return importKey.apply(this, args);
       } as SubtleCrypto['importKey'];
     });
     await old.reload();

@@ -35,7 +35,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
     await p.getByLabel('Repeat passphrase').fill('correct horse battery');
     const download = p.waitForEvent('download');
     await p.getByRole('button', { name: 'Download encrypted backup' }).click();
-    const file = readFileSync((await (await download).path())!, 'utf8');
+    const file = readFileSync((await (await download).path()), 'utf8');
     assert.equal(JSON.parse(file).format, 'amtp-key-backup-1');
     assert.doesNotMatch(file, /secretKey|a2a_sk_/, 'the backup is encrypted');
     await p.getByLabel('I stored my API key and delivery secret').check();

@@ -117,7 +117,7 @@ function openDb(): Promise<IDBDatabase> {
     const open = indexedDB.open(DB_NAME, 1);
     open.onupgradeneeded = () => open.result.createObjectStore(STORE, { keyPath: 'agent_id' });
     open.onsuccess = () => resolve(open.result);
-    open.onerror = () => reject(open.error);
+    open.onerror = () => reject(open.error ?? new Error('IndexedDB could not be opened'));
   });
 }
 
@@ -127,7 +127,7 @@ async function read(agentId: string): Promise<StoredKeys | undefined> {
     return await new Promise<StoredKeys | undefined>((resolve, reject) => {
       const get = db.transaction(STORE, 'readonly').objectStore(STORE).get(agentId);
       get.onsuccess = () => resolve(get.result as StoredKeys | undefined);
-      get.onerror = () => reject(get.error);
+      get.onerror = () => reject(get.error ?? new Error('IndexedDB read failed'));
     });
   } finally {
     db.close();
@@ -142,7 +142,7 @@ async function write(change: (store: IDBObjectStore) => void): Promise<void> {
       const tx = db.transaction(STORE, 'readwrite');
       change(tx.objectStore(STORE));
       tx.oncomplete = () => resolve();
-      tx.onerror = tx.onabort = () => reject(tx.error);
+      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write was aborted'));
     });
   } finally {
     db.close();

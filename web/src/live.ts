@@ -40,7 +40,7 @@ export function useLiveStream(session: Session | null): void {
   useEffect(() => {
     if (!session) return;
     const abort = new AbortController();
-    (async () => {
+    void (async () => {
       while (!abort.signal.aborted) {
         try {
           for await (const _event of clientFor(session).stream({ signal: abort.signal })) refreshSoon();

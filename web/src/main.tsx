@@ -116,9 +116,9 @@ function Header({ session, page, onSignOut }: { session: Session; page: Page; on
         {(Object.keys(PAGES) as Page[]).map((p) => (
           <a key={p} href={`#/${p}`} aria-current={page === p ? 'page' : undefined} onClick={() => refreshAll()}>
             {PAGES[p]}
-            {badge[p] && badge[p]!.n > 0 && (
-              <span class="count" data-testid={`nav-${p}-count`} aria-label={`${badge[p]!.n} ${badge[p]!.label}`}>
-                {badge[p]!.n > 99 ? '99+' : badge[p]!.n}
+            {badge[p] && badge[p].n > 0 && (
+              <span class="count" data-testid={`nav-${p}-count`} aria-label={`${badge[p].n} ${badge[p].label}`}>
+                {badge[p].n > 99 ? '99+' : badge[p].n}
               </span>
             )}
           </a>

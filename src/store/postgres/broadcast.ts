@@ -105,7 +105,7 @@ export class PgBroadcast implements Broadcast {
   private receive(payload: string | undefined): void {
     let message: { o?: unknown; type?: unknown; agent_id?: unknown; data?: unknown };
     try {
-      message = JSON.parse(payload ?? '');
+      message = JSON.parse(payload ?? '') as typeof message;
     } catch {
       return;
     }

@@ -46,7 +46,7 @@ export class PostgresStore extends SqlReads {
     const config: pg.ClientConfig = {
       connectionString: opts.url,
       // BIGINT (seqs, COUNT) as JS numbers: they stay far below 2^53.
-      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format))) as never },
+      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as (value: string) => unknown))) as never },
     };
     this.pool = new pg.Pool({ ...config, max: opts.maxConnections ?? 10 });
     // An idle connection that dies is dropped by the pool; without a listener the error would crash the process.
@@ -61,7 +61,7 @@ export class PostgresStore extends SqlReads {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
         await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-        const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number));
+        const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
         assertSchemaKnown(applied, postgresMigrations);
         for (const m of postgresMigrations) if (!applied.has(m.version)) await runMigration(client, m);
       } finally {
@@ -135,7 +135,7 @@ export class PostgresStore extends SqlReads {
 
   protected async rows(sql: string, params: unknown[]): Promise<Row[]> {
     try {
-      return (await this.pool.query(numberPlaceholders(sql), params)).rows;
+      return (await this.pool.query<Row>(numberPlaceholders(sql), params)).rows;
     } catch (error) {
       throw translateError(error);
     }

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { protectKeys } from '../keystore.js';
 import { downloadBackup, encryptBackup, errorText, saveSession, type Session } from '../session.js';
 import { ErrorNote } from '../ui.js';
+import { field } from '../form.js';
 
 const MIN_PASSPHRASE = 10;
 
@@ -15,10 +16,10 @@ export function BackupForm({ session, onSaved }: { session: Session; onSaved: (s
   const save = async (e: Event) => {
     e.preventDefault();
     const data = new FormData(e.target as HTMLFormElement);
-    const passphrase = String(data.get('passphrase') ?? '');
+    const passphrase = field(data, 'passphrase');
     setError(null);
     if (passphrase.length < MIN_PASSPHRASE) return setError(`Use a passphrase of at least ${MIN_PASSPHRASE} characters.`);
-    if (passphrase !== String(data.get('confirm') ?? '')) return setError('The two passphrases differ.');
+    if (passphrase !== field(data, 'confirm')) return setError('The two passphrases differ.');
     setBusy(true);
     try {
       downloadBackup(await encryptBackup(session, passphrase));

@@ -32,7 +32,7 @@ export function Capabilities({ session }: { session: Session }) {
         let input_schema: Record<string, unknown> | undefined;
         if (r.schema.trim()) {
           try {
-            input_schema = JSON.parse(r.schema);
+            input_schema = JSON.parse(r.schema) as Record<string, unknown>;
           } catch {
             throw new Error(`The schema of "${r.id}" is not valid JSON.`);
           }

@@ -4,6 +4,7 @@ import type { Capability, Conversation, Message, Peer } from '../../../src/proto
 import { refreshAll, useLive } from '../live.js';
 import { clientFor, errorText, loadDraft, mailboxFor, receiveMessages, saveDraft, type Session } from '../session.js';
 import { Empty, ErrorNote, PeerName, useAsync, when } from '../ui.js';
+import { field } from '../form.js';
 
 const PAGE = 50;
 /** Text of the messages this tab has opened (sealed ones included), per peer, for client-side search. */
@@ -51,7 +52,10 @@ export function Inbox({ session, peerRef }: { session: Session; peerRef: string 
         if (next) location.hash = `#/inbox/${encodeURIComponent(next.name)}`;
       } else if (e.key === 'r') {
         const body = document.getElementById('compose-body');
-        if (body) (e.preventDefault(), body.focus());
+        if (body) {
+          e.preventDefault();
+          body.focus();
+        }
       }
     };
     window.addEventListener('keydown', onKey);
@@ -112,7 +116,7 @@ function buildEntries(conversations: Conversation[], peers: Peer[]): Entry[] {
 /** The last message's snippet, opened here when it is sealed and this browser holds the key. */
 function Preview({ session, last }: { session: Session; last: Message | null }) {
   const mailbox = mailboxFor(session);
-  const opened = useAsync(async () => (last && mailbox ? (await receiveMessages(mailbox, [last]))[0]! : last), [last?.id, last?.status]);
+  const opened = useAsync(async () => (last && mailbox ? (await receiveMessages(mailbox, [last]))[0] : last), [last?.id, last?.status]);
   if (!last) return <span class="muted preview">New conversation — say hello</span>;
   const m = opened.data;
   const mine = last.sender_id === session.agent_id;
@@ -459,8 +463,8 @@ function PayloadForm({ schema }: { schema?: JsonSchema }) {
   return (
     <fieldset class="payload-form">
       <legend>Details</legend>
-      {Object.entries(schema!.properties!).map(([name, p]) => {
-        const required = schema!.required?.includes(name);
+      {Object.entries(schema.properties!).map(([name, p]) => {
+        const required = schema.required?.includes(name);
         const label = `${name}${required ? ' *' : ''}`;
         if (p.enum) {
           return (
@@ -492,14 +496,16 @@ function PayloadForm({ schema }: { schema?: JsonSchema }) {
 }
 
 function readPayload(schema: JsonSchema | undefined, data: FormData): unknown {
-  const raw = data.get('payload');
-  if (raw !== null) return String(raw).trim() ? JSON.parse(String(raw)) : undefined;
+  if (data.has('payload')) {
+    const raw = field(data, 'payload');
+    return raw.trim() ? (JSON.parse(raw) as unknown) : undefined;
+  }
   const out: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(schema?.properties ?? {})) {
-    const v = data.get(`p.${name}`);
+    const v = field(data, `p.${name}`);
     if (p.type === 'boolean') out[name] = v === 'on';
-    else if (v === null || v === '') continue;
-    else out[name] = p.type === 'number' || p.type === 'integer' ? Number(v) : String(v);
+    else if (v === '') continue;
+    else out[name] = p.type === 'number' || p.type === 'integer' ? Number(v) : v;
   }
   return out;
 }

@@ -3,6 +3,7 @@ import type { ContactRequest, Peer, PeerState } from '../../../src/protocol/sche
 import { refreshAll, useLive } from '../live.js';
 import { clientFor, errorText, type Session } from '../session.js';
 import { ActionButton, Empty, ErrorNote, PeerName, useAsync, when } from '../ui.js';
+import { field } from '../form.js';
 
 /** What the pair's state means, from this agent's side. */
 const STATE_LABEL: Record<PeerState, string> = {
@@ -43,9 +44,9 @@ export function Network({ session }: { session: Session }) {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const data = new FormData(form);
-    const scopes = String(data.get('scopes') || 'message').split(',').map((s) => s.trim()).filter(Boolean);
+    const scopes = (field(data, 'scopes') || 'message').split(',').map((s) => s.trim()).filter(Boolean);
     try {
-      const r = await api.requestContact({ agent_id: String(data.get('agent')).trim(), note: String(data.get('note') || '') || undefined, scopes });
+      const r = await api.requestContact({ agent_id: field(data, 'agent').trim(), note: field(data, 'note') || undefined, scopes });
       setNote({ text: `Request to ${r.to_name}: ${r.status}.`, error: false });
       form.reset();
       refreshAll();

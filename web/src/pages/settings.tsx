@@ -6,6 +6,7 @@ import { identityKeys, keyStorage, webCryptoKeysSupported, type KeyStorage } fro
 import { clientFor, errorText, saveSession, type Session } from '../session.js';
 import { ActionButton, Copyable, ErrorNote, useAsync, when } from '../ui.js';
 import { BackupForm } from './backup.js';
+import { field } from '../form.js';
 
 /** Keys and their backup, the delivery secret, the API key, the webhook and its delivery log. */
 export function Settings({ session, onChange, onSignOut }: { session: Session; onChange: (s: Session) => void; onSignOut: () => void }) {
@@ -27,7 +28,7 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
     e.preventDefault();
     setError(null);
     try {
-      const out = await api.setWebhook({ url: String(new FormData(e.target as HTMLFormElement).get('url')) });
+      const out = await api.setWebhook({ url: field(new FormData(e.target as HTMLFormElement), 'url') });
       setSecret(out.secret);
       webhook.reload();
     } catch (err) {
@@ -36,7 +37,7 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
   };
   const setDeliverySecret = (e: Event) => {
     e.preventDefault();
-    update({ delivery_secret: String(new FormData(e.target as HTMLFormElement).get('ds')).trim() || null });
+    update({ delivery_secret: field(new FormData(e.target as HTMLFormElement), 'ds').trim() || null });
   };
 
   /**

@@ -5,6 +5,7 @@ import { protectKeys } from '../keystore.js';
 import { clientFor, decryptBackup, errorText, saveSession, type Session } from '../session.js';
 import { Copyable, ErrorNote } from '../ui.js';
 import { BackupForm } from './backup.js';
+import { field } from '../form.js';
 
 /** Server errors that belong to the handle field, shown next to it. */
 const HANDLE_ERRORS = new Set(['name_taken', 'invalid_name', 'invalid_request']);
@@ -25,8 +26,8 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
     const encryption = generateEncryptionKeyPair();
     try {
       const out = await clientFor(null).register({
-        name: String(form.get('name')).trim(),
-        display_name: String(form.get('display_name') || '').trim() || undefined,
+        name: field(form, 'name').trim(),
+        display_name: field(form, 'display_name').trim() || undefined,
         public_key: signing.publicKey,
         encryption_key: encryption.publicKey,
       });
@@ -46,8 +47,8 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
     try {
       const file = form.get('backup_file') as File | null;
       const backupText = file && file.size ? await file.text() : '';
-      const fromBackup: Partial<Session> = backupText ? await decryptBackup(backupText, String(form.get('passphrase') || '')) : {};
-      const api_key = String(form.get('api_key') || '').trim() || fromBackup.api_key || '';
+      const fromBackup: Partial<Session> = backupText ? await decryptBackup(backupText, field(form, 'passphrase')) : {};
+      const api_key = field(form, 'api_key').trim() || fromBackup.api_key || '';
       if (!api_key) throw new Error('Enter your API key, or choose your key backup file and its passphrase.');
       const me = await clientFor({ api_key } as Session).whoami();
       // Keys restored from the backup go straight into non-extractable storage.
@@ -55,7 +56,7 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
         agent_id: me.agent_id,
         name: me.name,
         api_key,
-        delivery_secret: String(form.get('delivery_secret') || '').trim() || fromBackup.delivery_secret || null,
+        delivery_secret: field(form, 'delivery_secret').trim() || fromBackup.delivery_secret || null,
         signing: fromBackup.signing,
         encryption: fromBackup.encryption,
         peers: fromBackup.peers ?? {},
