@@ -70,7 +70,7 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
   });
 
   test('the card: skills with their schemas, Bearer (AMTP API key), the JSON-RPC endpoint, signed by the server key (verified with jose and with the SDK)', async () => {
-    const card = (await (await fetch(`${t.url}/a2a/agents/${bob.name}/.well-known/agent-card.json`)).json()) as AgentCard & Record<string, any>;
+    const card = (await (await fetch(`${t.url}/a2a/agents/${bob.name}/.well-known/agent-card.json`)).json()) as AgentCard & { securitySchemes: Record<string, any> };
     assert.deepEqual(card.skills.map((s) => s.id), ['scheduling', 'casual']);
     const ext = card.capabilities!.extensions.find((e) => e.uri === 'urn:amtp:a2a-bridge:v1')!;
     assert.deepEqual(ext.params!.input_schemas.scheduling.required, ['week']);
@@ -83,7 +83,7 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     const header = JSON.parse(Buffer.from(sig!.protected, 'base64url').toString()) as Record<string, string>;
     assert.equal(header.alg, 'EdDSA');
     assert.equal(header.jku, `${t.url}/.well-known/jwks.json`);
-    const key = await importJWK(jwks.keys.find((k) => k.kid === header.kid)!, 'EdDSA');
+    const key = (await importJWK(jwks.keys.find((k) => k.kid === header.kid)!, 'EdDSA')) as CryptoKey;
     // A2A §8.4: the payload is the JCS form of the card without its signatures.
     const payload = Buffer.from(canonicalizeAgentCard(card)).toString('base64url');
     await flattenedVerify({ ...sig!, payload }, key);
