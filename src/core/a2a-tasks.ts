@@ -53,7 +53,10 @@ export class A2ATasks {
   /** Sends the message (the ordinary send) and answers with its task, submitted. */
   async send(caller: Caller, input: SendInput): Promise<A2ATask> {
     const sent = await this.messaging.send(caller, input);
-    return this.task(caller, sent.id);
+    const request = await this.messaging.find(caller, sent.id);
+    // A retried message (same client_id) may have moved on since: read its whole task.
+    if (request?.status !== 'queued') return this.task(caller, sent.id);
+    return { id: sent.id, context_id: sent.thread_id, recipient_id: request.recipient_id, state: 'submitted', updated_at: request.created_at, request, reply: null };
   }
 
   /** The task of a message the caller sent. Handing out the reply counts as its delivery. */
