@@ -5,7 +5,7 @@
  * external agent, the webhook target rules), and the answer comes back from it into the sender's
  * inbox, in the request's thread.
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { AmtpError } from '../protocol/errors.js';
 import type { A2ASendInput, A2ASendOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord, type DeliveryRecord, type MessageRecord, type WriteOp } from '../store/types.js';
@@ -130,8 +130,8 @@ export class A2AOutbound implements OutboxKindRules {
     if (existing) return (await store.agentById(existing.agent_id))!;
     const agent: AgentRecord = {
       id: newAgentId(),
-      // Names are 3–32 of [a-z0-9-]: "a2a-" and a digest of the URL.
-      name: `a2a-${createHash('sha256').update(cardUrl).digest('hex').slice(0, 24)}`,
+      // Random, so nobody can register the name first; the URL it stands for is in a2a_peers.
+      name: `a2a-${randomBytes(12).toString('hex')}`,
       display_name: new URL(cardUrl).host.slice(0, 100),
       public_key: null,
       encryption_key: null,
