@@ -35,6 +35,7 @@ const STATES: Record<A2ATaskState, TaskState> = {
 
 /** Server-defined JSON-RPC codes (-32000…-32099) for the refusals A2A has no code of its own for. */
 export const A2A_AMTP_ERRORS = { permissionDenied: -32050, rateLimited: -32051, unauthenticated: -32052 } as const;
+const PARSE_ERROR = -32700;
 const INVALID_PARAMS = -32602;
 const INTERNAL_ERROR = -32603;
 
@@ -59,14 +60,15 @@ export function registerA2A(app: FastifyInstance, core: Mailbox, baseUrl: (req: 
 
 /** POST /a2a/agents/:name: one JSON-RPC request, answered as JSON, or as SSE for the streaming methods. */
 function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest) => string | undefined): void {
-  // The SDK parses the body itself, so a malformed one gets its JSON-RPC parse error (-32700).
+  // Parsed here rather than by the REST parser, so a malformed body gets the JSON-RPC parse error (-32700).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(['application/json', 'application/a2a+json'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post(agentPath(':name'), async (req, reply) => {
     const { name } = req.params as { name: string };
     const body = parseRequest(req.body as string | undefined);
-    const id = typeof body === 'object' && body && 'id' in body ? (body as { id: unknown }).id : null;
+    if (body === NOT_JSON) return reply.send(rpcError(null, PARSE_ERROR, 'Parse error: the body is not JSON.'));
+    const id = body && typeof body === 'object' && 'id' in body ? (body as { id: unknown }).id : null;
     let caller: Caller;
     try {
       caller = await core.identity.authenticate(bearer(req));
@@ -75,7 +77,7 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
       void reply.header('www-authenticate', 'Bearer');
       return reply.code(e.status).send(rpcError(id, A2A_AMTP_ERRORS.unauthenticated, `${e.code}: ${e.message}`));
     }
-    const problem = typeof body === 'object' ? findJsonProblem(body) : null;
+    const problem = findJsonProblem(body);
     if (problem) return reply.send(rpcError(id, INVALID_PARAMS, `invalid_request: ${problem.path} ${problem.message}`));
     const closed = new AbortController();
     reply.raw.once('close', () => closed.abort());
@@ -87,18 +89,20 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
       return reply.send(rpcError(id, JsonRpcTransportHandler.mapToJSONRPCError(error).code, (error as Error).message));
     }
     const handler = new MailboxAgentHandler(core, name.toLowerCase(), caller, closed.signal);
-    const result = await new JsonRpcTransportHandler(handler).handle(body, context);
+    const result = await new JsonRpcTransportHandler(handler).handle(body as Record<string, unknown>, context);
     if (!isStream(result)) return reply.send(result);
     await streamSse(reply, result, closed);
   });
 }
 
-/** The body as an object, or as its text when it is not JSON (the SDK answers that with a parse error). */
-function parseRequest(text: string | undefined): string | Record<string, unknown> {
+const NOT_JSON = Symbol('not JSON');
+
+/** The parsed body (a value that is not a request object the SDK refuses as an invalid request). */
+function parseRequest(text: string | undefined): unknown {
   try {
-    return JSON.parse(text ?? '') as Record<string, unknown>;
+    return JSON.parse(text ?? '');
   } catch {
-    return text ?? '';
+    return NOT_JSON;
   }
 }
 

@@ -9,6 +9,7 @@ import { Role, TaskState, canonicalizeAgentCard, verifyAgentCardSignature, type 
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { A2AError } from '@a2a-js/sdk/errors';
 import { flattenedVerify, importJWK, type JWK } from 'jose';
+import { generateSigningKeyPair, signMessage } from '../../src/crypto/sign.js';
 import { mcpClient, type McpSession } from '../helpers/mcp.js';
 import { client as rest, connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
 
@@ -51,7 +52,7 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
   let a2a: Client;
 
   before(async () => {
-    t = await startServer();
+    t = await startServer({ AMTP_MAX_MESSAGE_BYTES: '4096' });
     [alice, bob] = [await register(t.url), await register(t.url)];
     await connect(alice, bob);
     const caps = await bob.api.put('/api/me/capabilities', {
@@ -154,6 +155,36 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     const message = userMessage('once');
     const [first, again] = [(await a2a.sendMessage(sendParams(message))) as Task, (await a2a.sendMessage(sendParams(message))) as Task];
     assert.equal(again.id, first.id, 'the A2A messageId is the AMTP client_id');
+  });
+
+  test('the same rules, again: signature, scope, size; and the JSON-RPC envelope itself', async () => {
+    const keys = generateSigningKeyPair();
+    const dave = await register(t.url, undefined, { public_key: keys.publicKey });
+    await connect(dave, bob);
+    const daveA2a = await a2aClient(t.url, bob.name, dave.key);
+    const unsigned = await rejection(daveA2a.sendMessage(sendParams(userMessage('unsigned'))));
+    assert.match(unsigned.message, /^signature_required: /);
+    assert.equal(unsigned.code, -32602);
+    const message = userMessage('signed hello');
+    const signature = signMessage({ sender_id: dave.id, recipient_id: bob.id, scope: 'message', body: 'signed hello', client_id: message.messageId }, keys.secretKey);
+    const signed = (await daveA2a.sendMessage(sendParams({ ...message, metadata: { amtp: signature } }))) as Task;
+    const stored = await bob.api.get(`/api/messages/${signed.id}`);
+    assert.equal(stored.body.ed25519_signature, signature.ed25519_signature, 'the sender signature reaches the recipient');
+
+    const scope = await rejection(a2a.sendMessage(sendParams(userMessage('invoice', { amtp: { scope: 'invoicing' } }))));
+    assert.equal(scope.code, -32050);
+    assert.match(scope.message, /^scope_not_granted: /);
+    const large = await rejection(a2a.sendMessage(sendParams(userMessage('x'.repeat(5000)))));
+    assert.equal(large.code, -32602);
+    assert.match(large.message, /^too_large: /);
+
+    const post = (body: string, version?: string) =>
+      fetch(`${t.url}/a2a/agents/${bob.name}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.key}`, ...(version ? { 'a2a-version': version } : {}) }, body });
+    const notJson = (await (await post('{"jsonrpc":', '1.0')).json()) as { error: { code: number } };
+    assert.equal(notJson.error.code, -32700);
+    const noVersion = (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'GetTask', params: { id: 'x' } }))).json()) as { id: number; error: { code: number; message: string } };
+    assert.equal(noVersion.id, 7);
+    assert.match(noVersion.error.message, /version '0\.3' is not supported/);
   });
 
   test('an agent that has not authorized the caller and an unknown agent give the identical A2A error', async () => {
