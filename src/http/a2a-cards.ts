@@ -23,7 +23,7 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 type CardJson = Record<string, unknown>;
 
 /** The card of an agent that publishes capabilities, signed. */
-export async function agentCard(agent: AgentRecord, capabilities: Capability[], base: string, config: Config, key: ServerSigningKey): Promise<CardJson> {
+export function agentCard(agent: AgentRecord, capabilities: Capability[], base: string, config: Config, key: ServerSigningKey): Promise<CardJson> {
   const schemas = Object.fromEntries(capabilities.filter((c) => c.input_schema).map((c) => [c.id, c.input_schema]));
   return sign(
     {
@@ -61,7 +61,7 @@ export async function agentCard(agent: AgentRecord, capabilities: Capability[], 
  * The server's own card, at /.well-known/agent-card.json: it has no endpoint of its own and lists no
  * agents (the registry is not enumerable); it links to them through the URL template in its extension.
  */
-export async function serverCard(base: string, config: Config, key: ServerSigningKey): Promise<CardJson> {
+export function serverCard(base: string, config: Config, key: ServerSigningKey): Promise<CardJson> {
   return sign(
     {
       name: config.serverName,

@@ -17,7 +17,7 @@ import {
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion, type A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { A2ATask, A2ATaskState } from '../core/a2a-tasks.js';
-import type { Caller } from '../core/context.js';
+import { currentCaller, type Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
 import { AmtpError } from '../protocol/errors.js';
 import { findJsonProblem } from '../protocol/json-input.js';
@@ -91,7 +91,9 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
     const handler = new MailboxAgentHandler(core, name.toLowerCase(), caller, closed.signal);
     const result = await new JsonRpcTransportHandler(handler).handle(body as Record<string, unknown>, context);
     if (!isStream(result)) return reply.send(result);
-    await streamSse(reply, result, closed);
+    // Heartbeats keep proxies from timing the stream out; each re-checks the key, so a rotated or suspended one ends it.
+    const stillValid = () => currentCaller(core.store, caller).then(() => true, () => false);
+    await streamSse(reply, result, closed, core.config.streamHeartbeatSeconds * 1000, stillValid);
   });
 }
 
@@ -108,12 +110,16 @@ function parseRequest(text: string | undefined): unknown {
 
 const isStream = (value: unknown): value is AsyncGenerator<unknown> => typeof (value as AsyncGenerator | null)?.[Symbol.asyncIterator] === 'function';
 
-async function streamSse(reply: FastifyReply, stream: AsyncGenerator<unknown>, closed: AbortController): Promise<void> {
+async function streamSse(reply: FastifyReply, stream: AsyncGenerator<unknown>, closed: AbortController, heartbeatMs: number, stillValid: () => Promise<boolean>): Promise<void> {
   // The first event is awaited before the headers: a refused send still answers as plain JSON-RPC.
   const first = await stream.next();
   const raw = reply.raw;
   reply.hijack();
   raw.writeHead(200, { ...SSE_HEADERS, 'x-content-type-options': 'nosniff' });
+  const heartbeat = setInterval(() => {
+    raw.write(': heartbeat\n\n');
+    void stillValid().then((valid) => valid || closed.abort());
+  }, heartbeatMs);
   try {
     if (!first.done) raw.write(formatSSEEvent(first.value));
     for await (const event of { [Symbol.asyncIterator]: () => stream }) {
@@ -121,6 +127,7 @@ async function streamSse(reply: FastifyReply, stream: AsyncGenerator<unknown>, c
       raw.write(formatSSEEvent(event));
     }
   } finally {
+    clearInterval(heartbeat);
     await stream.return(undefined);
     raw.end();
   }
@@ -242,7 +249,7 @@ function toSendInput(target: string, params: SendMessageRequest): SendInput {
   const data: unknown[] = [];
   for (const part of message.parts) {
     if (part.content?.$case === 'text') texts.push(part.content.value);
-    else if (part.content?.$case === 'data') data.push(part.content.value);
+    else if (part.content?.$case === 'data') data.push(part.content.value as unknown);
     else throw new RequestMalformedError({ message: 'AMTP carries text and JSON: send text parts and at most one data part (no files or URLs).' });
   }
   if (data.length > 1) throw new RequestMalformedError({ message: 'Send at most one data part: it becomes the AMTP payload.' });
@@ -279,6 +286,6 @@ function toA2AMessage(m: Message, role: Role, t: A2ATask): A2AMessage {
   if (m.body !== null) parts.push({ content: { $case: 'text', value: m.body }, metadata: undefined, filename: '', mediaType: 'text/plain' });
   if (m.payload !== null && m.payload !== undefined) parts.push({ content: { $case: 'data', value: m.payload }, metadata: undefined, filename: '', mediaType: 'application/json' });
   if (m.sealed) parts.push({ content: { $case: 'data', value: { sealed: m.sealed } }, metadata: undefined, filename: '', mediaType: 'application/vnd.amtp.sealed+json' });
-  const { body: _body, payload: _payload, sealed: _sealed, ...fields } = m;
+  const fields = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'body' && k !== 'payload' && k !== 'sealed'));
   return { messageId: m.id, contextId: t.context_id, taskId: t.id, role, parts, metadata: { amtp: fields }, extensions: [], referenceTaskIds: [] };
 }

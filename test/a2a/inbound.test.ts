@@ -52,7 +52,7 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
   let a2a: Client;
 
   before(async () => {
-    t = await startServer({ AMTP_MAX_MESSAGE_BYTES: '4096' });
+    t = await startServer({ AMTP_MAX_MESSAGE_BYTES: '4096', AMTP_STREAM_HEARTBEAT_SECONDS: '1' });
     [alice, bob] = [await register(t.url), await register(t.url)];
     await connect(alice, bob);
     const caps = await bob.api.put('/api/me/capabilities', {
@@ -146,6 +146,22 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     assert.equal(last?.$case, 'statusUpdate');
     assert.equal(last.value.status!.state, TaskState.TASK_STATE_COMPLETED);
     assert.equal(textOf(last.value.status!.message), 'Streamed answer');
+  });
+
+  test('a stream sends heartbeats, each re-checking the key: rotating it away ends the stream', async () => {
+    const erin = await register(t.url);
+    await connect(erin, bob);
+    const erinA2a = await a2aClient(t.url, bob.name, erin.key);
+    const task = (await erinA2a.sendMessage(sendParams(userMessage('still there?')))) as Task;
+    const events: StreamResponse[] = [];
+    const streamed = (async () => {
+      for await (const event of erinA2a.resubscribeTask({ tenant: '', id: task.id })) events.push(event);
+    })();
+    const deadline = Date.now() + 10_000;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await erin.api.post('/api/me/api-key/rotate')).status, 200);
+    await streamed;
+    assert.deepEqual(events.map((e) => e.payload?.$case), ['task'], 'ended without a terminal state: the key is gone');
   });
 
   test('the same send rules: an intent checked against its schema, the same message twice is one task', async () => {

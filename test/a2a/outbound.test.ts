@@ -51,7 +51,9 @@ describe('AMTP → A2A: the answer arrives in the inbox, in the thread', () => {
     assert.equal(answer.reply_to_id, sent.body.id);
     assert.equal(answer.subject, 'Re: Hello');
     assert.equal(answer.body, 'echo: Hello\n\nare you there?');
-    assert.deepEqual(answer.payload, { a2a: { state: 'completed', task_id: (answer.payload as any).a2a.task_id, context_id: (answer.payload as any).a2a.context_id }, data: [{ received: [{ n: 1 }] }] });
+    const { a2a } = answer.payload as { a2a: { task_id: string; context_id: string } };
+    assert.match(a2a.task_id, /./);
+    assert.deepEqual(answer.payload, { a2a: { state: 'completed', task_id: a2a.task_id, context_id: a2a.context_id }, data: [{ received: [{ n: 1 }] }] });
     const [got] = peer.received.slice(-1);
     assert.equal(got!.messageId, sent.body.id, 'the AMTP message id is the A2A messageId');
     const request = await alice.api.get<Message>(`/api/messages/${sent.body.id}`);
@@ -104,6 +106,6 @@ describe('AMTP → A2A: the answer arrives in the inbox, in the thread', () => {
     assert.equal(sent.status, 202);
     const failure = await answerIn(alice, sent.body.thread_id);
     assert.match(failure.body!, /could not be delivered to the A2A agent after 3 attempts/);
-    assert.equal((failure.payload as any).a2a.state, 'failed');
+    assert.equal((failure.payload as { a2a: { state: string } }).a2a.state, 'failed');
   });
 });

@@ -21,7 +21,7 @@ export interface SampleAgent {
 export async function startSampleAgent(name = 'Echo agent'): Promise<SampleAgent> {
   const received: Message[] = [];
   const executor: AgentExecutor = {
-    async execute(context, bus) {
+    execute(context, bus) {
       const { taskId, contextId, userMessage } = context;
       received.push(userMessage);
       const now = () => new Date().toISOString();
@@ -37,8 +37,9 @@ export async function startSampleAgent(name = 'Echo agent'): Promise<SampleAgent
       };
       bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: TaskState.TASK_STATE_COMPLETED, message: reply, timestamp: now() }, metadata: undefined }));
       bus.finished();
+      return Promise.resolve();
     },
-    async cancelTask() {},
+    cancelTask: () => Promise.resolve(),
   };
   const app = express();
   const server: Server = await new Promise((resolve) => {
