@@ -4,8 +4,9 @@
  * here is its mount in Fastify (auth, SSE) and the request handler that translates A2A to the core
  * (`core.a2aTasks`, which sends through the one send path) and back.
  */
-import { formatSSEEvent, Role, SSE_HEADERS, TaskState, type Message as A2AMessage, type Part, type SendMessageRequest, type StreamResponse, type Task } from '@a2a-js/sdk';
+import { formatSSEErrorEvent, formatSSEEvent, Role, SSE_HEADERS, TaskState, type Message as A2AMessage, type Part, type SendMessageRequest, type StreamResponse, type Task } from '@a2a-js/sdk';
 import {
+  A2AError,
   ExtendedAgentCardNotConfiguredError,
   JsonRpcTransportError,
   PushNotificationNotSupportedError,
@@ -19,7 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { A2ATask, A2ATaskState } from '../core/a2a-tasks.js';
 import { currentCaller, type Caller } from '../core/context.js';
 import type { Mailbox } from '../core/mailbox.js';
-import { AmtpError } from '../protocol/errors.js';
+import { AmtpError, toAmtpError } from '../protocol/errors.js';
 import { findJsonProblem } from '../protocol/json-input.js';
 import { SendInput, type Message } from '../protocol/schemas.js';
 import { A2A_PROTOCOL_VERSION, agentCard, agentCardPath, agentPath, JWKS_PATH, serverCard } from './a2a-cards.js';
@@ -88,12 +89,16 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
     } catch (error) {
       return reply.send(rpcError(id, JsonRpcTransportHandler.mapToJSONRPCError(error).code, (error as Error).message));
     }
-    const handler = new MailboxAgentHandler(core, name.toLowerCase(), caller, closed.signal);
+    const bug = (err: unknown) => req.log.error({ err }, 'A2A request failed');
+    const handler = new MailboxAgentHandler(core, name.toLowerCase(), caller, closed.signal, bug);
     const result = await new JsonRpcTransportHandler(handler).handle(body as Record<string, unknown>, context);
     if (!isStream(result)) return reply.send(result);
     // Heartbeats keep proxies from timing the stream out; each re-checks the key, so a rotated or suspended one ends it.
     const stillValid = () => currentCaller(core.store, caller).then(() => true, () => false);
-    await streamSse(reply, result, closed, core.config.streamHeartbeatSeconds * 1000, stillValid);
+    await streamSse(reply, result, closed, core.config.streamHeartbeatSeconds * 1000, stillValid, (err) => {
+      bug(err);
+      return rpcError(id, INTERNAL_ERROR, `internal_error: ${toAmtpError(err).message}`);
+    });
   });
 }
 
@@ -110,7 +115,14 @@ function parseRequest(text: string | undefined): unknown {
 
 const isStream = (value: unknown): value is AsyncGenerator<unknown> => typeof (value as AsyncGenerator | null)?.[Symbol.asyncIterator] === 'function';
 
-async function streamSse(reply: FastifyReply, stream: AsyncGenerator<unknown>, closed: AbortController, heartbeatMs: number, stillValid: () => Promise<boolean>): Promise<void> {
+async function streamSse(
+  reply: FastifyReply,
+  stream: AsyncGenerator<unknown>,
+  closed: AbortController,
+  heartbeatMs: number,
+  stillValid: () => Promise<boolean>,
+  failed: (error: unknown) => unknown,
+): Promise<void> {
   // The first event is awaited before the headers: a refused send still answers as plain JSON-RPC.
   const first = await stream.next();
   const raw = reply.raw;
@@ -126,6 +138,8 @@ async function streamSse(reply: FastifyReply, stream: AsyncGenerator<unknown>, c
       if (closed.signal.aborted) break;
       raw.write(formatSSEEvent(event));
     }
+  } catch (error) {
+    raw.write(formatSSEErrorEvent(failed(error)));
   } finally {
     clearInterval(heartbeat);
     await stream.return(undefined);
@@ -145,6 +159,7 @@ class MailboxAgentHandler implements A2ARequestHandler {
     private readonly target: string,
     private readonly caller: Caller,
     private readonly signal: AbortSignal,
+    private readonly bug: (error: unknown) => void,
   ) {}
 
   getAgentCard(): never {
@@ -222,13 +237,19 @@ class MailboxAgentHandler implements A2ARequestHandler {
     try {
       return await call();
     } catch (error) {
-      throw toA2AError(error);
+      throw this.toA2AError(error);
     }
+  }
+
+  /** An AMTP refusal as the A2A error of §16.3; anything that is neither is a bug, logged and reported without its details. */
+  private toA2AError(thrown: unknown): unknown {
+    if (thrown instanceof A2AError) return thrown;
+    if (!(thrown instanceof AmtpError)) this.bug(thrown);
+    return a2aErrorOf(toAmtpError(thrown));
   }
 }
 
-function toA2AError(error: unknown): unknown {
-  if (!(error instanceof AmtpError)) return error;
+function a2aErrorOf(error: AmtpError): A2AError {
   if (error.code === 'message_not_found') return new TaskNotFoundError({ message: error.message });
   const code =
     error.status === 403 ? A2A_AMTP_ERRORS.permissionDenied
