@@ -38,6 +38,7 @@ function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
 const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
   ['outbox', 'agent_id = ?'],
   ['a2a_peers', 'agent_id = ?'],
+  ['a2a_canceled', 'sender_id = ? OR recipient_id = ?'],
   ['events', 'agent_id = ?'],
   ['webhooks', 'agent_id = ?'],
   ['audit_log', 'agent_id = ?'],
