@@ -170,6 +170,39 @@ async function peerSection() {
     }),
   );
   await stop(peer.child);
+  figures.push(await a2aIntoMailbox());
+}
+
+/** The same SendMessage (200 characters of text), into AMTP mailboxes through the A2A bridge: consent-checked and durable before the answer. */
+async function a2aIntoMailbox(): Promise<Figure> {
+  const dir = tmp();
+  const seeded = seed(dir, SENDERS, 0, 0);
+  const server = await startAmtp(dir);
+  let n = 0;
+  try {
+    return await load('A2A SendMessage into a mailbox, durable', {
+      url: server.url,
+      duration: DURATION,
+      connections: 64,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: any) => {
+            const i = ++n % seeded.keys.length;
+            return {
+              ...req,
+              // Agent i may write to agent i + 1 (the seed connects them), whose endpoint is /a2a/agents/bench-<i + 1>.
+              path: `/a2a/agents/bench-${(i + 1) % seeded.keys.length}`,
+              headers: { 'content-type': 'application/json', 'a2a-version': '1.0', authorization: `Bearer ${seeded.keys[i]}` },
+              body: JSON.stringify({ jsonrpc: '2.0', id: n, method: 'SendMessage', params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } } }),
+            };
+          },
+        },
+      ],
+    });
+  } finally {
+    await stop(server.child);
+  }
 }
 
 async function postgresSections() {
@@ -223,6 +256,7 @@ function report(seconds: number) {
     sealed_vs_verify_rate: ratio(by('send, sealed'), by('ed25519 verify')),
     inbox_p99_big_vs_small: ratio(by(`inbox, 50 unread of ${BIG.toLocaleString('en')} stored`), by('inbox, 50 unread of 10,000 stored'), 'p99'),
     send_vs_peer: ratio(by('send, unsigned'), by('peer:')),
+    a2a_into_mailbox_vs_peer: ratio(by('A2A SendMessage into a mailbox'), by('peer:')),
     postgres_send_2_vs_1: ratio(by('PostgreSQL: send, 2'), by('PostgreSQL: send, 1')),
   };
   const lines = figures.map((f) => {

@@ -5,6 +5,7 @@
  */
 import type { Config } from './config.js';
 import { Mailbox } from './core/mailbox.js';
+import { a2aTransport } from './delivery/a2a-transport.js';
 import { httpTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { openStore } from './store/open.js';
@@ -36,7 +37,7 @@ const RETENTION_SWEEP_MS = 3_600_000;
 /** The app over the configured store (or `options.store`, already migrated). */
 export async function createApp(config: Config, options: { store?: Store } = {}): Promise<AmtpApp> {
   const store = options.store ?? (await openStore(config));
-  const core = new Mailbox(store, config, httpTransport(config.webhooks));
+  const core = new Mailbox(store, config, httpTransport(config.webhooks), a2aTransport(config.webhooks));
   let log: AppLog | undefined;
   const worker = new DeliveryWorker(core.outbox, core.notifier, {
     concurrency: config.webhooks.concurrency,

@@ -74,6 +74,11 @@ const COMMANDS: Record<string, CommandHelp> = {
     summary: 'sign and seal, then send ("-" reads the text from stdin). Refuses plain text unless --plain',
     options: [...SEND_OPTIONS, 'reply-to'],
   },
+  'send-a2a': {
+    usage: 'send-a2a <agent-card-url> <text…|-> [--subject S] [--payload JSON] [--client-id ID]',
+    summary: "send to an external A2A agent by its AgentCard URL (plain text: A2A has no AMTP sealing); its answer arrives in your inbox, in the thread",
+    options: ['subject', 'payload', 'client-id'],
+  },
   reply: { usage: 'reply <message_id> <text…|-> [--subject S] [--scope S] [--intent I] [--payload JSON] [--client-id ID] [--plain]', summary: 'answer a message, in its thread', options: SEND_OPTIONS },
   inbox: { usage: 'inbox [--unread] [--limit N] [--watch]', summary: 'read mail (verified, opened, content shown as untrusted)', options: ['unread', 'limit', 'watch'] },
   outbox: { usage: 'outbox [--limit N]', summary: 'messages you sent, newest first, with receipt status', options: ['limit'] },
@@ -199,6 +204,12 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
         need(2, '<agent> <text>');
         await sendAndReport(mailbox, print, { ...messageOptions(o, args.slice(1)), recipient_id: args[0]!, reply_to_id: o['reply-to'] });
         return 0;
+      }
+      case 'send-a2a': {
+        need(2, '<agent-card-url> <text>');
+        const { body, subject, payload, client_id } = messageOptions(o, args.slice(1));
+        const sent = await mailbox.sendA2A({ agent_card_url: args[0]!, body, subject, payload, client_id });
+        return print(`202 queued · ${sent.id} · thread ${sent.thread_id} · the answer will come from ${sent.recipient_name}`, sent), 0;
       }
       case 'reply': {
         need(2, '<message_id> <text>');

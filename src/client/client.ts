@@ -167,6 +167,12 @@ export class AmtpClient implements MailboxApi {
   thread(threadId: string) {
     return this.call('thread', { params: { thread_id: threadId } });
   }
+
+  // A2A bridge (outbound)
+  /** Sends to an external A2A agent by its AgentCard URL; the answer arrives in the inbox, in the same thread. */
+  sendA2A(input: W.A2ASendInput) {
+    return this.call('sendA2A', { body: input });
+  }
   async conversations() {
     return (await this.call('conversations')).conversations;
   }

@@ -112,6 +112,8 @@ export class SecureMailbox implements MailboxApi {
   markAllRead = (threadId?: string) => this.client.markAllRead(threadId);
   audit = (q: { limit?: number; cursor?: string }) => this.client.audit(q);
   verifyAudit = () => this.client.verifyAudit();
+  /** A2A agents neither verify AMTP signatures nor open sealed mail: this goes as given (the server sends it over TLS). */
+  sendA2A = (input: W.A2ASendInput) => this.client.sendA2A(input);
 
   // ── send: seal, then sign ────────────────────────────────────────────────────────────────────
   async send(input: W.SendInput): Promise<W.SendOutput> {

@@ -25,6 +25,7 @@ export function boundApi(core: Mailbox, caller: () => Promise<Caller>, source: {
     markAllRead: async (threadId) => core.messaging.markAllRead(await caller(), threadId),
     outbox: async (q) => core.messaging.outbox(await caller(), OutboxQuery.parse(q)),
     thread: async (id) => core.messaging.thread(await caller(), id),
+    sendA2A: async (input) => core.a2aOutbound.send(await caller(), input),
     audit: async (q) => core.audit.list(await caller(), { limit: q.limit ?? 50, cursor: q.cursor }),
     verifyAudit: async () => core.audit.verify(await caller()),
   };

@@ -4,6 +4,8 @@
  */
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
+import { A2AOutbound, type A2ATransport } from './a2a-outbound.js';
+import { A2ATasks } from './a2a-tasks.js';
 import { Admin } from './admin.js';
 import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
@@ -15,6 +17,7 @@ import { Messaging } from './messaging.js';
 import { Notifier } from './notifier.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
+import { ServerKey } from './server-key.js';
 import { Webhooks, type WebhookTransport } from './webhooks.js';
 
 export class Mailbox {
@@ -30,11 +33,16 @@ export class Mailbox {
   readonly notifier: Notifier;
   /** Operator commands (`amtp admin`); no API route reaches them. */
   readonly admin: Admin;
+  /** The A2A bridge: tasks in (A2A SendMessage → messages), requests out (outbox kind `a2a`), the key that signs AgentCards. */
+  readonly a2aTasks: A2ATasks;
+  readonly a2aOutbound: A2AOutbound;
+  readonly serverKey: ServerKey;
 
   constructor(
     readonly store: Store,
     readonly config: Config,
     private readonly transport: WebhookTransport,
+    private readonly a2aTransport: A2ATransport = noA2ATransport,
   ) {
     this.notifier = new Notifier(store.broadcast);
     const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
@@ -44,7 +52,10 @@ export class Mailbox {
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
     this.webhooks = new Webhooks(deps, this.events, transport);
-    this.outbox = new Outbox(deps, { webhook: this.webhooks });
+    this.a2aTasks = new A2ATasks(deps, this.messaging);
+    this.a2aOutbound = new A2AOutbound(deps, this.messaging, a2aTransport);
+    this.serverKey = new ServerKey(deps);
+    this.outbox = new Outbox(deps, { webhook: this.webhooks, a2a: this.a2aOutbound });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }
@@ -57,6 +68,13 @@ export class Mailbox {
   async close(): Promise<void> {
     this.notifier.close();
     await this.transport.close?.();
+    await this.a2aTransport.close?.();
     await this.store.close();
   }
 }
+
+/** Without a transport (operator commands), A2A requests are refused and queued ones wait for a server. */
+const noA2ATransport: A2ATransport = {
+  check: () => Promise.reject(new Error('this process sends no A2A requests')),
+  send: () => Promise.reject(new Error('this process sends no A2A requests')),
+};

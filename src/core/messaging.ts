@@ -222,7 +222,8 @@ export class Messaging {
     return { ed25519_signature, sig_nonce, signed_at, nonceExpires: new Date(at + window).toISOString() };
   }
 
-  private assertSize(input: SendInput): void {
+  /** The size rule every message meets (also the A2A bridge's outbound requests). */
+  assertSize(input: Pick<SendInput, 'subject' | 'body' | 'payload' | 'sealed'>): void {
     if (input.sealed && (input.subject !== undefined || input.body !== undefined || input.payload !== undefined)) {
       throw new AmtpError('invalid_request', 'A sealed message carries its subject, body and payload inside "sealed" only.');
     }

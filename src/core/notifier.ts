@@ -130,6 +130,11 @@ export class Notifier {
     });
   }
 
+  /** True once closed (shutdown): waits resolve at once with null. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Releases every waiter (graceful shutdown). */
   close(): void {
     this.stopListening?.();

@@ -38,6 +38,7 @@ export const routes = routesOf({
   conversation: ({ core, caller, params, query }) => core.messaging.conversation(caller, params.id, query),
   markConversationRead: ({ core, caller, params }) => core.messaging.markConversationRead(caller, params.id),
   thread: ({ core, caller, params }) => core.messaging.thread(caller, params.thread_id),
+  sendA2A: ({ core, caller, body }) => core.a2aOutbound.send(caller, body),
 
   // webhooks
   setWebhook: ({ core, caller, body }) => core.webhooks.set(caller, body),

@@ -16,6 +16,7 @@ import { registerStream } from './stream.js';
 import { registerMetrics } from './metrics.js';
 import { registerWeb } from './web.js';
 import { registerMcp } from '../mcp/http.js';
+import { registerA2A } from './a2a.js';
 import { checkedJsonParser, parseInput } from './validate.js';
 
 export interface AmtpServer {
@@ -79,6 +80,7 @@ export function buildServer(root: AmtpApp): AmtpServer {
   registerWeb(app);
 
   const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;
+  registerA2A(app, core, baseUrl, bearerToken);
   app.get('/healthz', async () => {
     await store.agentById('a2a_00000000000000000000000000000000');
     return { status: 'ok', store: store.dialect };
@@ -90,7 +92,7 @@ export function buildServer(root: AmtpApp): AmtpServer {
     api_base: `${baseUrl(req)}/api`,
     mcp_endpoint: `${baseUrl(req)}/mcp`,
     registration: config.registration,
-    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain'],
+    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain', 'a2a'],
     limits: {
       max_message_bytes: config.limits.maxMessageBytes,
       max_request_bytes: config.limits.maxRequestBytes,

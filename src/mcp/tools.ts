@@ -305,6 +305,26 @@ export const tools: ToolDef[] = [
     },
   }),
   tool({
+    name: 'a2a_send_to_a2a_agent',
+    title: 'Send to an external A2A agent',
+    description:
+      "Send a message to an agent that speaks Google's A2A protocol (not AMTP), by its AgentCard URL. The server delivers it from its outbox; the agent's answer arrives in your inbox as a message in the same thread. Only with your human's consent: the content leaves this server.",
+    operations: ['sendA2A'],
+    annotations: { ...WRITE, idempotentHint: false, openWorldHint: true },
+    input: {
+      agent_card_url: W.A2ASendInput.shape.agent_card_url,
+      subject: W.A2ASendInput.shape.subject.describe('Short subject line (optional; sent before the text)'),
+      body: W.A2ASendInput.shape.body.describe('The message text'),
+      payload: W.A2ASendInput.shape.payload.describe('Structured data for the agent (optional)'),
+      client_id: W.A2ASendInput.shape.client_id.describe('Your idempotency key: a retry with the same client_id sends nothing new'),
+    },
+    output: W.A2ASendOutput,
+    run: async ({ api }, args) => {
+      const out = await api.sendA2A(args);
+      return { data: out, text: `202 queued · ${out.id} · thread ${out.thread_id} · the answer will come from ${out.recipient_name} in this thread` };
+    },
+  }),
+  tool({
     name: 'a2a_message_status',
     title: 'Message status',
     description: 'Status of a message you sent or received: queued, delivered or read (read receipts), with times.',

@@ -33,6 +33,7 @@ export interface MailboxApi {
   markAllRead(threadId?: string): Promise<Out<'markAllRead'>>;
   outbox(query: { limit?: number; cursor?: string }): Promise<Out<'outbox'>>;
   thread(threadId: string): Promise<Out<'thread'>>;
+  sendA2A(input: W.A2ASendInput): Promise<Out<'sendA2A'>>;
   audit(query: { limit?: number; cursor?: string }): Promise<Out<'audit'>>;
   verifyAudit(): Promise<Out<'verifyAudit'>>;
 }

@@ -30,6 +30,7 @@ export const ERRORS = {
   unknown_intent: [422, 'The recipient does not publish that intent; `published` lists the ones it does.'],
   invalid_schema: [422, 'A capability’s `input_schema` is not a valid JSON Schema (or is too large).'],
   invalid_webhook_url: [422, 'The webhook URL is refused: `reason` says why (scheme, credentials, port, or an address that is not public).'],
+  invalid_agent_card_url: [422, 'The A2A AgentCard URL is refused by the same rules as webhook URLs: `reason` says why.'],
   invalid_reply_to: [422, '`reply_to_id` does not name a message between you and this recipient.'],
   rate_limited: [429, 'Too many requests; retry after `Retry-After` seconds, also given as `retry_after` in the body.'],
   too_many_pending_requests: [429, 'Too many of your contact requests are still pending.'],

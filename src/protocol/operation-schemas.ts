@@ -148,6 +148,12 @@ export const OPERATION_SCHEMAS = {
     params: ThreadParams, response: W.ThreadOutput, errors: ['thread_not_found'],
   },
 
+  // A2A bridge (outbound)
+  sendA2A: {
+    summary: "Send a message to an external A2A agent by its AgentCard URL; its answer arrives in your inbox, in this message's thread.",
+    body: W.A2ASendInput, response: W.A2ASendOutput, errors: ['invalid_agent_card_url', 'invalid_request', 'too_large', 'rate_limited'],
+  },
+
   // webhooks
   setWebhook: {
     summary: 'Set the webhook endpoint; returns a new signing secret, shown once.',

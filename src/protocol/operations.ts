@@ -61,6 +61,9 @@ export const OPERATIONS = {
   markConversationRead: op('POST', '/api/conversations/:id/read'),
   thread: op('GET', '/api/threads/:thread_id'),
 
+  // A2A bridge (outbound)
+  sendA2A: op('POST', '/api/a2a/messages', 202),
+
   // webhooks
   setWebhook: op('PUT', '/api/me/webhook'),
   webhook: op('GET', '/api/me/webhook'),

@@ -311,6 +311,19 @@ export const AuditVerifyOutput = z.object({
   broken_at_seq: z.number().int().nullable(),
 });
 
+// ── A2A bridge (outbound) ──────────────────────────────────────────────────────────────────────────
+export const A2ASendInput = z.strictObject({
+  agent_card_url: z.string().min(1).max(2048).describe("The external A2A agent's AgentCard URL (https; the same target rules as webhooks)"),
+  subject: z.string().max(300).optional(),
+  body: z.string().optional().describe('Sent as a text part'),
+  payload: z.unknown().optional().describe('Sent as a data part'),
+  client_id: ClientId.optional(),
+});
+export const A2ASendOutput = SendOutput.extend({
+  recipient_id: AgentId.describe('The agent that stands for the external A2A agent in your mailbox: its answer comes from it, in this thread'),
+  recipient_name: AgentName,
+});
+
 // ── service ──────────────────────────────────────────────────────────────────────────────────────
 export const OkOutput = z.object({ ok: z.literal(true) });
 
@@ -330,6 +343,8 @@ export type Peer = z.infer<typeof Peer>;
 export type PeerState = z.infer<typeof PeerState>;
 export type SendInput = z.infer<typeof SendInput>;
 export type SendOutput = z.infer<typeof SendOutput>;
+export type A2ASendInput = z.infer<typeof A2ASendInput>;
+export type A2ASendOutput = z.infer<typeof A2ASendOutput>;
 export type Message = z.infer<typeof Message>;
 export type MessageStatus = z.infer<typeof MessageStatus>;
 export type InboxQuery = z.infer<typeof InboxQuery>;

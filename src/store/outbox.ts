@@ -10,6 +10,8 @@ import type { Dialect } from './dialect.js';
 /** Where each kind's queues come from, and when a queue is open (worked). */
 const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> = {
   webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
+  // An AMTP agent's requests to one external A2A agent, in order; the queue is the agent row standing for it.
+  a2a: { from: 'a2a_peers ap', queue: 'ap.agent_id', open: 'TRUE' },
 };
 
 /** The outbox row as a DeliveryRecord (src/store/types.ts). */
@@ -43,3 +45,10 @@ export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): 
      ORDER BY d.not_before LIMIT ?${d.skipLocked})
    RETURNING ${DELIVERY_COLUMNS}`;
 }
+
+/**
+ * Queues the A2A delivery of a message just inserted: its id is the delivery's, its recipient (the
+ * agent row standing for an external A2A agent) the queue. Parameters: not_before, created_at, updated_at, message id.
+ */
+export const enqueueA2ASql = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
+   SELECT m.id, 'a2a', m.recipient_id, m.recipient_id, m.seq, 'pending', 0, ?, ?, ? FROM messages m WHERE m.id = ?`;

@@ -3,6 +3,8 @@
  * placeholders) and its dialect; the rest of the Store is its own (writes, migrations, lifecycle).
  */
 import type {
+  A2ACanceledRecord,
+  A2APeerRecord,
   AuditRecord,
   BlockRecord,
   ConversationRow,
@@ -12,6 +14,7 @@ import type {
   InviteRecord,
   RequestRecord,
   ResultsOf,
+  ServerKeyRecord,
   Store,
   WriteOp,
 } from './types.js';
@@ -201,5 +204,18 @@ export abstract class SqlReads implements Store {
   }
   async serverAuditAll() {
     return (await this.rows('SELECT * FROM server_audit ORDER BY seq ASC', [])).map(this.decode.serverAudit);
+  }
+
+  async serverKey(id: string) {
+    return (await this.one('SELECT id, private_jwk, created_at FROM server_keys WHERE id = ?', [id])) as ServerKeyRecord | null;
+  }
+  async a2aPeerByUrl(card_url: string) {
+    return (await this.one('SELECT agent_id, card_url, created_at FROM a2a_peers WHERE card_url = ?', [card_url])) as A2APeerRecord | null;
+  }
+  async a2aPeer(agent_id: string) {
+    return (await this.one('SELECT agent_id, card_url, created_at FROM a2a_peers WHERE agent_id = ?', [agent_id])) as A2APeerRecord | null;
+  }
+  async a2aCanceled(message_id: string) {
+    return (await this.one('SELECT * FROM a2a_canceled WHERE message_id = ?', [message_id])) as A2ACanceledRecord | null;
   }
 }

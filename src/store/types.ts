@@ -152,10 +152,33 @@ export interface WebhookRecord {
   updated_at: string;
 }
 
+export interface ServerKeyRecord {
+  id: string;
+  /** The private key as a JWK (JSON text). */
+  private_jwk: string;
+  created_at: string;
+}
+
+export interface A2APeerRecord {
+  agent_id: string;
+  card_url: string;
+  created_at: string;
+}
+
+/** An A2A task (an AMTP message) withdrawn by CancelTask before it was delivered. */
+export interface A2ACanceledRecord {
+  message_id: string;
+  sender_id: string;
+  recipient_id: string;
+  thread_id: string;
+  created_at: string;
+  canceled_at: string;
+}
+
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 /** What the outbox delivers. Federation and scheduled release will be further kinds of the same outbox. */
-export type OutboxKind = 'webhook';
+export type OutboxKind = 'webhook' | 'a2a';
 
 /** One entry of the durable outbox (table `outbox`), as the webhook rules see it. */
 export interface DeliveryRecord {
@@ -235,7 +258,15 @@ export type WriteOp =
   /** With agent_id, only that agent's queue (the next head right after a delivery, in the same commit). */
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
-  | { op: 'redeliver'; agent_id: string; id: string; at: string };
+  | { op: 'redeliver'; agent_id: string; id: string; at: string }
+  /** The server's signing key; a second writer's key loses (the first one stored is kept). */
+  | { op: 'putServerKey'; key: ServerKeyRecord }
+  /** The agent row standing for an external A2A agent, and its card URL. */
+  | { op: 'createA2APeer'; agent: AgentRecord; card_url: string }
+  /** Queues the A2A delivery of a message already inserted (in the same commit). */
+  | { op: 'enqueueA2A'; message_id: string; at: string }
+  /** Removes a message not yet delivered and records its task as canceled; false if it was delivered (or gone). */
+  | { op: 'withdrawMessage'; message: MessageRecord; at: string };
 
 interface OpResults {
   createAgent: void;
@@ -269,6 +300,10 @@ interface OpResults {
   claimDeliveries: DeliveryRecord[];
   recordDelivery: void;
   redeliver: boolean;
+  putServerKey: void;
+  createA2APeer: void;
+  enqueueA2A: void;
+  withdrawMessage: boolean;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -356,4 +391,10 @@ export interface Store {
   /** Newest first. */
   invites(): Promise<InviteRecord[]>;
   serverAuditAll(): Promise<ServerAuditRecord[]>;
+
+  /** The A2A bridge's reads. */
+  serverKey(id: string): Promise<ServerKeyRecord | null>;
+  a2aPeerByUrl(card_url: string): Promise<A2APeerRecord | null>;
+  a2aPeer(agent_id: string): Promise<A2APeerRecord | null>;
+  a2aCanceled(message_id: string): Promise<A2ACanceledRecord | null>;
 }

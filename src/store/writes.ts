@@ -16,7 +16,7 @@ import {
   type WriteOp,
 } from './types.js';
 import { json, type Dialect } from './dialect.js';
-import { claimHeadsSql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
+import { claimHeadsSql, enqueueA2ASql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
 import type { Row } from './rows.js';
 
 /** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
@@ -37,6 +37,8 @@ function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
 /** Everything that names an agent, children first; `agents` itself is deleted last. Each `?` is the agent's id. */
 const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
   ['outbox', 'agent_id = ?'],
+  ['a2a_peers', 'agent_id = ?'],
+  ['a2a_canceled', 'sender_id = ? OR recipient_id = ?'],
   ['events', 'agent_id = ?'],
   ['webhooks', 'agent_id = ?'],
   ['audit_log', 'agent_id = ?'],
@@ -209,6 +211,25 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
           op.at, op.at, op.id, op.agent_id,
         )) > 0
       );
+    case 'putServerKey':
+      yield* run('INSERT INTO server_keys (id, private_jwk, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', op.key.id, op.key.private_jwk, op.key.created_at);
+      return undefined;
+    case 'createA2APeer':
+      yield* writeOp(d, { op: 'createAgent', agent: op.agent });
+      yield* run('INSERT INTO a2a_peers (agent_id, card_url, created_at) VALUES (?, ?, ?)', op.agent.id, op.card_url, op.agent.created_at);
+      return undefined;
+    case 'enqueueA2A':
+      yield* run(enqueueA2ASql, op.at, op.at, op.at, op.message_id);
+      return undefined;
+    case 'withdrawMessage': {
+      const m = op.message;
+      if ((yield* run('DELETE FROM messages WHERE id = ? AND delivered_at IS NULL', m.id)) === 0) return false;
+      yield* run(
+        'INSERT INTO a2a_canceled (message_id, sender_id, recipient_id, thread_id, created_at, canceled_at) VALUES (?, ?, ?, ?, ?, ?)',
+        m.id, m.sender_id, m.recipient_id, m.thread_id, m.created_at, op.at,
+      );
+      return true;
+    }
   }
 }
 

@@ -8,6 +8,7 @@ const TOOL_NAMES = [
   'a2a_register', 'a2a_whoami', 'a2a_set_capabilities', 'a2a_get_agent_capabilities', 'a2a_request_contact', 'a2a_list_requests',
   'a2a_authorize_agent', 'a2a_decline_request', 'a2a_revoke_agent', 'a2a_list_peers', 'a2a_send_message', 'a2a_check_inbox',
   'a2a_mark_read', 'a2a_get_thread', 'a2a_message_status', 'a2a_audit_log', 'a2a_unblock_agent', 'a2a_list_sent',
+  'a2a_send_to_a2a_agent',
 ];
 
 describe('MCP endpoint', () => {

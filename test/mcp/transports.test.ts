@@ -76,7 +76,7 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
   };
 
   for (const transport of [remote, proxy]) {
-    test(`${transport.name}: success and error paths of all 18 tools`, async () => {
+    test(`${transport.name}: success and error paths of all 19 tools`, async () => {
       const p = transport.name === '/mcp' ? 'rm' : 'px';
       const seen = new Set<string>();
       const call = async (s: McpSession, name: string, args: Record<string, unknown> = {}) => (seen.add(name), s.call(name, args));
@@ -88,7 +88,7 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       });
       const b = await transport.agent(`${p}-bob`);
       const c = await transport.agent(`${p}-carol`);
-      assert.equal(a.tools.length, 18);
+      assert.equal(a.tools.length, 19);
 
       assert.equal(ok(await call(a, 'a2a_whoami'), 'whoami').name, `${p}-alice`);
       refused(await call(a, 'a2a_register', { name: `${p}-alice` }), transport === remote ? 'name_taken' : 'invalid_request', 'register again');
@@ -148,6 +148,9 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       const revoker = await call(b, 'a2a_send_message', { recipient_id: `${p}-alice`, body: 'hello again' });
       refused(revoker, 'not_authorized', 'the revoking side');
       assert.match(revoker.text, /You revoked .*a2a_authorize_agent/);
+
+      // The A2A outbound tool's success path needs an A2A agent: test/a2a/outbound.test.ts.
+      refused(await call(a, 'a2a_send_to_a2a_agent', { agent_card_url: 'https://10.0.0.1/.well-known/agent-card.json', body: 'hi' }), 'invalid_agent_card_url', 'an A2A agent at a private address');
 
       const audit = ok(await call(b, 'a2a_audit_log', { limit: 10 }), 'audit');
       assert.equal(audit.chain_valid, true);
