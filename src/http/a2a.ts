@@ -69,7 +69,7 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
     const { name } = req.params as { name: string };
     const body = parseRequest(req.body as string | undefined);
     if (body === NOT_JSON) return reply.send(rpcError(null, PARSE_ERROR, 'Parse error: the body is not JSON.'));
-    const id = body && typeof body === 'object' && 'id' in body ? (body as { id: unknown }).id : null;
+    const id = body && typeof body === 'object' && 'id' in body ? (body).id : null;
     let caller: Caller;
     try {
       caller = await core.identity.authenticate(bearer(req));
