@@ -4,6 +4,12 @@
  */
 import type {
   AuditRecord,
+  BudgetPeriod,
+  GrantLimitRecord,
+  GuardSettingsRecord,
+  HeldRecord,
+  LoopRecord,
+  PairBudgetRecord,
   BlockRecord,
   ConversationRow,
   DeliveryRecord,
@@ -202,4 +208,62 @@ export abstract class SqlReads implements Store {
   async serverAuditAll() {
     return (await this.rows('SELECT * FROM server_audit ORDER BY seq ASC', [])).map(this.decode.serverAudit);
   }
+
+  // guard rails (issue 19)
+  async grantLimits(granter_id: string, grantee_id: string) {
+    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? AND grantee_id = ? ORDER BY scope', [granter_id, grantee_id])).map(grantLimit);
+  }
+  async grantLimitsInvolving(agent_id: string) {
+    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? OR grantee_id = ? ORDER BY scope', [agent_id, agent_id])).map(grantLimit);
+  }
+  async guardSettings(agent_id: string): Promise<GuardSettingsRecord | null> {
+    const row = await this.one('SELECT * FROM guard_settings WHERE agent_id = ?', [agent_id]);
+    return row && { ...(row as unknown as GuardSettingsRecord), leak_guard: Number(row.leak_guard) === 1, per_hour: nullableNumber(row.per_hour), per_day: nullableNumber(row.per_day) };
+  }
+  async pairBudget(recipient_id: string, sender_id: string) {
+    const row = await this.one('SELECT * FROM pair_budgets WHERE recipient_id = ? AND sender_id = ?', [recipient_id, sender_id]);
+    return row && pairBudget(row);
+  }
+  async pairBudgets(recipient_id: string) {
+    return (await this.rows('SELECT * FROM pair_budgets WHERE recipient_id = ?', [recipient_id])).map(pairBudget);
+  }
+  budgetCount(recipient_id: string, sender_id: string, period: BudgetPeriod, window_start: string) {
+    return this.count('SELECT COALESCE(MAX(count), 0) AS n FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start = ?', [
+      recipient_id,
+      sender_id,
+      period,
+      window_start,
+    ]);
+  }
+  automaticRun(thread_id: string, since: string, after: string) {
+    return this.count(
+      `SELECT COUNT(*) AS n FROM messages WHERE thread_id = ? AND created_at >= ? AND created_at > ?
+         AND seq > COALESCE((SELECT MAX(seq) FROM messages WHERE thread_id = ? AND origin = 'human'), 0)`,
+      [thread_id, since, after, thread_id],
+    );
+  }
+  async loop(thread_id: string) {
+    const row = await this.one('SELECT * FROM thread_loops WHERE thread_id = ?', [thread_id]);
+    return row && loopRow(row);
+  }
+  async loopsInvolving(agent_id: string) {
+    return (await this.rows('SELECT * FROM thread_loops WHERE (agent_a = ? OR agent_b = ?) AND cleared_at IS NULL ORDER BY flagged_at', [agent_id, agent_id])).map(loopRow);
+  }
+  async held(id: string) {
+    const row = await this.one('SELECT * FROM held_messages WHERE id = ?', [id]);
+    return row && heldRow(row);
+  }
+  async heldBy(sender_id: string) {
+    return (await this.rows('SELECT * FROM held_messages WHERE sender_id = ? ORDER BY created_at, id', [sender_id])).map(heldRow);
+  }
 }
+
+const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const grantLimit = (r: Row): GrantLimitRecord => ({ ...(r as unknown as GrantLimitRecord), remaining: nullableNumber(r.remaining) });
+const pairBudget = (r: Row): PairBudgetRecord => ({ ...(r as unknown as PairBudgetRecord), per_hour: nullableNumber(r.per_hour), per_day: nullableNumber(r.per_day) });
+const loopRow = (r: Row): LoopRecord => ({ ...(r as unknown as LoopRecord), messages: Number(r.messages) });
+const heldRow = (r: Row): HeldRecord => ({
+  ...(r as unknown as HeldRecord),
+  input: JSON.parse(r.input as string) as HeldRecord['input'],
+  reasons: JSON.parse(r.reasons as string) as string[],
+});

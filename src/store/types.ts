@@ -45,6 +45,58 @@ export interface GrantRecord {
   updated_at: string;
 }
 
+/** A limit on one scope of a grant: it lapses at `expires_at` or once `remaining` reaches 0 (null: no such limit). */
+export interface GrantLimitRecord {
+  granter_id: string;
+  grantee_id: string;
+  scope: string;
+  expires_at: string | null;
+  remaining: number | null;
+}
+
+/** An agent's guard settings: the leak guard, and the budget every pair without its own gets. */
+export interface GuardSettingsRecord {
+  agent_id: string;
+  leak_guard: boolean;
+  per_hour: number | null;
+  per_day: number | null;
+  updated_at: string;
+}
+
+/** What `sender_id` may send `recipient_id` per hour and per day (set by the recipient). */
+export interface PairBudgetRecord {
+  recipient_id: string;
+  sender_id: string;
+  per_hour: number | null;
+  per_day: number | null;
+  updated_at: string;
+}
+
+export type BudgetPeriod = 'hour' | 'day';
+
+/** A thread the loop breaker stopped: no automatic message passes until a human clears it. */
+export interface LoopRecord {
+  thread_id: string;
+  agent_a: string;
+  agent_b: string;
+  messages: number;
+  flagged_at: string;
+  /** Set when a human cleared it: the breaker counts again from then. */
+  cleared_at: string | null;
+}
+
+/** A message held for its sender's human to approve or discard (the leak guard). */
+export interface HeldRecord {
+  id: string;
+  sender_id: string;
+  recipient_id: string;
+  thread_id: string;
+  /** The send request as it arrived (with its signature), released as is on approval. */
+  input: Record<string, unknown>;
+  reasons: string[];
+  created_at: string;
+}
+
 export interface BlockRecord {
   blocker_id: string;
   blocked_id: string;
@@ -84,6 +136,8 @@ export interface MessageRecord {
   created_at: string;
   delivered_at: string | null;
   read_at: string | null;
+  /** 'human' when a person sent it through the CLI or the web UI (SPEC §15); null otherwise. */
+  origin?: 'human' | null;
 }
 
 export interface CapabilitiesRecord {
@@ -235,7 +289,23 @@ export type WriteOp =
   /** With agent_id, only that agent's queue (the next head right after a delivery, in the same commit). */
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
-  | { op: 'redeliver'; agent_id: string; id: string; at: string };
+  | { op: 'redeliver'; agent_id: string; id: string; at: string }
+  /** Replaces every limit of the grant granter → grantee. */
+  | { op: 'setGrantLimits'; granter_id: string; grantee_id: string; limits: GrantLimitRecord[] }
+  /** Counts one message against a limited scope; fails with StoreError 'grant_lapsed' when it ran out or expired. Lapses it after its last message. */
+  | { op: 'useGrant'; granter_id: string; grantee_id: string; scope: string; at: string }
+  /** Removes an expired or used-up scope from the grant, with its audit entry (only once). */
+  | { op: 'lapseGrant'; granter_id: string; grantee_id: string; scope: string; reason: 'expired' | 'used_up'; at: string }
+  | { op: 'putGuardSettings'; settings: GuardSettingsRecord }
+  /** Both limits null: removes the pair's own budget (the recipient's default applies again). */
+  | { op: 'putPairBudget'; budget: PairBudgetRecord }
+  /** Counts one message in each window; fails with StoreError 'budget_exceeded' (message: the period) when one is full. */
+  | { op: 'countBudget'; recipient_id: string; sender_id: string; windows: { period: BudgetPeriod; window_start: string; limit: number }[] }
+  | { op: 'flagLoop'; loop: LoopRecord }
+  /** Marks the thread's flag cleared (the row stays: the breaker counts from then on). */
+  | { op: 'clearLoop'; thread_id: string; at: string }
+  | { op: 'holdMessage'; held: HeldRecord }
+  | { op: 'deleteHeld'; id: string; sender_id: string };
 
 interface OpResults {
   createAgent: void;
@@ -269,6 +339,17 @@ interface OpResults {
   claimDeliveries: DeliveryRecord[];
   recordDelivery: void;
   redeliver: boolean;
+  setGrantLimits: void;
+  /** The scope's remaining count after this message (null: not counted). */
+  useGrant: number | null;
+  lapseGrant: boolean;
+  putGuardSettings: void;
+  putPairBudget: void;
+  countBudget: void;
+  flagLoop: boolean;
+  clearLoop: boolean;
+  holdMessage: void;
+  deleteHeld: boolean;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -279,6 +360,8 @@ export type StoreErrorKind =
   | 'name_taken'
   | 'duplicate'
   | 'invite_unavailable'
+  | 'grant_lapsed'
+  | 'budget_exceeded'
   | 'unavailable';
 
 export class StoreError extends Error {
@@ -356,4 +439,21 @@ export interface Store {
   /** Newest first. */
   invites(): Promise<InviteRecord[]>;
   serverAuditAll(): Promise<ServerAuditRecord[]>;
+
+  // guard rails (issue 19)
+  grantLimits(granter_id: string, grantee_id: string): Promise<GrantLimitRecord[]>;
+  grantLimitsInvolving(agent_id: string): Promise<GrantLimitRecord[]>;
+  guardSettings(agent_id: string): Promise<GuardSettingsRecord | null>;
+  pairBudget(recipient_id: string, sender_id: string): Promise<PairBudgetRecord | null>;
+  pairBudgets(recipient_id: string): Promise<PairBudgetRecord[]>;
+  budgetCount(recipient_id: string, sender_id: string, period: BudgetPeriod, window_start: string): Promise<number>;
+  /** Messages of the thread created since `since`, after `after` (exclusive) and after its last human-originated message. */
+  automaticRun(thread_id: string, since: string, after: string): Promise<number>;
+  /** The thread's flag, active or cleared. */
+  loop(thread_id: string): Promise<LoopRecord | null>;
+  /** The active (not cleared) flags on the agent's threads. */
+  loopsInvolving(agent_id: string): Promise<LoopRecord[]>;
+  held(id: string): Promise<HeldRecord | null>;
+  /** Oldest first. */
+  heldBy(sender_id: string): Promise<HeldRecord[]>;
 }
