@@ -119,7 +119,7 @@ export interface Config {
     /** A delivery that has not been answered in full by then fails (and is retried). */
     timeoutSeconds: number;
   };
-  /** The loop breaker (SPEC §15.3): more than maxMessages automatic messages in a thread within windowSeconds stop it. */
+  /** The loop breaker (SPEC §16.3): more than maxMessages automatic messages in a thread within windowSeconds stop it. */
   loop: { maxMessages: number; windowSeconds: number };
   /** 0 = keep forever, for each. */
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };

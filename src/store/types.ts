@@ -136,7 +136,7 @@ export interface MessageRecord {
   created_at: string;
   delivered_at: string | null;
   read_at: string | null;
-  /** 'human' when a person sent it through the CLI or the web UI (SPEC §15); null otherwise. */
+  /** 'human' when a person sent it through the CLI or the web UI (SPEC §16.3); null otherwise. */
   origin?: 'human' | null;
 }
 
