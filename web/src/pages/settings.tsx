@@ -6,6 +6,7 @@ import { identityKeys, keyStorage, webCryptoKeysSupported, type KeyStorage } fro
 import { clientFor, errorText, saveSession, type Session } from '../session.js';
 import { ActionButton, Copyable, ErrorNote, useAsync, when } from '../ui.js';
 import { BackupForm } from './backup.js';
+import { GuardPanel } from './guard.js';
 
 /** Keys and their backup, the delivery secret, the API key, the webhook and its delivery log. */
 export function Settings({ session, onChange, onSignOut }: { session: Session; onChange: (s: Session) => void; onSignOut: () => void }) {
@@ -155,6 +156,8 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
       <button type="button" class="btn danger" onClick={onSignOut}>
         Sign out
       </button>
+
+      <GuardPanel session={session} />
 
       <h2>Webhook</h2>
       <form class="card inline" onSubmit={setHook} aria-label="Webhook">
