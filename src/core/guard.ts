@@ -217,7 +217,7 @@ export class Guard {
 
   /** Stores the message for its sender's human, with the signature nonce spent, and tells the sender. */
   async hold(sender: Caller, recipient: AgentRecord, input: SendInput, held: { id: string; thread_id: string; reasons: string[]; ops: WriteOp[] }) {
-    const created_at = new Date().toISOString();
+    const created_at = new Date(this.now()).toISOString();
     const { hold_for_approval: _asked, ...kept } = input;
     const record: HeldRecord = { id: held.id, sender_id: sender.id, recipient_id: recipient.id, thread_id: held.thread_id, input: kept, reasons: held.reasons, created_at };
     await commit(this.deps, [
