@@ -43,13 +43,16 @@ export class Guard {
   /** Runs every guard rail on a message the consent gate let through. `released`: a held message its human approved. */
   async check(sender: Caller, recipient: AgentRecord, input: SendInput, thread_id: string, replying: boolean, released = false): Promise<GuardDecision> {
     if (!input.sealed && !released) assertNoOwnSecret(sender, messageText(input));
-    const ops: WriteOp[] = replying ? await this.loopOps(sender, recipient, thread_id, input.origin === 'human') : [];
-    const hold = released ? null : await this.holdReasons(sender, input);
+    const [state, loopOps] = await Promise.all([
+      this.deps.store.sendGuard(sender.id, recipient.id, input.scope),
+      replying ? this.loopOps(sender, recipient, thread_id, input.origin === 'human') : [],
+    ]);
+    const hold = released ? null : await holdReasons(input, state.sender_leak_guard);
     if (hold) return { ops: [], hold, refusal: () => null };
-    const grant = await this.grantOps(sender, recipient, input.scope);
-    const budget = await this.budgetOps(sender, recipient);
+    const grant = await this.grantOps(sender, recipient, input.scope, state.limit);
+    const budget = await this.budgetOps(sender, recipient, budgetOf(state.pair, state.recipient_default));
     return {
-      ops: [...ops, ...grant, ...budget.ops],
+      ops: [...loopOps, ...grant, ...budget.ops],
       hold: null,
       refusal: (error) => (error.kind === 'grant_lapsed' ? lapsed(recipient, input.scope) : error.kind === 'budget_exceeded' ? budget.exceeded(error.message as BudgetPeriod) : null),
     };
@@ -58,8 +61,7 @@ export class Guard {
   // ── grants limited in time and count ─────────────────────────────────────────────────────────
 
   /** Refuses a lapsed scope; counts the message against a limited one (in the message's commit). */
-  private async grantOps(sender: Caller, recipient: AgentRecord, scope: string): Promise<WriteOp[]> {
-    const limit = (await this.deps.store.grantLimits(recipient.id, sender.id)).find((l) => l.scope === scope);
+  private async grantOps(sender: Caller, recipient: AgentRecord, scope: string, limit: GrantLimitRecord | null): Promise<WriteOp[]> {
     if (!limit) return [];
     const at = new Date(this.now()).toISOString();
     if (limit.expires_at !== null && limit.expires_at <= at) {
@@ -117,10 +119,8 @@ export class Guard {
 
   // ── budgets ─────────────────────────────────────────────────────────────────────────────
 
-  private async budgetOps(sender: Caller, recipient: AgentRecord) {
+  private async budgetOps(sender: Caller, recipient: AgentRecord, budget: Budget | null) {
     const { store } = this.deps;
-    const [pair, settings] = await Promise.all([store.pairBudget(recipient.id, sender.id), store.guardSettings(recipient.id)]);
-    const budget = budgetOf(pair, settings);
     const now = this.now();
     const windows = budget ? budgetWindows(budget, now) : [];
     const exceeded = (period: BudgetPeriod) => {
@@ -186,12 +186,10 @@ export class Guard {
   private async loopOps(sender: Caller, recipient: AgentRecord, thread_id: string, human: boolean): Promise<WriteOp[]> {
     const { store, config } = this.deps;
     const now = this.now();
-    const loop = await store.loop(thread_id);
+    const { loop, run } = await store.threadGuard(thread_id, new Date(now - config.loop.windowSeconds * 1000).toISOString());
     const flag = loop && !loop.cleared_at ? loop : null;
     if (human) return flag ? clearOps(flag, sender.id, new Date(now).toISOString()) : [];
     if (flag) throw loopRefusal(thread_id, flag.messages);
-    // Counted within the window, and only after the last time a human cleared the thread.
-    const run = await store.automaticRun(thread_id, new Date(now - config.loop.windowSeconds * 1000).toISOString(), loop?.cleared_at ?? '');
     if (run < config.loop.maxMessages) return [];
     const tripped: LoopRecord = { thread_id, agent_a: sender.id, agent_b: recipient.id, messages: run, flagged_at: new Date(now).toISOString(), cleared_at: null };
     await commit(this.deps, [{ op: 'flagLoop', loop: tripped }, ...loopEvents('thread.loop_detected', tripped, { messages: run })]);
@@ -207,13 +205,6 @@ export class Guard {
   }
 
   // ── the leak guard ────────────────────────────────────────────────────────────────────────
-
-  /** Why to hold the message: its client's leak guard asked, or the sender's policy found secrets in unsealed content. */
-  private async holdReasons(sender: Caller, input: SendInput): Promise<string[] | null> {
-    const reasons = (input.hold_for_approval?.reasons ?? []).map((r) => `client: ${r}`);
-    if (!input.sealed && (await this.deps.store.guardSettings(sender.id))?.leak_guard) reasons.push(...(await scanForSecrets(messageText(input))));
-    return reasons.length ? reasons : null;
-  }
 
   /** Stores the message for its sender's human, with the signature nonce spent, and tells the sender. */
   async hold(sender: Caller, recipient: AgentRecord, input: SendInput, held: { id: string; thread_id: string; reasons: string[]; ops: WriteOp[] }) {
@@ -247,8 +238,17 @@ export class Guard {
   }
 }
 
+/** Why to hold the message: its client's leak guard asked, or the sender's policy found secrets in unsealed content. */
+async function holdReasons(input: SendInput, leakGuard: boolean): Promise<string[] | null> {
+  const reasons = (input.hold_for_approval?.reasons ?? []).map((r) => `client: ${r}`);
+  if (!input.sealed && leakGuard) reasons.push(...(await scanForSecrets(messageText(input))));
+  return reasons.length ? reasons : null;
+}
+
+type PerPeriod = { per_hour: number | null; per_day: number | null };
+
 /** The budget in force for a pair: its own, else the recipient's default; null when neither limits anything. */
-function budgetOf(pair: { per_hour: number | null; per_day: number | null } | null, settings: GuardSettingsRecord | null): Budget | null {
+function budgetOf(pair: PerPeriod | null, settings: PerPeriod | null): Budget | null {
   if (pair) return { per_hour: pair.per_hour, per_day: pair.per_day, source: 'pair' };
   if (settings && (settings.per_hour !== null || settings.per_day !== null)) return { per_hour: settings.per_hour, per_day: settings.per_day, source: 'default' };
   return null;

@@ -10,6 +10,7 @@ import type {
   HeldRecord,
   LoopRecord,
   PairBudgetRecord,
+  SendGuardState,
   BlockRecord,
   ConversationRow,
   DeliveryRecord,
@@ -235,12 +236,34 @@ export abstract class SqlReads implements Store {
       window_start,
     ]);
   }
-  automaticRun(thread_id: string, since: string, after: string) {
-    return this.count(
-      `SELECT COUNT(*) AS n FROM messages WHERE thread_id = ? AND created_at >= ? AND created_at > ?
-         AND seq > COALESCE((SELECT MAX(seq) FROM messages WHERE thread_id = ? AND origin = 'human'), 0)`,
-      [thread_id, since, after, thread_id],
-    );
+  async sendGuard(sender_id: string, recipient_id: string, scope: string): Promise<SendGuardState> {
+    const limit = 'FROM grant_limits WHERE granter_id = ? AND grantee_id = ? AND scope = ?';
+    const pair = 'FROM pair_budgets WHERE recipient_id = ? AND sender_id = ?';
+    const row = (await this.one(
+      `SELECT
+         (SELECT COUNT(*) ${limit}) AS limited, (SELECT expires_at ${limit}) AS expires_at, (SELECT remaining ${limit}) AS remaining,
+         (SELECT COUNT(*) ${pair}) AS paired, (SELECT per_hour ${pair}) AS pair_per_hour, (SELECT per_day ${pair}) AS pair_per_day,
+         (SELECT per_hour FROM guard_settings WHERE agent_id = ?) AS default_per_hour,
+         (SELECT per_day FROM guard_settings WHERE agent_id = ?) AS default_per_day,
+         (SELECT leak_guard FROM guard_settings WHERE agent_id = ?) AS leak_guard`,
+      [...repeat(3, [recipient_id, sender_id, scope]), ...repeat(3, [recipient_id, sender_id]), recipient_id, recipient_id, sender_id],
+    ))!;
+    return {
+      limit: Number(row.limited) ? { granter_id: recipient_id, grantee_id: sender_id, scope, expires_at: row.expires_at as string | null, remaining: nullableNumber(row.remaining) } : null,
+      pair: Number(row.paired) ? { per_hour: nullableNumber(row.pair_per_hour), per_day: nullableNumber(row.pair_per_day) } : null,
+      recipient_default: { per_hour: nullableNumber(row.default_per_hour), per_day: nullableNumber(row.default_per_day) },
+      sender_leak_guard: Number(row.leak_guard) === 1,
+    };
+  }
+  async threadGuard(thread_id: string, since: string) {
+    const row = (await this.one(
+      `SELECT l.*, (SELECT COUNT(*) FROM messages m WHERE m.thread_id = ? AND m.created_at >= ? AND m.created_at > COALESCE(l.cleared_at, '')
+         AND m.seq > COALESCE((SELECT MAX(h.seq) FROM messages h WHERE h.thread_id = ? AND h.origin = 'human'), 0)) AS run
+       FROM (SELECT 1 AS one) AS one LEFT JOIN thread_loops l ON l.thread_id = ?`,
+      [thread_id, since, thread_id, thread_id],
+    ))!;
+    const { run, ...loop } = row;
+    return { loop: loop.thread_id ? loopRow(loop) : null, run: Number(run) };
   }
   async loop(thread_id: string) {
     const row = await this.one('SELECT * FROM thread_loops WHERE thread_id = ?', [thread_id]);
@@ -258,6 +281,7 @@ export abstract class SqlReads implements Store {
   }
 }
 
+const repeat = (n: number, values: unknown[]) => Array.from({ length: n }, () => values).flat();
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const grantLimit = (r: Row): GrantLimitRecord => ({ ...(r as unknown as GrantLimitRecord), remaining: nullableNumber(r.remaining) });
 const pairBudget = (r: Row): PairBudgetRecord => ({ ...(r as unknown as PairBudgetRecord), per_hour: nullableNumber(r.per_hour), per_day: nullableNumber(r.per_day) });

@@ -85,6 +85,13 @@ export interface LoopRecord {
   cleared_at: string | null;
 }
 
+export interface SendGuardState {
+  limit: GrantLimitRecord | null;
+  pair: { per_hour: number | null; per_day: number | null } | null;
+  recipient_default: { per_hour: number | null; per_day: number | null };
+  sender_leak_guard: boolean;
+}
+
 /** A message held for its sender's human to approve or discard (the leak guard). */
 export interface HeldRecord {
   id: string;
@@ -447,8 +454,16 @@ export interface Store {
   pairBudget(recipient_id: string, sender_id: string): Promise<PairBudgetRecord | null>;
   pairBudgets(recipient_id: string): Promise<PairBudgetRecord[]>;
   budgetCount(recipient_id: string, sender_id: string, period: BudgetPeriod, window_start: string): Promise<number>;
-  /** Messages of the thread created since `since`, after `after` (exclusive) and after its last human-originated message. */
-  automaticRun(thread_id: string, since: string, after: string): Promise<number>;
+  /**
+   * What the guard rails need to know about one send, in one query: the limit on the scope granted to
+   * the sender, the pair's budget, the recipient's default budget and whether the sender's leak guard is on.
+   */
+  sendGuard(sender_id: string, recipient_id: string, scope: string): Promise<SendGuardState>;
+  /**
+   * The thread's loop flag (active or cleared), and its automatic run: the messages created since
+   * `since`, after the flag was last cleared and after the thread's last human-originated message.
+   */
+  threadGuard(thread_id: string, since: string): Promise<{ loop: LoopRecord | null; run: number }>;
   /** The thread's flag, active or cleared. */
   loop(thread_id: string): Promise<LoopRecord | null>;
   /** The active (not cleared) flags on the agent's threads. */
