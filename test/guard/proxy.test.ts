@@ -43,6 +43,7 @@ test('a sealed message carrying a key is held by the proxy before sealing, then 
   const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
   const proxy = await mcpProxy(homes.alice);
   try {
+    assert.deepEqual(proxy.tools.filter((tool) => /held|approve/.test(tool.name)).map((tool) => tool.name), [], 'the proxy offers no tool that approves held mail');
     const sent = await proxy.call('a2a_send_message', { recipient_id: 'guard-bob', subject: 'access', body: `the server key:\n${pem}` });
     assert.ok(!sent.isError, sent.text);
     assert.equal(sent.data.status, 'held_for_approval');
