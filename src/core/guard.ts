@@ -208,6 +208,9 @@ export class Guard {
 
   /** Stores the message for its sender's human, with the signature nonce spent, and tells the sender. */
   async hold(sender: Caller, recipient: AgentRecord, input: SendInput, held: { id: string; thread_id: string; reasons: string[]; ops: WriteOp[] }) {
+    // A retry of a held send (same client_id) answers with the message already held.
+    const retried = input.client_id && (await this.deps.store.heldBy(sender.id)).find((h) => h.input.client_id === input.client_id);
+    if (retried) return { id: retried.id, status: 'held_for_approval' as const, thread_id: retried.thread_id, created_at: retried.created_at };
     const created_at = new Date(this.now()).toISOString();
     const { hold_for_approval: _asked, ...kept } = input;
     const record: HeldRecord = { id: held.id, sender_id: sender.id, recipient_id: recipient.id, thread_id: held.thread_id, input: kept, reasons: held.reasons, created_at };

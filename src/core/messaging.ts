@@ -85,7 +85,8 @@ export class Messaging {
       return accepted(message);
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
-      throw guard.refusal(error) ?? (error.kind === 'duplicate' ? new AmtpError('held_not_found', 'That held message was already approved.') : error);
+      const duplicate = new AmtpError('held_not_found', 'That held message was already approved, or a message with its client_id was sent since (discard it: DELETE /api/held/:id).');
+      throw guard.refusal(error) ?? (error.kind === 'duplicate' ? duplicate : error);
     }
   }
 

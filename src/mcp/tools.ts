@@ -86,6 +86,13 @@ export const SendToolInput = W.SendInput.omit({
   client_id: W.SendInput.shape.client_id.describe('Your idempotency key: a retry with the same client_id sends nothing new'),
 });
 
+/** The limits on what I may send a peer, and threads the loop breaker stopped, as a model should read them. */
+function guardNotes(p: W.Peer): string {
+  const limits = Object.entries(p.their_limits ?? {}).map(([scope, l]) => `${scope}: ${l.remaining === 0 ? 'lapsed' : `${l.remaining ?? 'unlimited'} left`}${l.expires_at ? ` until ${l.expires_at}` : ''}`);
+  const loops = p.looping_threads ?? [];
+  return `${limits.length ? `; my limits: ${limits.join(', ')}` : ''}${loops.length ? `; stopped by the loop breaker: ${loops.join(', ')}` : ''}`;
+}
+
 const heldText = (out: W.SendOutput) =>
   `HELD for approval · ${out.id} · the leak guard found what looks like a secret. It is not sent: your human approves or discards it in the web UI or with "amtp held". Do not try to send it another way.`;
 
@@ -246,7 +253,7 @@ export const tools: ToolDef[] = [
     output: W.PeersOutput,
     run: async ({ api }) => {
       const peers = await api.peers();
-      return { data: { peers }, text: peers.length ? peers.map((p) => `- ${p.name} (${p.agent_id}): ${p.state}; they may send ${p.my_scopes.join(', ') || '—'}; I may send ${p.their_scopes.join(', ') || '—'}`).join('\n') : 'No peers yet. Use a2a_request_contact.' };
+      return { data: { peers }, text: peers.length ? peers.map((p) => `- ${p.name} (${p.agent_id}): ${p.state}; they may send ${p.my_scopes.join(', ') || '—'}; I may send ${p.their_scopes.join(', ') || '—'}${guardNotes(p)}`).join('\n') : 'No peers yet. Use a2a_request_contact.' };
     },
   }),
   tool({
@@ -316,7 +323,8 @@ export const tools: ToolDef[] = [
     output: W.ThreadOutput,
     run: async (ctx, args) => {
       const out = await ctx.api.thread(args.thread_id);
-      return { data: out, text: await fenced(ctx, out.messages) };
+      const loop = out.loop ? `The loop breaker stopped this thread (${out.loop.messages} automatic messages): only a human can resume it. Tell your human.\n\n` : '';
+      return { data: out, text: loop + (await fenced(ctx, out.messages)) };
     },
   }),
   tool({

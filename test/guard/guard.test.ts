@@ -193,9 +193,11 @@ describe('the leak guard', () => {
   test('a message carrying a real-looking key is held, the MCP tools cannot approve it, a human approves it and it is delivered', async () => {
     const [a, b] = await pair();
     assert.equal((await a.api.put<GuardSettings>('/api/me/guard', { leak_guard: true })).body.leak_guard, true);
-    const held = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, subject: 'creds', body: `the deploy token is ${TOKEN}` });
+    const held = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, subject: 'creds', body: `the deploy token is ${TOKEN}`, client_id: 'deploy-1' });
     assert.equal(held.status, 202);
     assert.equal(held.body.status, 'held_for_approval');
+    const retry = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, subject: 'creds', body: `the deploy token is ${TOKEN}`, client_id: 'deploy-1' });
+    assert.deepEqual(retry.body, held.body, 'a retry answers with the message already held');
     assert.equal((await b.api.get<InboxOutput>('/api/inbox')).body.messages.length, 0, 'nothing reached the recipient');
     const list = (await a.api.get<{ held: HeldMessage[] }>('/api/held')).body.held;
     assert.deepEqual(list.map((h) => h.id), [held.body.id]);
