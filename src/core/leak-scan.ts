@@ -5,17 +5,23 @@
  * SDK users pass it to SecureMailbox, which runs it on the plaintext before sealing. The web bundle
  * does not include it.
  */
-import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 
-const CONFIG = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] };
+type LintSource = typeof import('@secretlint/core').lintSource;
+/** Loaded on first use, so CLI commands and servers that never scan do not pay for the ruleset. */
+let secretlint: Promise<{ lintSource: LintSource; config: Parameters<LintSource>[0]['options']['config'] }> | undefined;
+const loadSecretlint = () =>
+  (secretlint ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(([core, preset]) => ({
+    lintSource: core.lintSource,
+    config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: preset.creator }] },
+  })));
 
 /** What a scanner reports: one line per finding, naming the rule and never the secret itself. */
 export type LeakScanner = (text: string) => Promise<string[]>;
 
 export const scanForSecrets: LeakScanner = async (text) => {
   if (!text) return [];
-  const result = await lintSource({ source: { filePath: '/message.txt', content: text, contentType: 'text' }, options: { config: CONFIG } });
+  const { lintSource, config } = await loadSecretlint();
+  const result = await lintSource({ source: { filePath: '/message.txt', content: text, contentType: 'text' }, options: { config } });
   const rules = result.messages.map((m) => `${m.ruleId.replace('@secretlint/secretlint-rule-', '')}: ${m.messageId}`);
   return [...new Set(rules)];
 };
