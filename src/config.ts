@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
   AMTP_PG_POOL_SIZE: Int(1).max(1000).default(10),
+  AMTP_LOOP_MAX_MESSAGES: Int(2).default(20),
+  AMTP_LOOP_WINDOW_SECONDS: Int(1).default(600),
 });
 
 /**
@@ -117,6 +119,8 @@ export interface Config {
     /** A delivery that has not been answered in full by then fails (and is retried). */
     timeoutSeconds: number;
   };
+  /** The loop breaker (SPEC §17.3): more than maxMessages automatic messages in a thread within windowSeconds stop it. */
+  loop: { maxMessages: number; windowSeconds: number };
   /** 0 = keep forever, for each. */
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
@@ -213,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseSeconds: e.AMTP_WEBHOOK_LEASE_SECONDS,
       timeoutSeconds: e.AMTP_WEBHOOK_TIMEOUT_SECONDS,
     },
+    loop: { maxMessages: e.AMTP_LOOP_MAX_MESSAGES, windowSeconds: e.AMTP_LOOP_WINDOW_SECONDS },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
     ...overrides,
   };

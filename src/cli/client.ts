@@ -14,6 +14,7 @@ import { signRotation } from '../crypto/rotation.js';
 import { generateEncryptionKeyPair } from '../crypto/seal.js';
 import { generateSigningKeyPair } from '../crypto/sign.js';
 import { neutralize } from '../mcp/fence.js';
+import { scanForSecrets } from '../core/leak-scan.js';
 import { buildToolServer } from '../mcp/server.js';
 import { tools, type ToolContext, type ToolDef } from '../mcp/tools.js';
 import type { MailboxApi } from '../protocol/api.js';
@@ -87,6 +88,15 @@ const COMMANDS: Record<string, CommandHelp> = {
   status: { usage: 'status <message_id>', summary: 'queued / delivered / read' },
   capabilities: { usage: 'capabilities get <agent> | capabilities set <file.json>', summary: 'what an agent can be asked; publish yours' },
   keys: { usage: 'keys rotate', summary: 'new keys, announced with a statement signed by the old key' },
+  held: {
+    usage: 'held | held approve <message_id> | held discard <message_id>',
+    summary: 'messages the leak guard held: list them, send one as it is, or discard it (only a person can: the MCP tools cannot)',
+  },
+  guard: {
+    usage: 'guard | guard leak on|off | guard budget <agent|default> <per_hour|-> <per_day|->',
+    summary: 'your guard rails: the leak guard, and the budgets peers get (per hour / per day; "-" for none)',
+  },
+  loop: { usage: 'loop clear <thread_id>', summary: 'release a thread the loop breaker stopped' },
   mcp: { usage: 'mcp [--server URL]', summary: 'local stdio MCP server with the a2a_* tools (keys stay here); without a profile it offers a2a_register' },
 };
 
@@ -157,7 +167,12 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
     if (command === 'mcp' && !Keyring.exists(o.profile)) return await serveMcpUnregistered(o.profile, server), -1;
     const ring = Keyring.load(o.profile);
     const client = new AmtpClient({ baseUrl: server ?? ring.data.server, apiKey: ring.data.api_key });
-    const mailbox = new SecureMailbox(client, ring.data, ring, { plain: o.plain, requireSealing: command !== 'mcp', onWarning: (w) => io.err.write(`${w}\n`) });
+    const mailbox = new SecureMailbox(client, ring.data, ring, {
+      plain: o.plain,
+      requireSealing: command !== 'mcp',
+      onWarning: (w) => io.err.write(`${w}\n`),
+      leakScanner: scanForSecrets,
+    });
     const need = (n: number, what: string) => {
       if (args.length < n) throw new UsageError(`amtp ${command}: missing ${what}`, command);
     };
@@ -274,6 +289,15 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
         if (args[0] !== 'rotate') throw new UsageError('amtp keys: the only subcommand is "rotate"', command);
         return print(...(await rotateKeys(ring, client))), 0;
       }
+      case 'held':
+        return print(...(await heldCommand(client, args, command))), 0;
+      case 'guard':
+        return print(...(await guardCommand(client, args, command))), 0;
+      case 'loop': {
+        if (args[0] !== 'clear' || !args[1]) throw new UsageError('amtp loop: say "clear <thread_id>"', command);
+        const r = await client.clearLoop(args[1]);
+        return print(r.cleared ? `Cleared the loop flag on ${args[1]}: automatic messages pass again.` : `${args[1]} was not stopped by the loop breaker.`, r), 0;
+      }
       case 'mcp':
         await serveMcp(ring, mailbox);
         return -1;
@@ -293,11 +317,52 @@ function messageOptions(o: Partial<Record<Option, string | boolean>>, text: stri
     intent: o.intent as string | undefined,
     payload: o.payload === undefined ? undefined : parseJson(o.payload as string, '--payload'),
     client_id: o['client-id'] as string | undefined,
+    // A person typed this at the command line (SPEC §17.3); `amtp mcp` never sets it.
+    origin: 'human' as const,
   };
+}
+
+async function heldCommand(client: AmtpClient, args: string[], command: string): Promise<[string, unknown]> {
+  if (args.length === 0) {
+    const held = await client.held();
+    const lines = held.map((h) => `${h.id} → ${h.recipient_name} (${h.created_at})\n  found: ${h.reasons.join('; ')}${h.body !== null ? `\n  ${h.body}` : h.sealed_for_sender ? '\n  (sealed)' : ''}`);
+    return [lines.join('\n') || 'No held messages.', held];
+  }
+  if (args[0] === 'approve' && args[1]) {
+    const sent = await client.approveHeld(args[1]);
+    return [`Approved: 202 queued · ${sent.id} · thread ${sent.thread_id}`, sent];
+  }
+  if (args[0] === 'discard' && args[1]) {
+    const r = await client.discardHeld(args[1]);
+    return [r.discarded ? `Discarded ${args[1]}: it is never sent.` : `${args[1]} was already gone.`, r];
+  }
+  throw new UsageError('amtp held: say nothing (list), "approve <message_id>" or "discard <message_id>"', command);
+}
+
+async function guardCommand(client: AmtpClient, args: string[], command: string): Promise<[string, unknown]> {
+  const limit = (v: string | undefined) => (v === undefined || v === '-' ? null : count(v));
+  if (args[0] === 'leak' && (args[1] === 'on' || args[1] === 'off')) {
+    const g = await client.setGuard({ leak_guard: args[1] === 'on' });
+    return [`Leak guard ${g.leak_guard ? 'on' : 'off'}.`, g];
+  }
+  if (args[0] === 'budget' && args[1]) {
+    const budget = { per_hour: limit(args[2]), per_day: limit(args[3]) };
+    const out = args[1] === 'default' ? await client.setGuard({ default_budget: budget }) : await client.setBudget(args[1], budget);
+    return [`Budget ${args[1]}: ${budget.per_hour ?? '∞'}/hour, ${budget.per_day ?? '∞'}/day.`, out];
+  }
+  if (args.length === 0) {
+    const g = await client.guard();
+    const per = (b: { per_hour: number | null; per_day: number | null }) => `${b.per_hour ?? '∞'}/hour, ${b.per_day ?? '∞'}/day`;
+    return [[`Leak guard ${g.leak_guard ? 'on' : 'off'}`, `Default budget: ${per(g.default_budget)}`, ...g.budgets.map((b) => `Budget ${b.sender_id}: ${per(b)}`)].join('\n'), g];
+  }
+  throw new UsageError('amtp guard: say nothing (show), "leak on|off" or "budget <agent|default> <per_hour|-> <per_day|->"', command);
 }
 
 async function sendAndReport(mailbox: SecureMailbox, print: (h: string, d: unknown) => void, input: W.SendInput): Promise<void> {
   const { sent, sealed, signed } = await mailbox.sendReporting(input);
+  if (sent.status === 'held_for_approval') {
+    return print(`HELD for approval · ${sent.id} · the leak guard found what looks like a secret. Send it as it is with "amtp held approve ${sent.id}", or "amtp held discard ${sent.id}".`, { ...sent, sealed, signed });
+  }
   const protection = `${sealed ? 'sealed end to end' : 'NOT sealed (plain text: the server can read it)'}, ${signed ? 'signed' : 'NOT signed'}`;
   print(`202 queued · ${sent.id} · thread ${sent.thread_id} · ${protection}`, { ...sent, sealed, signed });
 }
@@ -391,7 +456,7 @@ async function serveMcpUnregistered(profile = 'default', defaultServer?: string)
     if (Keyring.exists(profile)) throw new AmtpApiError(400, 'invalid_request', `Profile "${profile}" already exists at ${Keyring.path(profile)}; restart this MCP server to use it.`);
     const { ring, out } = await createProfile(profile, server, { name: args.name, display_name: args.display_name, invite: args.invite });
     const onWarning = (w: string) => process.stderr.write(`${w}\n`);
-    context = proxyContext(ring, new SecureMailbox(new AmtpClient({ baseUrl: server, apiKey: ring.data.api_key }), ring.data, ring, { onWarning }));
+    context = proxyContext(ring, new SecureMailbox(new AmtpClient({ baseUrl: server, apiKey: ring.data.api_key }), ring.data, ring, { onWarning, leakScanner: scanForSecrets }));
     return { agent_id: out.agent_id, name: out.name, server, keyring: ring.path };
   };
   const server = buildToolServer(() => context, VERSION, proxyTools(registerHere));

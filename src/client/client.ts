@@ -123,14 +123,14 @@ export class AmtpClient implements MailboxApi {
   async listRequests(filter: { direction?: W.Direction; status?: W.RequestStatus } = {}) {
     return (await this.call('listRequests', { query: filter })).requests;
   }
-  approve(requestId: string, scopes?: string[]) {
-    return this.call('approve', { params: { id: requestId }, body: scopes ? { scopes } : {} });
+  approve(requestId: string, scopes?: string[], limits?: W.GrantLimits) {
+    return this.call('approve', { params: { id: requestId }, body: { ...(scopes ? { scopes } : {}), ...(limits ? { limits } : {}) } });
   }
   decline(requestId: string) {
     return this.call('decline', { params: { id: requestId } });
   }
-  authorize(agentRef: string, scopes?: string[]) {
-    return this.call('authorize', { body: { agent_id: agentRef, ...(scopes ? { scopes } : {}) } });
+  authorize(agentRef: string, scopes?: string[], limits?: W.GrantLimits) {
+    return this.call('authorize', { body: { agent_id: agentRef, ...(scopes ? { scopes } : {}), ...(limits ? { limits } : {}) } });
   }
   revoke(agentRef: string) {
     return this.call('revoke', { params: { id: agentRef } });
@@ -211,6 +211,30 @@ export class AmtpClient implements MailboxApi {
   }
   verifyAudit() {
     return this.call('verifyAudit');
+  }
+
+  // guard rails (SPEC §17)
+  guard() {
+    return this.call('guard');
+  }
+  setGuard(input: W.GuardInput) {
+    return this.call('setGuard', { body: input });
+  }
+  /** What one peer may send you per hour and per day; both null returns the pair to your default. */
+  setBudget(peerRef: string, input: { per_hour?: number | null; per_day?: number | null }) {
+    return this.call('setBudget', { params: { id: peerRef }, body: input });
+  }
+  clearLoop(threadId: string) {
+    return this.call('clearLoop', { params: { thread_id: threadId } });
+  }
+  async held() {
+    return (await this.call('held')).held;
+  }
+  approveHeld(id: string) {
+    return this.call('approveHeld', { params: { id } });
+  }
+  discardHeld(id: string) {
+    return this.call('discardHeld', { params: { id } });
   }
 
   /**

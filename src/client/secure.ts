@@ -67,6 +67,12 @@ export interface SecureOptions {
   requireSealing?: boolean;
   /** Called with loud warnings (changed keys without a valid rotation statement). */
   onWarning?: (message: string) => void;
+  /**
+   * The leak guard's scanner (src/core/leak-scan.ts in Node; not in the web bundle). With it, the
+   * plaintext of a message to be sealed is scanned when the agent's leak guard is on, and a message
+   * with findings goes out marked hold_for_approval, so the server holds it for the human (SPEC §17.4).
+   */
+  leakScanner?: (text: string) => Promise<string[]>;
 }
 
 export class SecureMailbox implements MailboxApi {
@@ -103,9 +109,9 @@ export class SecureMailbox implements MailboxApi {
   capabilities = (ref: string) => this.client.capabilities(ref);
   requestContact = (input: W.ContactRequestInput) => this.client.requestContact(input);
   listRequests = (f: { direction?: W.Direction; status?: W.RequestStatus }) => this.client.listRequests(f);
-  approve = (id: string, scopes?: string[]) => this.client.approve(id, scopes);
+  approve = (id: string, scopes?: string[], limits?: W.GrantLimits) => this.client.approve(id, scopes, limits);
   decline = (id: string) => this.client.decline(id);
-  authorize = (ref: string, scopes?: string[]) => this.client.authorize(ref, scopes);
+  authorize = (ref: string, scopes?: string[], limits?: W.GrantLimits) => this.client.authorize(ref, scopes, limits);
   revoke = (ref: string) => this.client.revoke(ref);
   unblock = (ref: string) => this.client.unblock(ref);
   peers = () => this.client.peers();
@@ -137,6 +143,8 @@ export class SecureMailbox implements MailboxApi {
       }
       const content = { subject: input.subject ?? null, body: input.body ?? null, payload: input.payload ?? null };
       await this.assertSealable(content);
+      const reasons = await this.leakFindings(content);
+      if (reasons.length) message = { ...message, hold_for_approval: { reasons } };
       const { subject: _s, body: _b, payload: _p, ...rest } = message;
       message = {
         ...rest,
@@ -151,6 +159,22 @@ export class SecureMailbox implements MailboxApi {
       message = { ...message, ...signature };
     }
     return { sent: await this.client.send(message as W.SendInput), sealed, signed: Boolean(this.me.signing) };
+  }
+
+  /**
+   * The leak guard on the plaintext, before sealing (the server cannot read sealed content): the
+   * agent's own API key and delivery secret are refused outright; the scanner's findings, when the
+   * agent's policy is on, are returned as the reasons to hold the message.
+   */
+  private async leakFindings(content: SealedContent): Promise<string[]> {
+    const text = [content.subject ?? '', content.body ?? '', content.payload === null ? '' : JSON.stringify(content.payload)].join('\n');
+    const own = [this.client.apiKey, this.me.delivery_secret].filter((s): s is string => Boolean(s));
+    if (own.some((secret) => text.includes(secret))) {
+      const message = 'The message contains your own API key or delivery secret, so it was not sent. Remove it; if it leaked anywhere, rotate it.';
+      throw new AmtpApiError(422, 'secret_blocked', message, { error: { code: 'secret_blocked', message } });
+    }
+    if (!this.opts.leakScanner || !(await this.client.guard()).leak_guard) return [];
+    return this.opts.leakScanner(text);
   }
 
   /** The size limit, checked on the plaintext before sealing, so the refusal names what the user wrote. */

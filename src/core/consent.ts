@@ -3,9 +3,10 @@
  * neither has blocked the other; each side decides the scopes the other may use towards it.
  */
 import { AmtpError, agentNotFound, notAuthorized } from '../protocol/errors.js';
-import type { ContactRequest, ContactRequestInput, Peer, PeerState, RequestStatus } from '../protocol/schemas.js';
+import type { ContactRequest, ContactRequestInput, GrantLimits, Peer, PeerState, RequestStatus } from '../protocol/schemas.js';
 import type { AgentRecord, BlockRecord, GrantRecord, RequestRecord, WriteOp } from '../store/types.js';
 import { auditOp, commit, eventOp, findActiveAgent, findAgent, type Caller, type CoreDeps } from './context.js';
+import type { Guard } from './guard.js';
 import { newRequestId, nowIso } from './ids.js';
 
 const DEFAULT_SCOPES = ['message'];
@@ -14,7 +15,10 @@ const DEFAULT_SCOPES = ['message'];
 const NO_AGENT = 'a2a_-';
 
 export class Consent {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly guard: Guard,
+  ) {}
 
   /**
    * The gate every message passes. Unknown agent, blocked either way, or not granted both ways all
@@ -101,12 +105,14 @@ export class Consent {
     return this.views(rows);
   }
 
-  async approve(caller: Caller, requestId: string, scopes?: string[]): Promise<ContactRequest> {
+  async approve(caller: Caller, requestId: string, scopes?: string[], limits?: GrantLimits): Promise<ContactRequest> {
     const request = await this.incomingPending(caller, requestId);
     const existing = await this.deps.store.grant(caller.id, request.from_id);
+    const granted = scopes ?? existing?.scopes ?? request.scopes;
     const decided = await commit(this.deps, [
       { op: 'decideRequest', id: request.id, status: 'approved', at: nowIso() },
-      ...grantOps(caller.id, request.from_id, scopes ?? existing?.scopes ?? request.scopes, existing),
+      ...grantOps(caller.id, request.from_id, granted, existing),
+      ...(await this.guard.limitOps(caller.id, request.from_id, granted, limits)),
       approvedEvent(request, caller),
     ]);
     if (!decided[0]) throw notPending();
@@ -126,7 +132,7 @@ export class Consent {
   }
 
   /** Grant (or change the scopes of) an authorization; approves that agent's pending request if any. */
-  async authorize(caller: Caller, agentRef: string, scopes?: string[]): Promise<Peer> {
+  async authorize(caller: Caller, agentRef: string, scopes?: string[], limits?: GrantLimits): Promise<Peer> {
     const { store } = this.deps;
     const target = await this.reachableAgent(caller, agentRef);
     if (await store.isBlocked(caller.id, target.id)) {
@@ -134,7 +140,7 @@ export class Consent {
     }
     const [existing, pending] = await Promise.all([store.grant(caller.id, target.id), store.pendingRequest(target.id, caller.id)]);
     const newScopes = scopes ?? existing?.scopes ?? pending?.scopes ?? DEFAULT_SCOPES;
-    const ops: WriteOp[] = grantOps(caller.id, target.id, newScopes, existing);
+    const ops: WriteOp[] = [...grantOps(caller.id, target.id, newScopes, existing), ...(await this.guard.limitOps(caller.id, target.id, newScopes, limits))];
     if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'approved', at: nowIso() }, approvedEvent(pending, caller));
     await commit(this.deps, ops);
     return this.peer(caller, target.id);
@@ -145,6 +151,7 @@ export class Consent {
     const target = await this.reachableAgent(caller, agentRef);
     const [deleted] = await commit(this.deps, [
       { op: 'deleteGrant', granter_id: caller.id, grantee_id: target.id },
+      { op: 'setGrantLimits', granter_id: caller.id, grantee_id: target.id, limits: [] },
       auditOp(caller.id, 'grant.revoked', target.id),
       eventOp(target.id, 'authorization.revoked', { by_id: caller.id, by_name: caller.name }),
     ]);
@@ -182,7 +189,7 @@ export class Consent {
     for (const g of grants) ids.add(g.granter_id === caller.id ? g.grantee_id : g.granter_id);
     for (const b of blocks) if (b.blocker_id === caller.id) ids.add(b.blocked_id);
     for (const r of pending) ids.add(r.from_id === caller.id ? r.to_id : r.from_id);
-    return peerViews(caller.id, await store.agentsByIds([...ids]), { grants, blocks, pending });
+    return this.guard.decoratePeers(caller.id, peerViews(caller.id, await store.agentsByIds([...ids]), { grants, blocks, pending }));
   }
 
   async peer(caller: Caller, agentId: string): Promise<Peer> {
@@ -238,6 +245,7 @@ function blockOps(blocker: string, blocked: string): WriteOp[] {
   return [
     { op: 'putBlock', block: { blocker_id: blocker, blocked_id: blocked, created_at: nowIso() } },
     { op: 'deleteGrant', granter_id: blocker, grantee_id: blocked },
+    { op: 'setGrantLimits', granter_id: blocker, grantee_id: blocked, limits: [] },
     auditOp(blocker, 'block.created', blocked),
   ];
 }

@@ -11,6 +11,7 @@ import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
 import { Events } from './events.js';
+import { Guard } from './guard.js';
 import type { CoreDeps } from './context.js';
 import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
@@ -25,6 +26,8 @@ export class Mailbox {
   readonly consent: Consent;
   readonly capabilities: Capabilities;
   readonly messaging: Messaging;
+  /** Grant limits, budgets, the loop breaker and the leak guard (SPEC §17). */
+  readonly guard: Guard;
   readonly audit: Audit;
   readonly events: Events;
   readonly webhooks: Webhooks;
@@ -46,9 +49,10 @@ export class Mailbox {
   ) {
     this.notifier = new Notifier(store.broadcast);
     const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
-    this.consent = new Consent(deps);
+    this.guard = new Guard(deps);
+    this.consent = new Consent(deps, this.guard);
     this.capabilities = new Capabilities(deps);
-    this.messaging = new Messaging(deps, this.consent, this.capabilities);
+    this.messaging = new Messaging(deps, this.consent, this.capabilities, this.guard);
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
     this.webhooks = new Webhooks(deps, this.events, transport);

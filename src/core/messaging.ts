@@ -2,14 +2,15 @@
  * Messages: accept (consent-gated, idempotent, durable before the 202), hand out, track receipts.
  */
 import { AmtpError, agentNotFound } from '../protocol/errors.js';
-import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
+import type { Conversation, InboxOutput, InboxQuery, LoopFlag, Message, MessagesPage, SendInput, SendOutput } from '../protocol/schemas.js';
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../crypto/jcs.js';
 import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
+import { auditOp, commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
+import { loopView, type Guard } from './guard.js';
 import { newMessageId, newThreadId, nowIso } from './ids.js';
 import { pageOf, parseCursor } from './pages.js';
 import type { MailboxEvent } from './notifier.js';
@@ -21,6 +22,7 @@ export class Messaging {
     private readonly deps: CoreDeps,
     private readonly consent: Consent,
     private readonly capabilities: Capabilities,
+    private readonly guard: Guard,
   ) {}
 
   async send(sender: Caller, input: SendInput): Promise<SendOutput> {
@@ -38,43 +40,53 @@ export class Messaging {
     const thread_id = input.reply_to_id ? await this.threadOf(input.reply_to_id, sender.id, recipient.id) : newThreadId();
     // A sealed payload is validated by the recipient's client, which alone can read it.
     if (input.intent && !input.sealed) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
+    const guard = await this.guard.check(sender, recipient, input, thread_id, Boolean(input.reply_to_id));
     const id = newMessageId();
+    const nonce = signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : [];
+    if (guard.hold) return this.guard.hold(sender, recipient, input, { id, thread_id, reasons: guard.hold, ops: nonce });
     const committed = commit(this.deps, [
-      {
-        op: 'insertMessage',
-        message: {
-          id,
-          thread_id,
-          sender_id: sender.id,
-          recipient_id: recipient.id,
-          subject: input.subject ?? null,
-          body: input.body ?? null,
-          scope: input.scope,
-          intent: input.intent ?? null,
-          payload: input.payload ?? null,
-          reply_to_id: input.reply_to_id ?? null,
-          client_id: input.client_id ?? null,
-          sealed: input.sealed ?? null,
-          sealed_for_sender: input.sealed_for_sender ?? null,
-          ed25519_signature: signature?.ed25519_signature ?? null,
-          sig_nonce: signature?.sig_nonce ?? null,
-          signed_at: signature?.signed_at ?? null,
-          created_at: nowIso(),
-          delivered_at: null,
-          read_at: null,
-        },
-      },
+      { op: 'insertMessage', message: messageRecord(id, thread_id, sender, recipient, input, signature, this.deps.config.clock.now()) },
       eventOp(recipient.id, 'message.received', { message_id: id, thread_id, sender_id: sender.id }),
-      ...(signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : []),
+      ...nonce,
+      ...guard.ops,
     ]);
     try {
       return accepted((await committed)[0]);
     } catch (error) {
-      if (!(error instanceof StoreError && error.kind === 'duplicate')) throw error;
+      if (!(error instanceof StoreError)) throw error;
+      const refused = guard.refusal(error);
+      if (refused) throw refused;
+      if (error.kind !== 'duplicate') throw error;
       // A concurrent retry with the same client_id committed first: answer with its message.
       const winner = input.client_id ? await store.messageByClientId(sender.id, input.client_id) : null;
       if (winner) return accepted(winner);
       throw new AmtpError('replayed_nonce', 'This signature nonce was already used. Sign the message again with a fresh nonce (and a client_id to make retries safe).');
+    }
+  }
+
+  /**
+   * Sends a message the leak guard held, as its human approved it: the consent gate, the loop breaker,
+   * the grant's limits and the budget apply as at any send; the signature was checked when it was held.
+   */
+  async approveHeld(sender: Caller, id: string): Promise<SendOutput> {
+    const held = await this.guard.heldMessage(sender, id);
+    const input = held.input as SendInput;
+    const recipient = await this.consent.assertCanSend(sender, held.recipient_id, input.scope);
+    const guard = await this.guard.check(sender, recipient, input, held.thread_id, Boolean(input.reply_to_id), true);
+    const signature = input.ed25519_signature && input.sig_nonce && input.signed_at ? { ed25519_signature: input.ed25519_signature, sig_nonce: input.sig_nonce, signed_at: input.signed_at } : null;
+    try {
+      const [message] = await commit(this.deps, [
+        { op: 'insertMessage', message: messageRecord(id, held.thread_id, sender, recipient, input, signature, this.deps.config.clock.now()) },
+        { op: 'deleteHeld', id, sender_id: sender.id },
+        eventOp(recipient.id, 'message.received', { message_id: id, thread_id: held.thread_id, sender_id: sender.id }),
+        auditOp(sender.id, 'held.approved', recipient.id, { message_id: id, reasons: held.reasons }),
+        ...guard.ops,
+      ]);
+      return accepted(message);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      const duplicate = new AmtpError('held_not_found', 'That held message was already approved, or a message with its client_id was sent since (discard it: DELETE /api/held/:id).');
+      throw guard.refusal(error) ?? (error.kind === 'duplicate' ? duplicate : error);
     }
   }
 
@@ -148,10 +160,11 @@ export class Messaging {
     return { messages: await this.views(page, caller), next_cursor };
   }
 
-  async thread(caller: Caller, thread_id: string): Promise<{ thread_id: string; messages: Message[] }> {
+  async thread(caller: Caller, thread_id: string): Promise<{ thread_id: string; messages: Message[]; loop: LoopFlag | null }> {
     const rows = (await this.deps.store.thread(thread_id)).filter((m) => m.sender_id === caller.id || m.recipient_id === caller.id);
     if (rows.length === 0) throw new AmtpError('thread_not_found', 'No thread with that id among your messages.');
-    return { thread_id, messages: await this.views(await this.markDelivered(caller, rows), caller) };
+    const loop = await this.deps.store.loop(thread_id);
+    return { thread_id, messages: await this.views(await this.markDelivered(caller, rows), caller), loop: loop && !loop.cleared_at ? loopView(loop, caller.id) : null };
   }
 
   /** One entry per peer: conversations are grouped by pair, not by subject. */
@@ -296,7 +309,43 @@ function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: strin
     ed25519_signature: m.ed25519_signature,
     sig_nonce: m.sig_nonce,
     signed_at: m.signed_at,
+    ...(m.origin === 'human' ? { origin: 'human' as const } : {}),
     untrusted: true,
+  };
+}
+
+function messageRecord(
+  id: string,
+  thread_id: string,
+  sender: Caller,
+  recipient: { id: string },
+  input: SendInput,
+  signature: { ed25519_signature: string; sig_nonce: string; signed_at: string } | null,
+  now: number,
+): Omit<MessageRecord, 'seq'> {
+  return {
+    id,
+    thread_id,
+    sender_id: sender.id,
+    recipient_id: recipient.id,
+    subject: input.subject ?? null,
+    body: input.body ?? null,
+    scope: input.scope,
+    intent: input.intent ?? null,
+    payload: input.payload ?? null,
+    reply_to_id: input.reply_to_id ?? null,
+    client_id: input.client_id ?? null,
+    sealed: input.sealed ?? null,
+    sealed_for_sender: input.sealed_for_sender ?? null,
+    ed25519_signature: signature?.ed25519_signature ?? null,
+    sig_nonce: signature?.sig_nonce ?? null,
+    signed_at: signature?.signed_at ?? null,
+    // The config's clock (the system clock in production), so the loop breaker's window and the
+    // message times agree when a test drives time.
+    created_at: new Date(now).toISOString(),
+    delivered_at: null,
+    read_at: null,
+    origin: input.origin ?? null,
   };
 }
 

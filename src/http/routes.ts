@@ -19,9 +19,9 @@ export const routes = routesOf({
   // consent
   requestContact: async ({ core, caller, body, ip }) => (await core.consent.request(caller, body, { ip })).request,
   listRequests: async ({ core, caller, query }) => ({ requests: await core.consent.listRequests(caller, query) }),
-  approve: ({ core, caller, params, body }) => core.consent.approve(caller, params.id, body.scopes),
+  approve: ({ core, caller, params, body }) => core.consent.approve(caller, params.id, body.scopes, body.limits),
   decline: ({ core, caller, params }) => core.consent.decline(caller, params.id),
-  authorize: ({ core, caller, body }) => core.consent.authorize(caller, body.agent_id, body.scopes),
+  authorize: ({ core, caller, body }) => core.consent.authorize(caller, body.agent_id, body.scopes, body.limits),
   revoke: ({ core, caller, params }) => core.consent.revoke(caller, params.id),
   block: ({ core, caller, body }) => core.consent.block(caller, body.agent_id),
   unblock: ({ core, caller, params }) => core.consent.unblock(caller, params.id),
@@ -51,4 +51,13 @@ export const routes = routesOf({
   // audit
   audit: ({ core, caller, query }) => core.audit.list(caller, query),
   verifyAudit: ({ core, caller }) => core.audit.verify(caller),
+
+  // guard rails
+  guard: ({ core, caller }) => core.guard.settings(caller),
+  setGuard: ({ core, caller, body }) => core.guard.setSettings(caller, body),
+  setBudget: ({ core, caller, params, body }) => core.guard.setBudget(caller, params.id, body),
+  clearLoop: ({ core, caller, params }) => core.guard.clearLoop(caller, params.thread_id),
+  held: async ({ core, caller }) => ({ held: await core.guard.heldList(caller) }),
+  approveHeld: ({ core, caller, params }) => core.messaging.approveHeld(caller, params.id),
+  discardHeld: ({ core, caller, params }) => core.guard.discard(caller, params.id),
 });

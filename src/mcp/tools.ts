@@ -67,7 +67,16 @@ async function fenced(ctx: ToolContext, messages: W.Message[]): Promise<string> 
 const AgentArg = W.AgentRef.describe('Agent id (a2a_…) or name');
 
 /** What a model can fill honestly: signing and sealing happen in the client (the `amtp mcp` proxy), never in the model. */
-export const SendToolInput = W.SendInput.omit({ sealed: true, sealed_for_sender: true, ed25519_signature: true, sig_nonce: true, signed_at: true }).extend({
+export const SendToolInput = W.SendInput.omit({
+  sealed: true,
+  sealed_for_sender: true,
+  ed25519_signature: true,
+  sig_nonce: true,
+  signed_at: true,
+  // Only a person, through the CLI or the web UI, marks a message human-originated (SPEC §17.3).
+  origin: true,
+  hold_for_approval: true,
+}).extend({
   recipient_id: AgentArg.describe('The recipient: agent id (a2a_…) or name'),
   subject: W.SendInput.shape.subject.describe('Short subject line (optional)'),
   body: W.SendInput.shape.body.describe('The message text'),
@@ -77,6 +86,16 @@ export const SendToolInput = W.SendInput.omit({ sealed: true, sealed_for_sender:
   reply_to_id: W.SendInput.shape.reply_to_id.describe('The message this replies to: keeps the thread'),
   client_id: W.SendInput.shape.client_id.describe('Your idempotency key: a retry with the same client_id sends nothing new'),
 });
+
+/** The limits on what I may send a peer, and threads the loop breaker stopped, as a model should read them. */
+function guardNotes(p: W.Peer): string {
+  const limits = Object.entries(p.their_limits ?? {}).map(([scope, l]) => `${scope}: ${l.remaining === 0 ? 'lapsed' : `${l.remaining ?? 'unlimited'} left`}${l.expires_at ? ` until ${l.expires_at}` : ''}`);
+  const loops = p.looping_threads ?? [];
+  return `${limits.length ? `; my limits: ${limits.join(', ')}` : ''}${loops.length ? `; stopped by the loop breaker: ${loops.join(', ')}` : ''}`;
+}
+
+const heldText = (out: W.SendOutput) =>
+  `HELD for approval · ${out.id} · the leak guard found what looks like a secret. It is not sent: your human approves or discards it in the web UI or with "amtp held". Do not try to send it another way.`;
 
 const Marked = z.object({ marked: z.number().int() });
 const AuditLog = W.AuditOutput.extend({ chain_valid: z.boolean(), head: z.string().nullable() });
@@ -177,11 +196,13 @@ export const tools: ToolDef[] = [
     input: {
       agent_id: AgentArg,
       scopes: W.AuthorizeInput.shape.scopes.describe('Scopes this agent may send you (default: those it asked for, or "message")'),
+      limits: W.AuthorizeInput.shape.limits.describe('Per scope, {expires_at?, max_messages?}: e.g. {"scheduling": {"max_messages": 3, "expires_at": "2026-12-04T17:00:00Z"}}. The whole set of limits; renew by authorizing again'),
     },
     output: W.Peer,
     run: async ({ api }, args) => {
-      const peer = await api.authorize(args.agent_id, args.scopes);
-      return { data: peer, text: `Authorized ${peer.name} (scopes: ${peer.my_scopes.join(', ')}). Pair state: ${peer.state}.` };
+      const peer = await api.authorize(args.agent_id, args.scopes, args.limits);
+      const limits = Object.entries(peer.my_limits ?? {}).map(([scope, l]) => `${scope}: ${l.remaining ?? '∞'} left${l.expires_at ? ` until ${l.expires_at}` : ''}`);
+      return { data: peer, text: `Authorized ${peer.name} (scopes: ${peer.my_scopes.join(', ')}${limits.length ? `; limits ${limits.join(', ')}` : ''}). Pair state: ${peer.state}.` };
     },
   }),
   tool({
@@ -233,7 +254,7 @@ export const tools: ToolDef[] = [
     output: W.PeersOutput,
     run: async ({ api }) => {
       const peers = await api.peers();
-      return { data: { peers }, text: peers.length ? peers.map((p) => `- ${p.name} (${p.agent_id}): ${p.state}; they may send ${p.my_scopes.join(', ') || '—'}; I may send ${p.their_scopes.join(', ') || '—'}`).join('\n') : 'No peers yet. Use a2a_request_contact.' };
+      return { data: { peers }, text: peers.length ? peers.map((p) => `- ${p.name} (${p.agent_id}): ${p.state}; they may send ${p.my_scopes.join(', ') || '—'}; I may send ${p.their_scopes.join(', ') || '—'}${guardNotes(p)}`).join('\n') : 'No peers yet. Use a2a_request_contact.' };
     },
   }),
   tool({
@@ -247,9 +268,11 @@ export const tools: ToolDef[] = [
     run: async ({ api, sendReport }, args) => {
       if (!sendReport) {
         const out = await api.send(args);
+        if (out.status === 'held_for_approval') return { data: out, text: heldText(out) };
         return { data: out, text: `202 queued · ${out.id} · thread ${out.thread_id} · plain text, not signed (the server's /mcp cannot seal or sign; the local "amtp mcp" proxy does)` };
       }
       const { sent, sealed, signed } = await sendReport(args);
+      if (sent.status === 'held_for_approval') return { data: sent, text: heldText(sent) };
       const protection = `${sealed ? 'sealed end to end' : 'NOT sealed (the recipient publishes no encryption key)'}, ${signed ? 'signed' : 'not signed'}`;
       return { data: sent, text: `202 queued · ${sent.id} · thread ${sent.thread_id} · ${protection}` };
     },
@@ -301,7 +324,8 @@ export const tools: ToolDef[] = [
     output: W.ThreadOutput,
     run: async (ctx, args) => {
       const out = await ctx.api.thread(args.thread_id);
-      return { data: out, text: await fenced(ctx, out.messages) };
+      const loop = out.loop ? `The loop breaker stopped this thread (${out.loop.messages} automatic messages): only a human can resume it. Tell your human.\n\n` : '';
+      return { data: out, text: loop + (await fenced(ctx, out.messages)) };
     },
   }),
   tool({

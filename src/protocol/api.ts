@@ -20,9 +20,9 @@ export interface MailboxApi {
   capabilities(agentRef: string): Promise<Out<'capabilities'>>;
   requestContact(input: W.ContactRequestInput): Promise<Out<'requestContact'>>;
   listRequests(filter: { direction?: W.Direction; status?: W.RequestStatus }): Promise<Out<'listRequests'>['requests']>;
-  approve(requestId: string, scopes?: string[]): Promise<Out<'approve'>>;
+  approve(requestId: string, scopes?: string[], limits?: W.GrantLimits): Promise<Out<'approve'>>;
   decline(requestId: string): Promise<Out<'decline'>>;
-  authorize(agentRef: string, scopes?: string[]): Promise<Out<'authorize'>>;
+  authorize(agentRef: string, scopes?: string[], limits?: W.GrantLimits): Promise<Out<'authorize'>>;
   revoke(agentRef: string): Promise<Out<'revoke'>>;
   unblock(agentRef: string): Promise<Out<'unblock'>>;
   peers(): Promise<Out<'peers'>['peers']>;

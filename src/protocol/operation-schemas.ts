@@ -107,9 +107,12 @@ export const OPERATION_SCHEMAS = {
 
   // messages
   send: {
-    summary: 'Send a message; 202 once it is durably queued.',
+    summary: 'Send a message; 202 once it is durably queued (or held for approval by the leak guard: status held_for_approval).',
     body: W.SendInput, response: W.SendOutput,
-    errors: ['not_authorized', 'scope_not_granted', 'unknown_intent', 'invalid_payload', 'invalid_reply_to', 'too_large', 'rate_limited', ...SIGNED_SEND],
+    errors: [
+      'not_authorized', 'scope_not_granted', 'unknown_intent', 'invalid_payload', 'invalid_reply_to', 'too_large', 'rate_limited', ...SIGNED_SEND,
+      'grant_lapsed', 'budget_exceeded', 'loop_detected', 'secret_blocked',
+    ],
   },
   message: {
     summary: 'A message you sent or received, with its receipt status.',
@@ -185,6 +188,37 @@ export const OPERATION_SCHEMAS = {
   verifyAudit: {
     summary: 'Verify the hash chain of your audit log.',
     response: W.AuditVerifyOutput, errors: [],
+  },
+
+  // guard rails
+  guard: {
+    summary: 'Your guard settings: the leak guard, the default budget and the budgets set per peer.',
+    response: W.GuardSettings, errors: [],
+  },
+  setGuard: {
+    summary: 'Turn the leak guard on or off, or set the default budget of pairs without their own.',
+    body: W.GuardInput, response: W.GuardSettings, errors: [],
+  },
+  setBudget: {
+    summary: 'Set what one peer may send you per hour and per day (both null: back to your default).',
+    params: RefParams, body: W.BudgetInput, response: z.object({ agent_id: W.AgentId, budget: W.Budget.nullable() }), errors: ['agent_not_found'],
+  },
+  clearLoop: {
+    summary: "Clear the loop breaker's flag on a thread, so automatic messages pass again.",
+    params: ThreadParams, response: z.object({ cleared: z.boolean() }), errors: [],
+  },
+  held: {
+    summary: 'Your messages held for approval by the leak guard, oldest first.',
+    response: W.HeldOutput, errors: [],
+  },
+  approveHeld: {
+    summary: 'Send a held message as it is (the consent gate, loop breaker, grant limits and budget still apply).',
+    params: MessageParams, response: W.SendOutput,
+    errors: ['held_not_found', 'not_authorized', 'scope_not_granted', 'grant_lapsed', 'budget_exceeded', 'loop_detected'],
+  },
+  discardHeld: {
+    summary: 'Discard a held message: it is never sent.',
+    params: MessageParams, response: z.object({ discarded: z.boolean() }), errors: ['held_not_found'],
   },
 } as const satisfies Record<OperationName, OperationSchemas>;
 

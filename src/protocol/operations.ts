@@ -75,6 +75,15 @@ export const OPERATIONS = {
   // audit
   audit: op('GET', '/api/me/audit'),
   verifyAudit: op('GET', '/api/me/audit/verify'),
+
+  // guard rails (SPEC §17)
+  guard: op('GET', '/api/me/guard'),
+  setGuard: op('PUT', '/api/me/guard'),
+  setBudget: op('PUT', '/api/peers/:id/budget'),
+  clearLoop: op('DELETE', '/api/threads/:thread_id/loop'),
+  held: op('GET', '/api/held'),
+  approveHeld: op('POST', '/api/held/:id/approve', 202),
+  discardHeld: op('DELETE', '/api/held/:id'),
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -54,6 +54,70 @@ export const OUTBOX_MIGRATION: Migration = {
 };
 
 /**
+ * 9 (issue 19, guard rails), the same DDL in both dialects: grant limits per scope (expiry, count),
+ * budgets per pair and an agent's defaults with their durable window counters, loop flags on threads,
+ * messages held for approval, and the origin of a message (human or not).
+ */
+export const GUARD_MIGRATION: Migration = {
+  version: 9,
+  name: 'guard rails: grant limits, budgets, loop flags, held messages',
+  sql: `
+    CREATE TABLE grant_limits (
+      granter_id TEXT NOT NULL,
+      grantee_id TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      expires_at TEXT,
+      remaining INTEGER,
+      PRIMARY KEY (granter_id, grantee_id, scope)
+    );
+    CREATE TABLE guard_settings (
+      agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+      leak_guard INTEGER NOT NULL DEFAULT 0,
+      per_hour INTEGER,
+      per_day INTEGER,
+      updated_at TEXT NOT NULL
+    );
+    CREATE TABLE pair_budgets (
+      recipient_id TEXT NOT NULL,
+      sender_id TEXT NOT NULL,
+      per_hour INTEGER,
+      per_day INTEGER,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (recipient_id, sender_id)
+    );
+    CREATE TABLE budget_counters (
+      recipient_id TEXT NOT NULL,
+      sender_id TEXT NOT NULL,
+      period TEXT NOT NULL,
+      window_start TEXT NOT NULL,
+      count INTEGER NOT NULL,
+      PRIMARY KEY (recipient_id, sender_id, period, window_start)
+    );
+    CREATE TABLE thread_loops (
+      thread_id TEXT PRIMARY KEY,
+      agent_a TEXT NOT NULL,
+      agent_b TEXT NOT NULL,
+      messages INTEGER NOT NULL,
+      flagged_at TEXT NOT NULL,
+      cleared_at TEXT
+    );
+    CREATE INDEX thread_loops_a ON thread_loops(agent_a);
+    CREATE INDEX thread_loops_b ON thread_loops(agent_b);
+    CREATE TABLE held_messages (
+      id TEXT PRIMARY KEY,
+      sender_id TEXT NOT NULL REFERENCES agents(id),
+      recipient_id TEXT NOT NULL,
+      thread_id TEXT NOT NULL,
+      input TEXT NOT NULL,
+      reasons TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX held_messages_sender ON held_messages(sender_id, created_at);
+    ALTER TABLE messages ADD COLUMN origin TEXT;
+  `,
+};
+
+/**
  * 11: the A2A bridge (docs/SPEC.md, "A2A binding"). The server's own signing key (AgentCard JWS);
  * the external A2A agents AMTP agents wrote to, each represented by a local agent row (its queue in
  * the outbox, kind `a2a`); and the A2A tasks withdrawn by CancelTask before delivery.

@@ -6,6 +6,13 @@ import type {
   A2ACanceledRecord,
   A2APeerRecord,
   AuditRecord,
+  BudgetPeriod,
+  GrantLimitRecord,
+  GuardSettingsRecord,
+  HeldRecord,
+  LoopRecord,
+  PairBudgetRecord,
+  SendGuardState,
   BlockRecord,
   ConversationRow,
   DeliveryRecord,
@@ -218,4 +225,84 @@ export abstract class SqlReads implements Store {
   async a2aCanceled(message_id: string) {
     return (await this.one('SELECT * FROM a2a_canceled WHERE message_id = ?', [message_id])) as A2ACanceledRecord | null;
   }
+  // guard rails (issue 19)
+  async grantLimits(granter_id: string, grantee_id: string) {
+    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? AND grantee_id = ? ORDER BY scope', [granter_id, grantee_id])).map(grantLimit);
+  }
+  async grantLimitsInvolving(agent_id: string) {
+    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? OR grantee_id = ? ORDER BY scope', [agent_id, agent_id])).map(grantLimit);
+  }
+  async guardSettings(agent_id: string): Promise<GuardSettingsRecord | null> {
+    const row = await this.one('SELECT * FROM guard_settings WHERE agent_id = ?', [agent_id]);
+    return row && { ...(row as unknown as GuardSettingsRecord), leak_guard: Number(row.leak_guard) === 1, per_hour: nullableNumber(row.per_hour), per_day: nullableNumber(row.per_day) };
+  }
+  async pairBudget(recipient_id: string, sender_id: string) {
+    const row = await this.one('SELECT * FROM pair_budgets WHERE recipient_id = ? AND sender_id = ?', [recipient_id, sender_id]);
+    return row && pairBudget(row);
+  }
+  async pairBudgets(recipient_id: string) {
+    return (await this.rows('SELECT * FROM pair_budgets WHERE recipient_id = ?', [recipient_id])).map(pairBudget);
+  }
+  budgetCount(recipient_id: string, sender_id: string, period: BudgetPeriod, window_start: string) {
+    return this.count('SELECT COALESCE(MAX(count), 0) AS n FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start = ?', [
+      recipient_id,
+      sender_id,
+      period,
+      window_start,
+    ]);
+  }
+  async sendGuard(sender_id: string, recipient_id: string, scope: string): Promise<SendGuardState> {
+    const limit = 'FROM grant_limits WHERE granter_id = ? AND grantee_id = ? AND scope = ?';
+    const pair = 'FROM pair_budgets WHERE recipient_id = ? AND sender_id = ?';
+    const row = (await this.one(
+      `SELECT
+         (SELECT COUNT(*) ${limit}) AS limited, (SELECT expires_at ${limit}) AS expires_at, (SELECT remaining ${limit}) AS remaining,
+         (SELECT COUNT(*) ${pair}) AS paired, (SELECT per_hour ${pair}) AS pair_per_hour, (SELECT per_day ${pair}) AS pair_per_day,
+         (SELECT per_hour FROM guard_settings WHERE agent_id = ?) AS default_per_hour,
+         (SELECT per_day FROM guard_settings WHERE agent_id = ?) AS default_per_day,
+         (SELECT leak_guard FROM guard_settings WHERE agent_id = ?) AS leak_guard`,
+      [...repeat(3, [recipient_id, sender_id, scope]), ...repeat(3, [recipient_id, sender_id]), recipient_id, recipient_id, sender_id],
+    ))!;
+    return {
+      limit: Number(row.limited) ? { granter_id: recipient_id, grantee_id: sender_id, scope, expires_at: row.expires_at as string | null, remaining: nullableNumber(row.remaining) } : null,
+      pair: Number(row.paired) ? { per_hour: nullableNumber(row.pair_per_hour), per_day: nullableNumber(row.pair_per_day) } : null,
+      recipient_default: { per_hour: nullableNumber(row.default_per_hour), per_day: nullableNumber(row.default_per_day) },
+      sender_leak_guard: Number(row.leak_guard) === 1,
+    };
+  }
+  async threadGuard(thread_id: string, since: string) {
+    const row = (await this.one(
+      `SELECT l.*, (SELECT COUNT(*) FROM messages m WHERE m.thread_id = ? AND m.created_at >= ? AND m.created_at > COALESCE(l.cleared_at, '')
+         AND m.seq > COALESCE((SELECT MAX(h.seq) FROM messages h WHERE h.thread_id = ? AND h.origin = 'human'), 0)) AS run
+       FROM (SELECT 1 AS one) AS one LEFT JOIN thread_loops l ON l.thread_id = ?`,
+      [thread_id, since, thread_id, thread_id],
+    ))!;
+    const { run, ...loop } = row;
+    return { loop: loop.thread_id ? loopRow(loop) : null, run: Number(run) };
+  }
+  async loop(thread_id: string) {
+    const row = await this.one('SELECT * FROM thread_loops WHERE thread_id = ?', [thread_id]);
+    return row && loopRow(row);
+  }
+  async loopsInvolving(agent_id: string) {
+    return (await this.rows('SELECT * FROM thread_loops WHERE (agent_a = ? OR agent_b = ?) AND cleared_at IS NULL ORDER BY flagged_at', [agent_id, agent_id])).map(loopRow);
+  }
+  async held(id: string) {
+    const row = await this.one('SELECT * FROM held_messages WHERE id = ?', [id]);
+    return row && heldRow(row);
+  }
+  async heldBy(sender_id: string) {
+    return (await this.rows('SELECT * FROM held_messages WHERE sender_id = ? ORDER BY created_at, id', [sender_id])).map(heldRow);
+  }
 }
+
+const repeat = (n: number, values: unknown[]) => Array.from({ length: n }, () => values).flat();
+const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const grantLimit = (r: Row): GrantLimitRecord => ({ ...(r as unknown as GrantLimitRecord), remaining: nullableNumber(r.remaining) });
+const pairBudget = (r: Row): PairBudgetRecord => ({ ...(r as unknown as PairBudgetRecord), per_hour: nullableNumber(r.per_hour), per_day: nullableNumber(r.per_day) });
+const loopRow = (r: Row): LoopRecord => ({ ...(r as unknown as LoopRecord), messages: Number(r.messages) });
+const heldRow = (r: Row): HeldRecord => ({
+  ...(r as unknown as HeldRecord),
+  input: JSON.parse(r.input as string) as HeldRecord['input'],
+  reasons: JSON.parse(r.reasons as string) as string[],
+});

@@ -32,8 +32,10 @@ export function decoders(d: Dialect): Decoders {
     agent: (r) => ({ ...(r as unknown as AgentRecord), key_rotation: j(r.key_rotation) as AgentRecord['key_rotation'] }),
     grant: (r) => ({ ...(r as unknown as GrantRecord), scopes: j(r.scopes) as string[] }),
     request: (r) => ({ ...(r as unknown as RequestRecord), scopes: j(r.scopes) as string[] }),
-    message: (r) => ({
+    // `origin` is present only when set (SPEC §17.3), as on the wire.
+    message: ({ origin, ...r }) => ({
       ...(r as unknown as MessageRecord),
+      ...(origin ? { origin: origin as MessageRecord['origin'] } : {}),
       payload: j(r.payload),
       sealed: j(r.sealed) as MessageRecord['sealed'],
       sealed_for_sender: j(r.sealed_for_sender) as MessageRecord['sealed_for_sender'],

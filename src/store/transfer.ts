@@ -56,7 +56,7 @@ export const TABLES: TableSpec[] = [
     key: ['seq'],
     columns: [
       'seq', 'id', 'thread_id', 'sender_id', 'recipient_id', 'subject', 'body', 'scope', 'intent', 'payload', 'reply_to_id', 'client_id', 'created_at',
-      'delivered_at', 'read_at', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at',
+      'delivered_at', 'read_at', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at', 'origin',
     ],
     json: ['payload', 'sealed', 'sealed_for_sender'],
   },
@@ -86,6 +86,17 @@ export const TABLES: TableSpec[] = [
   { name: 'server_keys', key: ['id'], columns: ['id', 'private_jwk', 'created_at'] },
   { name: 'a2a_peers', key: ['agent_id'], columns: ['agent_id', 'card_url', 'created_at'] },
   { name: 'a2a_canceled', key: ['message_id'], columns: ['message_id', 'sender_id', 'recipient_id', 'thread_id', 'created_at', 'canceled_at'] },
+  // guard rails (migration 9)
+  { name: 'grant_limits', key: ['granter_id', 'grantee_id', 'scope'], columns: ['granter_id', 'grantee_id', 'scope', 'expires_at', 'remaining'] },
+  { name: 'guard_settings', key: ['agent_id'], columns: ['agent_id', 'leak_guard', 'per_hour', 'per_day', 'updated_at'] },
+  { name: 'pair_budgets', key: ['recipient_id', 'sender_id'], columns: ['recipient_id', 'sender_id', 'per_hour', 'per_day', 'updated_at'] },
+  {
+    name: 'budget_counters',
+    key: ['recipient_id', 'sender_id', 'period', 'window_start'],
+    columns: ['recipient_id', 'sender_id', 'period', 'window_start', 'count'],
+  },
+  { name: 'thread_loops', key: ['thread_id'], columns: ['thread_id', 'agent_a', 'agent_b', 'messages', 'flagged_at', 'cleared_at'] },
+  { name: 'held_messages', key: ['id'], columns: ['id', 'sender_id', 'recipient_id', 'thread_id', 'input', 'reasons', 'created_at'] },
 ];
 
 export type Counts = Record<string, number>;

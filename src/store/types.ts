@@ -45,6 +45,65 @@ export interface GrantRecord {
   updated_at: string;
 }
 
+/** A limit on one scope of a grant: it lapses at `expires_at` or once `remaining` reaches 0 (null: no such limit). */
+export interface GrantLimitRecord {
+  granter_id: string;
+  grantee_id: string;
+  scope: string;
+  expires_at: string | null;
+  remaining: number | null;
+}
+
+/** An agent's guard settings: the leak guard, and the budget every pair without its own gets. */
+export interface GuardSettingsRecord {
+  agent_id: string;
+  leak_guard: boolean;
+  per_hour: number | null;
+  per_day: number | null;
+  updated_at: string;
+}
+
+/** What `sender_id` may send `recipient_id` per hour and per day (set by the recipient). */
+export interface PairBudgetRecord {
+  recipient_id: string;
+  sender_id: string;
+  per_hour: number | null;
+  per_day: number | null;
+  updated_at: string;
+}
+
+export type BudgetPeriod = 'hour' | 'day';
+
+/** A thread the loop breaker stopped: no automatic message passes until a human clears it. */
+export interface LoopRecord {
+  thread_id: string;
+  agent_a: string;
+  agent_b: string;
+  messages: number;
+  flagged_at: string;
+  /** Set when a human cleared it: the breaker counts again from then. */
+  cleared_at: string | null;
+}
+
+export interface SendGuardState {
+  limit: GrantLimitRecord | null;
+  pair: { per_hour: number | null; per_day: number | null } | null;
+  recipient_default: { per_hour: number | null; per_day: number | null };
+  sender_leak_guard: boolean;
+}
+
+/** A message held for its sender's human to approve or discard (the leak guard). */
+export interface HeldRecord {
+  id: string;
+  sender_id: string;
+  recipient_id: string;
+  thread_id: string;
+  /** The send request as it arrived (with its signature), released as is on approval. */
+  input: Record<string, unknown>;
+  reasons: string[];
+  created_at: string;
+}
+
 export interface BlockRecord {
   blocker_id: string;
   blocked_id: string;
@@ -84,6 +143,8 @@ export interface MessageRecord {
   created_at: string;
   delivered_at: string | null;
   read_at: string | null;
+  /** 'human' when a person sent it through the CLI or the web UI (SPEC §17.3); null otherwise. */
+  origin?: 'human' | null;
 }
 
 export interface CapabilitiesRecord {
@@ -266,7 +327,23 @@ export type WriteOp =
   /** Queues the A2A delivery of a message already inserted (in the same commit). */
   | { op: 'enqueueA2A'; message_id: string; at: string }
   /** Removes a message not yet delivered and records its task as canceled; false if it was delivered (or gone). */
-  | { op: 'withdrawMessage'; message: MessageRecord; at: string };
+  | { op: 'withdrawMessage'; message: MessageRecord; at: string }
+  /** Replaces every limit of the grant granter → grantee. */
+  | { op: 'setGrantLimits'; granter_id: string; grantee_id: string; limits: GrantLimitRecord[] }
+  /** Counts one message against a limited scope; fails with StoreError 'grant_lapsed' when it ran out or expired. Lapses it after its last message. */
+  | { op: 'useGrant'; granter_id: string; grantee_id: string; scope: string; at: string }
+  /** Removes an expired or used-up scope from the grant, with its audit entry (only once). */
+  | { op: 'lapseGrant'; granter_id: string; grantee_id: string; scope: string; reason: 'expired' | 'used_up'; at: string }
+  | { op: 'putGuardSettings'; settings: GuardSettingsRecord }
+  /** Both limits null: removes the pair's own budget (the recipient's default applies again). */
+  | { op: 'putPairBudget'; budget: PairBudgetRecord }
+  /** Counts one message in each window; fails with StoreError 'budget_exceeded' (message: the period) when one is full. */
+  | { op: 'countBudget'; recipient_id: string; sender_id: string; windows: { period: BudgetPeriod; window_start: string; limit: number }[] }
+  | { op: 'flagLoop'; loop: LoopRecord }
+  /** Marks the thread's flag cleared (the row stays: the breaker counts from then on). */
+  | { op: 'clearLoop'; thread_id: string; at: string }
+  | { op: 'holdMessage'; held: HeldRecord }
+  | { op: 'deleteHeld'; id: string; sender_id: string };
 
 interface OpResults {
   createAgent: void;
@@ -304,6 +381,17 @@ interface OpResults {
   createA2APeer: void;
   enqueueA2A: void;
   withdrawMessage: boolean;
+  setGrantLimits: void;
+  /** The scope's remaining count after this message (null: not counted). */
+  useGrant: number | null;
+  lapseGrant: boolean;
+  putGuardSettings: void;
+  putPairBudget: void;
+  countBudget: void;
+  flagLoop: boolean;
+  clearLoop: boolean;
+  holdMessage: void;
+  deleteHeld: boolean;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -314,6 +402,8 @@ export type StoreErrorKind =
   | 'name_taken'
   | 'duplicate'
   | 'invite_unavailable'
+  | 'grant_lapsed'
+  | 'budget_exceeded'
   | 'unavailable';
 
 export class StoreError extends Error {
@@ -397,4 +487,28 @@ export interface Store {
   a2aPeerByUrl(card_url: string): Promise<A2APeerRecord | null>;
   a2aPeer(agent_id: string): Promise<A2APeerRecord | null>;
   a2aCanceled(message_id: string): Promise<A2ACanceledRecord | null>;
+  // guard rails (issue 19)
+  grantLimits(granter_id: string, grantee_id: string): Promise<GrantLimitRecord[]>;
+  grantLimitsInvolving(agent_id: string): Promise<GrantLimitRecord[]>;
+  guardSettings(agent_id: string): Promise<GuardSettingsRecord | null>;
+  pairBudget(recipient_id: string, sender_id: string): Promise<PairBudgetRecord | null>;
+  pairBudgets(recipient_id: string): Promise<PairBudgetRecord[]>;
+  budgetCount(recipient_id: string, sender_id: string, period: BudgetPeriod, window_start: string): Promise<number>;
+  /**
+   * What the guard rails need to know about one send, in one query: the limit on the scope granted to
+   * the sender, the pair's budget, the recipient's default budget and whether the sender's leak guard is on.
+   */
+  sendGuard(sender_id: string, recipient_id: string, scope: string): Promise<SendGuardState>;
+  /**
+   * The thread's loop flag (active or cleared), and its automatic run: the messages created since
+   * `since`, after the flag was last cleared and after the thread's last human-originated message.
+   */
+  threadGuard(thread_id: string, since: string): Promise<{ loop: LoopRecord | null; run: number }>;
+  /** The thread's flag, active or cleared. */
+  loop(thread_id: string): Promise<LoopRecord | null>;
+  /** The active (not cleared) flags on the agent's threads. */
+  loopsInvolving(agent_id: string): Promise<LoopRecord[]>;
+  held(id: string): Promise<HeldRecord | null>;
+  /** Oldest first. */
+  heldBy(sender_id: string): Promise<HeldRecord[]>;
 }

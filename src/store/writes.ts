@@ -36,6 +36,12 @@ function* all(sql: string, ...params: unknown[]): Steps<Row[]> {
 
 /** Everything that names an agent, children first; `agents` itself is deleted last. Each `?` is the agent's id. */
 const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
+  ['held_messages', 'sender_id = ? OR recipient_id = ?'],
+  ['thread_loops', 'agent_a = ? OR agent_b = ?'],
+  ['budget_counters', 'recipient_id = ? OR sender_id = ?'],
+  ['pair_budgets', 'recipient_id = ? OR sender_id = ?'],
+  ['guard_settings', 'agent_id = ?'],
+  ['grant_limits', 'granter_id = ? OR grantee_id = ?'],
   ['outbox', 'agent_id = ?'],
   ['a2a_peers', 'agent_id = ?'],
   ['a2a_canceled', 'sender_id = ? OR recipient_id = ?'],
@@ -230,18 +236,136 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       );
       return true;
     }
+    default:
+      return yield* guardOp(op);
   }
 }
+
+type GuardOp = Extract<
+  WriteOp,
+  { op: 'setGrantLimits' | 'useGrant' | 'lapseGrant' | 'putGuardSettings' | 'putPairBudget' | 'countBudget' | 'flagLoop' | 'clearLoop' | 'holdMessage' | 'deleteHeld' }
+>;
+
+/** The guard rails' operations (issue 19): grant limits, budgets, loop flags, held messages. */
+function* guardOp(op: GuardOp): Steps<unknown> {
+  switch (op.op) {
+    case 'setGrantLimits':
+      yield* run('DELETE FROM grant_limits WHERE granter_id = ? AND grantee_id = ?', op.granter_id, op.grantee_id);
+      for (const l of op.limits) {
+        yield* run('INSERT INTO grant_limits (granter_id, grantee_id, scope, expires_at, remaining) VALUES (?, ?, ?, ?, ?)', l.granter_id, l.grantee_id, l.scope, l.expires_at, l.remaining);
+      }
+      return undefined;
+    case 'useGrant':
+      return yield* useGrant(op);
+    case 'lapseGrant':
+      return yield* lapseGrant(op);
+    case 'putGuardSettings': {
+      const g = op.settings;
+      yield* run(
+        `INSERT INTO guard_settings (agent_id, leak_guard, per_hour, per_day, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (agent_id) DO UPDATE SET leak_guard = excluded.leak_guard, per_hour = excluded.per_hour, per_day = excluded.per_day, updated_at = excluded.updated_at`,
+        g.agent_id, g.leak_guard ? 1 : 0, g.per_hour, g.per_day, g.updated_at,
+      );
+      return undefined;
+    }
+    case 'putPairBudget': {
+      const b = op.budget;
+      if (b.per_hour === null && b.per_day === null) {
+        yield* run('DELETE FROM pair_budgets WHERE recipient_id = ? AND sender_id = ?', b.recipient_id, b.sender_id);
+        return undefined;
+      }
+      yield* run(
+        `INSERT INTO pair_budgets (recipient_id, sender_id, per_hour, per_day, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (recipient_id, sender_id) DO UPDATE SET per_hour = excluded.per_hour, per_day = excluded.per_day, updated_at = excluded.updated_at`,
+        b.recipient_id, b.sender_id, b.per_hour, b.per_day, b.updated_at,
+      );
+      return undefined;
+    }
+    case 'countBudget':
+      for (const w of op.windows) {
+        // Windows of earlier periods are done with: one row per pair and period remains.
+        yield* run('DELETE FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start < ?', op.recipient_id, op.sender_id, w.period, w.window_start);
+        const counted = yield* run(
+          `INSERT INTO budget_counters (recipient_id, sender_id, period, window_start, count) VALUES (?, ?, ?, ?, 1)
+           ON CONFLICT (recipient_id, sender_id, period, window_start) DO UPDATE SET count = budget_counters.count + 1 WHERE budget_counters.count < ?`,
+          op.recipient_id, op.sender_id, w.period, w.window_start, w.limit,
+        );
+        if (counted === 0) throw new StoreError('budget_exceeded', w.period);
+      }
+      return undefined;
+    case 'flagLoop': {
+      const l = op.loop;
+      return (
+        (yield* run(
+          `INSERT INTO thread_loops (thread_id, agent_a, agent_b, messages, flagged_at, cleared_at) VALUES (?, ?, ?, ?, ?, NULL)
+           ON CONFLICT (thread_id) DO UPDATE SET messages = excluded.messages, flagged_at = excluded.flagged_at, cleared_at = NULL
+           WHERE thread_loops.cleared_at IS NOT NULL`,
+          l.thread_id, l.agent_a, l.agent_b, l.messages, l.flagged_at,
+        )) > 0
+      );
+    }
+    case 'clearLoop':
+      return (yield* run('UPDATE thread_loops SET cleared_at = ? WHERE thread_id = ? AND cleared_at IS NULL', op.at, op.thread_id)) > 0;
+    case 'holdMessage': {
+      const h = op.held;
+      yield* run(
+        'INSERT INTO held_messages (id, sender_id, recipient_id, thread_id, input, reasons, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        h.id, h.sender_id, h.recipient_id, h.thread_id, JSON.stringify(h.input), JSON.stringify(h.reasons), h.created_at,
+      );
+      return undefined;
+    }
+    case 'deleteHeld':
+      return (yield* run('DELETE FROM held_messages WHERE id = ? AND sender_id = ?', op.id, op.sender_id)) > 0;
+  }
+}
+
+/**
+ * Row-atomic on both backends: of two concurrent sends on the last message of a scope, one gets it.
+ * A used-up or expired limit stays, with remaining 0, until the granter renews or lifts it.
+ */
+function* useGrant(op: Extract<WriteOp, { op: 'useGrant' }>): Steps<number | null> {
+  const key = [op.granter_id, op.grantee_id, op.scope] as const;
+  const changed = yield* run(
+    `UPDATE grant_limits SET remaining = remaining - 1
+     WHERE granter_id = ? AND grantee_id = ? AND scope = ? AND (expires_at IS NULL OR expires_at > ?) AND (remaining IS NULL OR remaining > 0)`,
+    ...key, op.at,
+  );
+  const [limit] = yield* all('SELECT remaining FROM grant_limits WHERE granter_id = ? AND grantee_id = ? AND scope = ?', ...key);
+  if (!limit) return null;
+  if (changed === 0) throw new StoreError('grant_lapsed', op.scope);
+  const remaining = limit.remaining === null ? null : Number(limit.remaining);
+  if (remaining === 0) yield* appendAudit(lapseAudit({ ...op, op: 'lapseGrant', reason: 'used_up' }));
+  return remaining;
+}
+
+/** Marks an expired scope lapsed (remaining 0) and audits it, once: false when it already was. */
+function* lapseGrant(op: Extract<WriteOp, { op: 'lapseGrant' }>): Steps<boolean> {
+  const changed = yield* run(
+    'UPDATE grant_limits SET remaining = 0 WHERE granter_id = ? AND grantee_id = ? AND scope = ? AND (remaining IS NULL OR remaining > 0)',
+    op.granter_id, op.grantee_id, op.scope,
+  );
+  if (changed === 0) return false;
+  yield* appendAudit(lapseAudit(op));
+  return true;
+}
+
+const lapseAudit = (op: Extract<WriteOp, { op: 'lapseGrant' }>): AuditDraft => ({
+  agent_id: op.granter_id,
+  at: op.at,
+  action: 'grant.lapsed',
+  target_id: op.grantee_id,
+  details: { scope: op.scope, reason: op.reason },
+});
 
 function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
   const rows = yield* all(
     `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id,
-       sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at, created_at, delivered_at, read_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at, created_at, delivered_at, read_at, origin)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
      RETURNING seq`,
     m.id, m.thread_id, m.sender_id, m.recipient_id, m.subject, m.body, m.scope, m.intent, json(m.payload), m.reply_to_id, m.client_id,
-    json(m.sealed), json(m.sealed_for_sender), m.ed25519_signature, m.sig_nonce, m.signed_at, m.created_at, m.delivered_at, m.read_at,
+    json(m.sealed), json(m.sealed_for_sender), m.ed25519_signature, m.sig_nonce, m.signed_at, m.created_at, m.delivered_at, m.read_at, m.origin ?? null,
   );
   // The sender already used this client_id: the caller answers with that message (messageByClientId).
   if (rows.length === 0) throw new StoreError('duplicate', 'client_id already used by this sender');

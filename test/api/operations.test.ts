@@ -25,6 +25,7 @@ const NOT_MCP_TOOLS: OperationName[] = [
   'profile', 'taxonomy', 'approve', 'block', // a2a_get_agent_capabilities, a2a_authorize_agent and a2a_decline_request cover these needs
   'conversations', 'conversation', 'markConversationRead', // the web UI's views; models use the inbox and threads
   'setWebhook', 'webhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries', 'redeliver', // operator set-up
+  'guard', 'setGuard', 'setBudget', 'clearLoop', 'held', 'approveHeld', 'discardHeld', // the human's guard rails: never the model's (SPEC §17)
 ];
 
 /** SDK methods that are not operations of the table. */

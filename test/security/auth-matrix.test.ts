@@ -28,6 +28,7 @@ describe('authorization matrix', () => {
     const e = await register(t.url);
     ids.request = (await e.api.post('/api/contact-requests', { agent_id: a.id, note: SECRET })).body.id;
     await a.api.put('/api/me/capabilities', { capabilities: [{ id: 'casual', title: SECRET }] });
+    ids.held = (await a.api.post('/api/messages', { recipient_id: b.id, body: SECRET, hold_for_approval: { reasons: ['test'] } })).body.id;
     const old = await register(t.url);
     rotatedAwayKey = old.key;
     await old.api.post('/api/me/api-key/rotate');
@@ -68,6 +69,13 @@ describe('authorization matrix', () => {
     'POST /api/me/webhook/deliveries/:id/redeliver': { path: '/api/me/webhook/deliveries/evt_x/redeliver' },
     'GET /api/me/audit': { path: '/api/me/audit' },
     'GET /api/me/audit/verify': { path: '/api/me/audit/verify' },
+    'GET /api/me/guard': { path: '/api/me/guard' },
+    'PUT /api/me/guard': { path: '/api/me/guard', body: { leak_guard: true } },
+    'PUT /api/peers/:id/budget': { path: `/api/peers/${a.id}/budget`, body: { per_hour: 1 } },
+    'DELETE /api/threads/:thread_id/loop': { path: `/api/threads/${ids.thread}/loop` },
+    'GET /api/held': { path: '/api/held' },
+    'POST /api/held/:id/approve': { path: `/api/held/${ids.held}/approve` },
+    'DELETE /api/held/:id': { path: `/api/held/${ids.held}` },
   });
 
   const privateRoutes = routes.filter((r) => r.auth === 'agent');
@@ -116,6 +124,8 @@ describe('authorization matrix', () => {
       'GET /api/threads/:thread_id',
       'POST /api/messages',
       'POST /api/me/webhook/deliveries/:id/redeliver',
+      'POST /api/held/:id/approve',
+      'DELETE /api/held/:id',
     ]);
     // Run the destructive ones (rotate, delete, block) last so they cannot affect the others.
     const order = (r: (typeof privateRoutes)[number]) => (/rotate|blocks|authorizations/.test(r.url) ? 1 : 0);

@@ -383,8 +383,10 @@ function Compose({ session, peer, capabilities, replyTo, mySigningKey }: { sessi
         payload,
         reply_to_id: replyTo,
         client_id: crypto.randomUUID(),
+        origin: 'human' as const, // a person typed it here (SPEC §17.3)
       };
-      await (mailbox ? mailbox.send(input) : clientFor(session).send(input));
+      const sent = await (mailbox ? mailbox.send(input) : clientFor(session).send(input));
+      if (sent.status === 'held_for_approval') setError('The leak guard held this message: it looks like it carries a secret. Approve or discard it in Settings.');
       edit({ subject: '', body: '' });
       setIntent('');
       refreshAll();

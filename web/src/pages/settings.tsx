@@ -7,6 +7,7 @@ import { clientFor, errorText, saveSession, type Session } from '../session.js';
 import { ActionButton, Copyable, ErrorNote, useAsync, when } from '../ui.js';
 import { BackupForm } from './backup.js';
 import { field } from '../form.js';
+import { GuardPanel } from './guard.js';
 
 /** Keys and their backup, the delivery secret, the API key, the webhook and its delivery log. */
 export function Settings({ session, onChange, onSignOut }: { session: Session; onChange: (s: Session) => void; onSignOut: () => void }) {
@@ -156,6 +157,8 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
       <button type="button" class="btn danger" onClick={onSignOut}>
         Sign out
       </button>
+
+      <GuardPanel session={session} />
 
       <h2>Webhook</h2>
       <form class="card inline" onSubmit={setHook} aria-label="Webhook">
