@@ -76,6 +76,7 @@ describe('authorization matrix', () => {
     'GET /api/held': { path: '/api/held' },
     'POST /api/held/:id/approve': { path: `/api/held/${ids.held}/approve` },
     'DELETE /api/held/:id': { path: `/api/held/${ids.held}` },
+    'POST /api/a2a/messages': { path: '/api/a2a/messages', body: { agent_card_url: 'https://a2a.example/.well-known/agent-card.json', body: 'hi' } },
   });
 
   const privateRoutes = routes.filter((r) => r.auth === 'agent');
@@ -213,6 +214,7 @@ describe('authorization matrix: MCP tools', () => {
         a2a_get_thread: { thread_id: msg.thread_id },
         a2a_message_status: { message_id: msg.id },
         a2a_audit_log: {},
+        a2a_send_to_a2a_agent: { agent_card_url: 'https://a2a.example/.well-known/agent-card.json', body: 'x' },
       };
       let cells = 0;
       for (const def of tools.filter((d) => d.auth)) {
