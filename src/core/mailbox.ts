@@ -5,9 +5,11 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import { Admin } from './admin.js';
+import { Attention } from './attention.js';
 import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
+import { DeadlineRules, ReleaseRules } from './deadlines.js';
 import { Events } from './events.js';
 import type { CoreDeps } from './context.js';
 import { Identity } from './identity.js';
@@ -25,6 +27,8 @@ export class Mailbox {
   readonly audit: Audit;
   readonly events: Events;
   readonly webhooks: Webhooks;
+  /** Digest, deadlines, quiet hours, processed receipts (issue 18). */
+  readonly attention: Attention;
   /** Every kind of delivery's queue, worked by the delivery workers (src/delivery/worker.ts). */
   readonly outbox: Outbox;
   readonly notifier: Notifier;
@@ -44,7 +48,8 @@ export class Mailbox {
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
     this.webhooks = new Webhooks(deps, this.events, transport);
-    this.outbox = new Outbox(deps, { webhook: this.webhooks });
+    this.attention = new Attention(deps, this.messaging);
+    this.outbox = new Outbox(deps, { webhook: this.webhooks, deadline: new DeadlineRules(deps), release: new ReleaseRules(deps) });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }

@@ -12,6 +12,7 @@ import type { Consent } from './consent.js';
 import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
 import { newMessageId, newThreadId, nowIso } from './ids.js';
 import { pageOf, parseCursor } from './pages.js';
+import { attentionOnSend, attentionView, receivedEvent } from './deadlines.js';
 import type { MailboxEvent } from './notifier.js';
 
 const isMail = (event: MailboxEvent) => event.type === 'message.received';
@@ -39,6 +40,7 @@ export class Messaging {
     // A sealed payload is validated by the recipient's client, which alone can read it.
     if (input.intent && !input.sealed) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
     const id = newMessageId();
+    const attention = attentionOnSend(this.deps, sender, recipient, input, { id, thread_id });
     const committed = commit(this.deps, [
       {
         op: 'insertMessage',
@@ -62,9 +64,12 @@ export class Messaging {
           created_at: nowIso(),
           delivered_at: null,
           read_at: null,
+          ...attention.fields,
         },
       },
-      eventOp(recipient.id, 'message.received', { message_id: id, thread_id, sender_id: sender.id }),
+      // Mail held by the recipient's quiet hours is announced when they end (outbox kind `release`).
+      ...(attention.held ? [] : [receivedEvent({ id, thread_id, sender_id: sender.id, recipient_id: recipient.id })]),
+      ...attention.ops,
       ...(signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : []),
     ]);
     try {
@@ -295,6 +300,7 @@ function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: strin
     ed25519_signature: m.ed25519_signature,
     sig_nonce: m.sig_nonce,
     signed_at: m.signed_at,
+    ...attentionView(m),
     untrusted: true,
   };
 }

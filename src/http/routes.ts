@@ -50,4 +50,12 @@ export const routes = routesOf({
   // audit
   audit: ({ core, caller, query }) => core.audit.list(caller, query),
   verifyAudit: ({ core, caller }) => core.audit.verify(caller),
+
+  // attention (issue 18)
+  digest: ({ core, caller }) => core.attention.digest(caller),
+  ack: ({ core, caller, params, body }) => core.attention.ack(caller, params.id, body),
+  declineDeadline: ({ core, caller, params, body }) => core.attention.declineDeadline(caller, params.id, body.reason),
+  quietHours: ({ core, caller }) => core.attention.quietHours(caller),
+  setQuietHours: ({ core, caller, body }) => core.attention.setQuietHours(caller, body),
+  deleteQuietHours: ({ core, caller }) => core.attention.setQuietHours(caller, null),
 });

@@ -72,6 +72,14 @@ export const OPERATIONS = {
   // audit
   audit: op('GET', '/api/me/audit'),
   verifyAudit: op('GET', '/api/me/audit/verify'),
+
+  // attention (issue 18)
+  digest: op('GET', '/api/inbox/digest'),
+  ack: op('POST', '/api/messages/:id/processed'),
+  declineDeadline: op('POST', '/api/messages/:id/deadline/decline'),
+  quietHours: op('GET', '/api/me/quiet-hours'),
+  setQuietHours: op('PUT', '/api/me/quiet-hours'),
+  deleteQuietHours: op('DELETE', '/api/me/quiet-hours'),
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

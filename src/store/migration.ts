@@ -52,3 +52,23 @@ export const OUTBOX_MIGRATION: Migration = {
     CREATE INDEX outbox_queue_head ON outbox(kind, queue, position) WHERE status = 'pending';
   `,
 };
+
+/**
+ * 8 (issue 18, attention): reply-by deadlines, held (quiet hours) mail and processed receipts on
+ * messages, quiet hours on agents. JSON kept as TEXT in both dialects (read back by rows.ts), so the
+ * DDL is shared. Deadlines and releases are outbox kinds: no new queue table.
+ */
+export const ATTENTION_MIGRATION: Migration = {
+  version: 8,
+  name: 'attention: reply-by deadlines, quiet hours, processed receipts',
+  sql: `
+    ALTER TABLE messages ADD COLUMN reply_by TEXT;
+    ALTER TABLE messages ADD COLUMN deadline_state TEXT;
+    ALTER TABLE messages ADD COLUMN deadline_note TEXT;
+    ALTER TABLE messages ADD COLUMN deadline_at TEXT;
+    ALTER TABLE messages ADD COLUMN held_until TEXT;
+    ALTER TABLE messages ADD COLUMN processed TEXT;
+    ALTER TABLE agents ADD COLUMN quiet_hours TEXT;
+    CREATE INDEX messages_sender_deadline ON messages(sender_id, deadline_at) WHERE deadline_state IN ('missed', 'declined');
+  `,
+};

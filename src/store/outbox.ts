@@ -10,7 +10,15 @@ import type { Dialect } from './dialect.js';
 /** Where each kind's queues come from, and when a queue is open (worked). */
 const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> = {
   webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
+  // Deadlines (one queue per message) and held-mail releases (one queue per recipient, in message
+  // order) have no table of destinations: their open queues are those with a pending delivery.
+  deadline: pendingQueues('deadline'),
+  release: pendingQueues('release'),
 };
+
+function pendingQueues(kind: OutboxKind) {
+  return { from: `(SELECT DISTINCT queue FROM outbox WHERE kind = '${kind}' AND status = 'pending') q`, queue: 'q.queue', open: 'TRUE' };
+}
 
 /** The outbox row as a DeliveryRecord (src/store/types.ts). */
 export const DELIVERY_COLUMNS =

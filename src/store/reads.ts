@@ -148,6 +148,11 @@ export abstract class SqlReads implements Store {
     return (await this.rows(`SELECT * FROM messages WHERE ${this.sql.inList('seq', 'bigint')}`, [this.sql.list(seqs)])).map(this.decode.message);
   }
 
+  async settledDeadlines(sender_id: string, since: string) {
+    const sql = "SELECT * FROM messages WHERE sender_id = ? AND deadline_state IN ('missed', 'declined') AND deadline_at >= ? ORDER BY deadline_at DESC LIMIT 200";
+    return (await this.rows(sql, [sender_id, since])).map(this.decode.message);
+  }
+
   async capabilities(agent_id: string) {
     const row = await this.one('SELECT * FROM capabilities WHERE agent_id = ?', [agent_id]);
     return row && this.decode.capabilities(row);
