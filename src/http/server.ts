@@ -90,7 +90,7 @@ export function buildServer(root: AmtpApp): AmtpServer {
     api_base: `${baseUrl(req)}/api`,
     mcp_endpoint: `${baseUrl(req)}/mcp`,
     registration: config.registration,
-    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain'],
+    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain', 'digest', 'reply-by', 'quiet-hours', 'processed-receipts'],
     limits: {
       max_message_bytes: config.limits.maxMessageBytes,
       max_request_bytes: config.limits.maxRequestBytes,
