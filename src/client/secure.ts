@@ -219,11 +219,13 @@ export class SecureMailbox implements MailboxApi {
 
   /**
    * The server's digest, completed locally: sealed threads get their snippet from the message opened
-   * here (at most DIGEST_OPEN of them), and a failed signature check here flags the thread too.
+   * here (at most `max`, default DIGEST_OPEN, of the peers `only` selects), and a failed signature
+   * check here flags the thread too.
    */
-  async digest(): Promise<W.DigestOutput> {
+  async digest(opts: { max?: number; only?: (peer: W.DigestPeer) => boolean } = {}): Promise<W.DigestOutput> {
     const out = await this.client.digest();
-    const sealed = out.peers.flatMap((p) => p.threads.filter((t) => t.latest?.sealed).map((t) => ({ p, t }))).slice(0, DIGEST_OPEN);
+    const peers = opts.only ? out.peers.filter(opts.only) : out.peers;
+    const sealed = peers.flatMap((p) => p.threads.filter((t) => t.latest?.sealed).map((t) => ({ p, t }))).slice(0, opts.max ?? DIGEST_OPEN);
     await Promise.all(
       sealed.map(async ({ p, t }) => {
         const opened = await this.message(t.latest!.message_id).catch(() => null);

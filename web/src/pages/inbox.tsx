@@ -506,6 +506,9 @@ function readPayload(schema: JsonSchema | undefined, data: FormData): unknown {
   return out;
 }
 
+/** The panel lists at most this many peers that need the human. */
+const PANEL_PEERS = 5;
+
 const FLAG_TEXT: Record<string, string> = {
   deadline_missed: 'deadline missed',
   deadline_today: 'reply due today',
@@ -520,8 +523,9 @@ const FLAG_TEXT: Record<string, string> = {
  */
 function Attention({ session, live }: { session: Session; live: number }) {
   const mailbox = mailboxFor(session);
-  const digest = useAsync<DigestOutput>(() => (mailbox ? mailbox.digest() : clientFor(session).digest()), [live]);
-  const flagged = (digest.data?.peers ?? []).filter((p) => p.flags.length > 0);
+  // Only the panel's own snippets are opened here (one request each): the flagged peers' latest thread.
+  const digest = useAsync<DigestOutput>(() => (mailbox ? mailbox.digest({ only: (p) => p.flags.length > 0, max: PANEL_PEERS }) : clientFor(session).digest()), [live]);
+  const flagged = (digest.data?.peers ?? []).filter((p) => p.flags.length > 0).slice(0, PANEL_PEERS);
   if (flagged.length === 0 && !digest.data?.held_count) return null;
   return (
     <section class="attention" aria-label="Needs your attention" data-testid="attention">
