@@ -71,5 +71,6 @@ export const ATTENTION_MIGRATION: Migration = {
     ALTER TABLE agents ADD COLUMN quiet_hours TEXT;
     CREATE INDEX messages_sender_deadline ON messages(sender_id, deadline_at) WHERE deadline_state IN ('missed', 'declined');
     CREATE INDEX outbox_kind_due ON outbox(kind, not_before) WHERE status = 'pending';
+    CREATE INDEX messages_pending_deadline ON messages(thread_id, recipient_id) WHERE deadline_state = 'pending';
   `,
 };
