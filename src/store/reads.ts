@@ -176,14 +176,18 @@ export abstract class SqlReads implements Store {
   pendingDeliveries(agent_id: string) {
     return this.count("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'webhook' AND queue = ? AND status = 'pending'", [agent_id]);
   }
-  /** Counts come from the partial and status indexes. */
+  /**
+   * Counts come from the partial and status indexes. Pending and oldest count webhook deliveries only:
+   * a deadline or a held-mail release waiting for its time (issue 18) is not a backlog; due and dead
+   * count every kind.
+   */
   async deliveryStats(now: string): Promise<DeliveryStats> {
     const row = await this.one(
       `SELECT
-        (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
+        (SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND kind = 'webhook') AS pending,
         (SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND not_before <= ? AND (lease_until IS NULL OR lease_until < ?)) AS due,
         (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead,
-        (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest_pending_at`,
+        (SELECT MIN(created_at) FROM outbox WHERE status = 'pending' AND kind = 'webhook') AS oldest_pending_at`,
       [now, now],
     );
     return row as unknown as DeliveryStats;
