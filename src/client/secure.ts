@@ -194,7 +194,7 @@ export class SecureMailbox implements MailboxApi {
   async ack(id: string, input: W.AckInput): Promise<W.Message> {
     const signing = this.me.signing;
     if (!signing) return this.receive(await this.client.ack(id, input));
-    const m = await this.client.message(id);
+    const m = await this.message(id); // MAC-verified: the receipt binds the sender the delivery names
     const signed_at = new Date().toISOString();
     const fields = { message_id: m.id, sender_id: m.sender_id, recipient_id: m.recipient_id, outcome: input.outcome, note: input.note ?? null, signed_at };
     const ed25519_signature = 'secretKey' in signing ? signReceipt(fields, signing.secretKey) : await signReceiptWith(fields, signing.sign);
