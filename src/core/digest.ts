@@ -3,7 +3,9 @@
  * thread, each group with its counts, time span, intents and scopes, nearest reply-by deadline and the
  * flags that need the human — ranked most urgent first (the rule is SPEC "Triage digest"; `rank`).
  */
+import { createHash } from 'node:crypto';
 import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
+import { messageSigningInput } from '../crypto/sign.js';
 import { DIGEST_FLAGS, type DigestFlag, type DigestOutput, type DigestPeer, type DigestThread } from '../protocol/schemas.js';
 import type { AgentRecord, MessageRecord } from '../store/types.js';
 import type { Caller, CoreDeps } from './context.js';
@@ -131,8 +133,22 @@ function signatureHolds(m: MessageRecord, sender: AgentRecord): boolean {
   const rotation = sender.key_rotation;
   const key = rotation && m.signed_at < rotation.rotated_at ? rotation.old_public_key : sender.public_key;
   if (!key || (sender.keys_reset_at && m.signed_at < sender.keys_reset_at)) return true;
-  return verifyMessageSignatureNode({ ...m, sig_nonce: m.sig_nonce, signed_at: m.signed_at }, m.ed25519_signature, key);
+  const fields = { ...m, sig_nonce: m.sig_nonce, signed_at: m.signed_at };
+  // An ed25519 verification costs far more than hashing what it covers: each stored message is
+  // verified once per process, and again only if anything it signs (or the key) changed since.
+  const id = createHash('sha256').update(messageSigningInput(fields)).update(`\n${m.ed25519_signature}\n${key}`).digest('base64url');
+  let holds = verified.get(id);
+  if (holds === undefined) {
+    holds = verifyMessageSignatureNode(fields, m.ed25519_signature, key);
+    if (verified.size >= VERIFIED_CACHE) verified.delete(verified.keys().next().value!);
+    verified.set(id, holds);
+  }
+  return holds;
 }
+
+/** Verification outcomes by what was verified (see signatureHolds); oldest dropped first. */
+const verified = new Map<string, boolean>();
+const VERIFIED_CACHE = 100_000;
 
 const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))].sort();
 const snippet = (body: string | null) => (body === null ? null : body.replace(/\s+/g, ' ').trim().slice(0, SNIPPET_CHARS));
