@@ -47,6 +47,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   watch: { type: 'boolean' },
   all: { type: 'boolean' },
+  'reply-by': { type: 'string' },
 } as const;
 
 type Option = keyof typeof OPTIONS;
@@ -57,7 +58,7 @@ export interface CommandHelp {
   options?: Option[];
 }
 
-const SEND_OPTIONS: Option[] = ['subject', 'scope', 'intent', 'payload', 'client-id', 'plain'];
+const SEND_OPTIONS: Option[] = ['subject', 'scope', 'intent', 'payload', 'client-id', 'plain', 'reply-by'];
 
 /** Every client command: its synopsis, its one-line summary, the options it takes besides the global ones. */
 const COMMANDS: Record<string, CommandHelp> = {
@@ -85,7 +86,9 @@ const COMMANDS: Record<string, CommandHelp> = {
   outbox: { usage: 'outbox [--limit N]', summary: 'messages you sent, newest first, with receipt status', options: ['limit'] },
   read: { usage: 'read <message_id> | read --all', summary: 'mark read', options: ['all'] },
   thread: { usage: 'thread <thread_id>', summary: 'a whole thread' },
-  status: { usage: 'status <message_id>', summary: 'queued / delivered / read' },
+  status: { usage: 'status <message_id>', summary: 'queued / delivered / read, reply-by, hold, processed outcome' },
+  digest: { usage: 'digest', summary: 'unread mail by peer and thread, most urgent first (start here)' },
+  ack: { usage: 'ack <message_id> <done|failed|declined> [--note TEXT]', summary: 'acknowledge a received message as processed (signed)', options: ['note'] },
   capabilities: { usage: 'capabilities get <agent> | capabilities set <file.json>', summary: 'what an agent can be asked; publish yours' },
   keys: { usage: 'keys rotate', summary: 'new keys, announced with a statement signed by the old key' },
   held: {
@@ -269,7 +272,19 @@ export async function runClient(argv: string[], io = { out: process.stdout, err:
       case 'status': {
         need(1, '<message_id>');
         const m = await mailbox.message(args[0]!);
-        return print(`${m.id} → ${m.recipient_name}: ${m.status}${m.delivered_at ? ` (delivered ${m.delivered_at})` : ''}${m.read_at ? ` (read ${m.read_at})` : ''}`, m), 0;
+        const receipt = m.processed ? await mailbox.receiptStatus(m) : null;
+        return print(`${m.id} → ${m.recipient_name}: ${m.status}${m.delivered_at ? ` (delivered ${m.delivered_at})` : ''}${m.read_at ? ` (read ${m.read_at})` : ''}${attentionLine(m, receipt)}`, m), 0;
+      }
+      case 'digest': {
+        const d = await mailbox.digest();
+        return print(digestLines(d), d), 0;
+      }
+      case 'ack': {
+        need(2, '<message_id> <done|failed|declined>');
+        const outcome = W.ProcessedOutcome.safeParse(args[1]);
+        if (!outcome.success) throw new UsageError('amtp ack: the outcome is done, failed or declined', command);
+        const m = await mailbox.ack(args[0]!, { outcome: outcome.data, ...(o.note === undefined ? {} : { note: o.note }) });
+        return print(`Acknowledged ${m.id} as ${outcome.data}${m.processed?.ed25519_signature ? ' (signed)' : ''}.`, m), 0;
       }
       case 'capabilities': {
         if (args[0] === 'get' && args[1]) {
@@ -319,6 +334,7 @@ function messageOptions(o: Partial<Record<Option, string | boolean>>, text: stri
     client_id: o['client-id'] as string | undefined,
     // A person typed this at the command line (SPEC §17.3); `amtp mcp` never sets it.
     origin: 'human' as const,
+    reply_by: o['reply-by'] as string | undefined,
   };
 }
 
@@ -356,6 +372,26 @@ async function guardCommand(client: AmtpClient, args: string[], command: string)
     return [[`Leak guard ${g.leak_guard ? 'on' : 'off'}`, `Default budget: ${per(g.default_budget)}`, ...g.budgets.map((b) => `Budget ${b.sender_id}: ${per(b)}`)].join('\n'), g];
   }
   throw new UsageError('amtp guard: say nothing (show), "leak on|off" or "budget <agent|default> <per_hour|-> <per_day|->"', command);
+}
+
+/** Reply-by, hold and processed outcome of a message, for `status` (empty when none). */
+function attentionLine(m: W.Message, receipt: string | null): string {
+  const parts = [
+    m.reply_by ? `reply by ${m.reply_by}: ${m.deadline?.state ?? 'pending'}${m.deadline?.note ? ` (“${neutralize(m.deadline.note)}”)` : ''}` : '',
+    m.held_until ? `held by quiet hours until ${m.held_until}` : '',
+    m.processed ? `processed: ${m.processed.outcome}${m.processed.note ? ` (“${neutralize(m.processed.note)}”)` : ''}, receipt ${receipt}` : '',
+  ].filter(Boolean);
+  return parts.map((p) => `\n  ${p}`).join('');
+}
+
+function digestLines(d: W.DigestOutput): string {
+  const head = `${d.unread_count} unread${d.held_count ? ` (${d.held_count} more held by quiet hours)` : ''}`;
+  const groups = d.peers.map((p) => {
+    const flags = p.flags.length ? `  [${p.flags.join(', ')}]` : '';
+    const threads = p.threads.map((t) => `    ${t.thread_id}  ${t.unread_count} unread${t.nearest_reply_by ? `, reply by ${t.nearest_reply_by}` : ''}${t.latest?.snippet ? `  “${neutralize(t.latest.snippet)}”` : ''}`);
+    return [`${p.peer_name}  ${p.unread_count} unread${flags}${p.contact_request_id ? `  (contact request ${p.contact_request_id})` : ''}`, ...threads].join('\n');
+  });
+  return [head, ...groups].join('\n');
 }
 
 async function sendAndReport(mailbox: SecureMailbox, print: (h: string, d: unknown) => void, input: W.SendInput): Promise<void> {

@@ -184,6 +184,27 @@ export class AmtpClient implements MailboxApi {
     return this.call('markConversationRead', { params: { id: peerRef } });
   }
 
+  // attention (issue 18)
+  digest() {
+    return this.call('digest');
+  }
+  /** Acknowledges a received message as processed; SecureMailbox signs it when it holds a signing key. */
+  ack(id: string, input: W.AckInput) {
+    return this.call('ack', { params: { id }, body: input });
+  }
+  declineDeadline(id: string, reason: string) {
+    return this.call('declineDeadline', { params: { id }, body: { reason } });
+  }
+  quietHours() {
+    return this.call('quietHours');
+  }
+  setQuietHours(input: Partial<W.QuietHoursInput> & Pick<W.QuietHoursInput, 'time_zone' | 'start' | 'end'>) {
+    return this.call('setQuietHours', { body: input });
+  }
+  deleteQuietHours() {
+    return this.call('deleteQuietHours');
+  }
+
   // webhooks
   setWebhook(input: W.WebhookInput) {
     return this.call('setWebhook', { body: input });

@@ -10,10 +10,12 @@ import { verifyRotation } from '../crypto/rotation.js';
 import { canonicalBytes } from '../crypto/jcs.js';
 import { maxSealedPlaintextBytes, openMessage, openMessageWith, sealMessage, type SealedContent } from '../crypto/seal.js';
 import { signMessage, signMessageWith, verifyMessageSignature, type Signer } from '../crypto/sign.js';
+import { signReceipt, signReceiptWith, verifyReceipt } from '../crypto/receipt.js';
 import type { SharedSecret } from '../crypto/webcrypto.js';
 import type { MailboxApi, SignatureStatus } from '../protocol/api.js';
 import { notAuthorized } from '../protocol/errors.js';
 import type * as W from '../protocol/schemas.js';
+import { DIGEST_FLAGS as W_FLAGS } from '../protocol/flags.js';
 import { AmtpApiError, type AmtpClient } from './client.js';
 
 export interface Identity {
@@ -74,6 +76,9 @@ export interface SecureOptions {
    */
   leakScanner?: (text: string) => Promise<string[]>;
 }
+
+/** How many sealed digest threads the client opens to add snippets. */
+export const DIGEST_OPEN = 20;
 
 export class SecureMailbox implements MailboxApi {
   private readonly status = new WeakMap<W.Message, SignatureStatus>();
@@ -201,6 +206,61 @@ export class SecureMailbox implements MailboxApi {
       }
       throw error;
     }
+  }
+
+  // ── attention (issue 18) ──────────────────────────────────────────────────────────────────────
+  quietHours = () => this.client.quietHours();
+  setQuietHours = (input: Parameters<AmtpClient['setQuietHours']>[0]) => this.client.setQuietHours(input);
+  deleteQuietHours = () => this.client.deleteQuietHours();
+  async declineDeadline(id: string, reason: string) {
+    return this.receive(await this.client.declineDeadline(id, reason));
+  }
+
+  /** Acknowledges a received message as processed, signing the receipt (SPEC §12) when this agent has a signing key. */
+  async ack(id: string, input: W.AckInput): Promise<W.Message> {
+    const signing = this.me.signing;
+    if (!signing) return this.receive(await this.client.ack(id, input));
+    const m = await this.message(id); // MAC-verified: the receipt binds the sender the delivery names
+    const signed_at = new Date().toISOString();
+    const fields = { message_id: m.id, sender_id: m.sender_id, recipient_id: m.recipient_id, outcome: input.outcome, note: input.note ?? null, signed_at };
+    const ed25519_signature = 'secretKey' in signing ? signReceipt(fields, signing.secretKey) : await signReceiptWith(fields, signing.sign);
+    return this.receive(await this.client.ack(id, { ...input, ed25519_signature, signed_at }));
+  }
+
+  /**
+   * How a sent message's processed receipt checks out: `verified` under the recipient's pinned key
+   * valid when it was signed, `unsigned` when the recipient signs nothing, `failed` otherwise (a
+   * recipient with a signing key cannot have an unsigned receipt accepted), null when there is none.
+   */
+  async receiptStatus(m: W.Message): Promise<SignatureStatus | null> {
+    const p = m.processed;
+    if (!p) return null;
+    const recipient = await this.peerProfile(m.recipient_id).catch(() => null);
+    const pin = recipient && !this.distrusted.has(m.recipient_id) ? this.pins.get(m.recipient_id) : undefined;
+    if (!p.ed25519_signature || !p.signed_at) return pin?.public_key || recipient?.public_key ? 'failed' : 'unsigned';
+    if (!pin) return 'failed';
+    const fields = { message_id: m.id, sender_id: m.sender_id, recipient_id: m.recipient_id, outcome: p.outcome, note: p.note, signed_at: p.signed_at };
+    return keysValidAt(pin, p.signed_at).some((key) => verifyReceipt(fields, p.ed25519_signature!, key)) ? 'verified' : 'failed';
+  }
+
+  /**
+   * The server's digest, completed locally: sealed threads get their snippet from the message opened
+   * here (at most `max`, default DIGEST_OPEN, of the peers `only` selects), and a failed signature
+   * check here flags the thread too.
+   */
+  async digest(opts: { max?: number; only?: (peer: W.DigestPeer) => boolean } = {}): Promise<W.DigestOutput> {
+    const out = await this.client.digest();
+    const peers = opts.only ? out.peers.filter(opts.only) : out.peers;
+    const sealed = peers.flatMap((p) => p.threads.filter((t) => t.latest?.sealed).map((t) => ({ p, t }))).slice(0, opts.max ?? DIGEST_OPEN);
+    await Promise.all(
+      sealed.map(async ({ p, t }) => {
+        const opened = await this.message(t.latest!.message_id).catch(() => null);
+        if (!opened) return;
+        t.latest = { ...t.latest!, subject: opened.subject, snippet: opened.body === null ? null : opened.body.replace(/\s+/g, ' ').trim().slice(0, 160) };
+        if (this.signatureOf(opened) === 'failed') for (const g of [t, p]) if (!g.flags.includes('signature_failed')) g.flags = W_FLAGS.filter((f) => f === 'signature_failed' || g.flags.includes(f));
+      }),
+    );
+    return out;
   }
 
   // ── receive: verify the MAC, check the signature, open ───────────────────────────────────────

@@ -36,12 +36,10 @@ const WATCH_REREAD_MS = 2_000;
 
 const taskNotFound = () => new AmtpError('message_not_found', 'No A2A task with that id among the messages you sent.');
 
-/**
- * Hook for processed receipts (issue 18): the outcome the recipient recorded for a message, when it
- * recorded `failed` or `declined`. Not in this build: every task ends completed (a reply) or canceled.
- */
-function processedOutcome(_request: MessageRecord): 'failed' | 'rejected' | null {
-  return null;
+/** A processed receipt (SPEC §18.4) with outcome `failed` or `declined` ends the task failed or rejected. */
+function processedOutcome(request: MessageRecord): 'failed' | 'rejected' | null {
+  const outcome = request.processed?.outcome;
+  return outcome === 'failed' ? 'failed' : outcome === 'declined' ? 'rejected' : null;
 }
 
 export class A2ATasks {

@@ -1,6 +1,6 @@
 /** The core, bound to one caller, as the transport-neutral MailboxApi (used by the MCP tools). */
 import type { MailboxApi } from '../protocol/api.js';
-import { InboxQuery, OutboxQuery } from '../protocol/schemas.js';
+import { InboxQuery, OutboxQuery, QuietHoursInput } from '../protocol/schemas.js';
 import type { Caller } from './context.js';
 import type { Mailbox } from './mailbox.js';
 
@@ -29,5 +29,11 @@ export function boundApi(core: Mailbox, caller: () => Promise<Caller>, source: {
     sendA2A: async (input) => core.a2aOutbound.send(await caller(), input),
     audit: async (q) => core.audit.list(await caller(), { limit: q.limit ?? 50, cursor: q.cursor }),
     verifyAudit: async () => core.audit.verify(await caller()),
+    digest: async () => core.attention.digest(await caller()),
+    ack: async (id, input) => core.attention.ack(await caller(), id, input),
+    declineDeadline: async (id, reason) => core.attention.declineDeadline(await caller(), id, reason),
+    quietHours: async () => core.attention.quietHours(await caller()),
+    setQuietHours: async (input) => core.attention.setQuietHours(await caller(), QuietHoursInput.parse(input)),
+    deleteQuietHours: async () => core.attention.setQuietHours(await caller(), null),
   };
 }

@@ -58,7 +58,15 @@ export function storageError(error: unknown): never {
 }
 
 export function eventOp(agent_id: string, type: EventType, data: Record<string, unknown>): WriteOp {
-  return { op: 'appendEvent', event: { id: newEventId(), agent_id, type, data, created_at: nowIso() } };
+  return { op: 'appendEvent', event: newEvent(agent_id, type, data) };
+}
+
+export const newEvent = (agent_id: string, type: EventType, data: Record<string, unknown>) => ({ id: newEventId(), agent_id, type, data, created_at: nowIso() });
+
+/** The event an operation appended: an `appendEvent`, or a conditional operation carrying one that reported `true`. */
+function appended(op: WriteOp, result: unknown): { type: string; agent_id: string } | null {
+  if (op.op === 'appendEvent') return op.event;
+  return 'event' in op && result === true ? op.event : null;
 }
 
 /**
@@ -72,6 +80,9 @@ export async function commit<const T extends readonly WriteOp[]>(deps: Pick<Core
   } catch (error) {
     return storageError(error);
   }
-  for (const op of ops) if (op.op === 'appendEvent') deps.notifier.publish({ type: op.event.type, agent_id: op.event.agent_id });
+  ops.forEach((op, i) => {
+    const event = appended(op, results[i]);
+    if (event) deps.notifier.publish({ type: event.type, agent_id: event.agent_id });
+  });
   return results;
 }

@@ -7,9 +7,11 @@ import type { Store } from '../store/types.js';
 import { A2AOutbound, type A2ATransport } from './a2a-outbound.js';
 import { A2ATasks } from './a2a-tasks.js';
 import { Admin } from './admin.js';
+import { Attention } from './attention.js';
 import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
+import { DeadlineRules, ReleaseRules } from './deadlines.js';
 import { Events } from './events.js';
 import { Guard } from './guard.js';
 import type { CoreDeps } from './context.js';
@@ -31,6 +33,8 @@ export class Mailbox {
   readonly audit: Audit;
   readonly events: Events;
   readonly webhooks: Webhooks;
+  /** Digest, deadlines, quiet hours, processed receipts (issue 18). */
+  readonly attention: Attention;
   /** Every kind of delivery's queue, worked by the delivery workers (src/delivery/worker.ts). */
   readonly outbox: Outbox;
   readonly notifier: Notifier;
@@ -59,7 +63,8 @@ export class Mailbox {
     this.a2aTasks = new A2ATasks(deps, this.messaging);
     this.a2aOutbound = new A2AOutbound(deps, this.messaging, a2aTransport);
     this.serverKey = new ServerKey(deps);
-    this.outbox = new Outbox(deps, { webhook: this.webhooks, a2a: this.a2aOutbound });
+    this.attention = new Attention(deps, this.messaging);
+    this.outbox = new Outbox(deps, { webhook: this.webhooks, a2a: this.a2aOutbound, deadline: new DeadlineRules(deps), release: new ReleaseRules(deps) });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }

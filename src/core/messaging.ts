@@ -13,6 +13,7 @@ import { auditOp, commit, currentCaller, eventOp, findAgent, type Caller, type C
 import { loopView, type Guard } from './guard.js';
 import { newMessageId, newThreadId, nowIso } from './ids.js';
 import { pageOf, parseCursor } from './pages.js';
+import { attentionOnSend, attentionView, receivedEvent } from './deadlines.js';
 import type { MailboxEvent } from './notifier.js';
 
 const isMail = (event: MailboxEvent) => event.type === 'message.received';
@@ -44,9 +45,12 @@ export class Messaging {
     const id = newMessageId();
     const nonce = signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : [];
     if (guard.hold) return this.guard.hold(sender, recipient, input, { id, thread_id, reasons: guard.hold, ops: nonce });
+    const attention = attentionOnSend(this.deps, sender, recipient, input, { id, thread_id });
     const committed = commit(this.deps, [
-      { op: 'insertMessage', message: messageRecord(id, thread_id, sender, recipient, input, signature, this.deps.config.clock.now()) },
-      eventOp(recipient.id, 'message.received', { message_id: id, thread_id, sender_id: sender.id }),
+      { op: 'insertMessage', message: { ...messageRecord(id, thread_id, sender, recipient, input, signature, this.deps.config.clock.now()), ...attention.fields } },
+      // Mail held by the recipient's quiet hours is announced when they end (outbox kind `release`).
+      ...(attention.held ? [] : [receivedEvent({ id, thread_id, sender_id: sender.id, recipient_id: recipient.id })]),
+      ...attention.ops,
       ...nonce,
       ...guard.ops,
     ]);
@@ -75,10 +79,13 @@ export class Messaging {
     const guard = await this.guard.check(sender, recipient, input, held.thread_id, Boolean(input.reply_to_id), true);
     const signature = input.ed25519_signature && input.sig_nonce && input.signed_at ? { ed25519_signature: input.ed25519_signature, sig_nonce: input.sig_nonce, signed_at: input.signed_at } : null;
     try {
+      // Approved now, it is sent now: the recipient's quiet hours and its reply-by apply as at any send.
+      const attention = attentionOnSend(this.deps, sender, recipient, input, { id, thread_id: held.thread_id });
       const [message] = await commit(this.deps, [
-        { op: 'insertMessage', message: messageRecord(id, held.thread_id, sender, recipient, input, signature, this.deps.config.clock.now()) },
+        { op: 'insertMessage', message: { ...messageRecord(id, held.thread_id, sender, recipient, input, signature, this.deps.config.clock.now()), ...attention.fields } },
         { op: 'deleteHeld', id, sender_id: sender.id },
-        eventOp(recipient.id, 'message.received', { message_id: id, thread_id: held.thread_id, sender_id: sender.id }),
+        ...(attention.held ? [] : [receivedEvent({ id, thread_id: held.thread_id, sender_id: sender.id, recipient_id: recipient.id })]),
+        ...attention.ops,
         auditOp(sender.id, 'held.approved', recipient.id, { message_id: id, reasons: held.reasons }),
         ...guard.ops,
       ]);
@@ -310,6 +317,7 @@ function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: strin
     sig_nonce: m.sig_nonce,
     signed_at: m.signed_at,
     ...(m.origin === 'human' ? { origin: 'human' as const } : {}),
+    ...attentionView(m),
     untrusted: true,
   };
 }

@@ -5,3 +5,4 @@ export * from './sign.js';
 export * from './seal.js';
 export * from './hmac.js';
 export * from './rotation.js';
+export * from './receipt.js';

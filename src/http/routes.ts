@@ -60,4 +60,11 @@ export const routes = routesOf({
   held: async ({ core, caller }) => ({ held: await core.guard.heldList(caller) }),
   approveHeld: ({ core, caller, params }) => core.messaging.approveHeld(caller, params.id),
   discardHeld: ({ core, caller, params }) => core.guard.discard(caller, params.id),
+  // attention (issue 18)
+  digest: ({ core, caller }) => core.attention.digest(caller),
+  ack: ({ core, caller, params, body }) => core.attention.ack(caller, params.id, body),
+  declineDeadline: ({ core, caller, params, body }) => core.attention.declineDeadline(caller, params.id, body.reason),
+  quietHours: ({ core, caller }) => core.attention.quietHours(caller),
+  setQuietHours: ({ core, caller, body }) => core.attention.setQuietHours(caller, body),
+  deleteQuietHours: ({ core, caller }) => core.attention.setQuietHours(caller, null),
 });

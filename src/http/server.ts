@@ -92,7 +92,7 @@ export function buildServer(root: AmtpApp): AmtpServer {
     api_base: `${baseUrl(req)}/api`,
     mcp_endpoint: `${baseUrl(req)}/mcp`,
     registration: config.registration,
-    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain', 'a2a'],
+    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain', 'a2a', 'digest', 'reply-by', 'quiet-hours', 'processed-receipts'],
     limits: {
       max_message_bytes: config.limits.maxMessageBytes,
       max_request_bytes: config.limits.maxRequestBytes,

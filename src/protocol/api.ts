@@ -36,6 +36,12 @@ export interface MailboxApi {
   sendA2A(input: W.A2ASendInput): Promise<Out<'sendA2A'>>;
   audit(query: { limit?: number; cursor?: string }): Promise<Out<'audit'>>;
   verifyAudit(): Promise<Out<'verifyAudit'>>;
+  digest(): Promise<Out<'digest'>>;
+  ack(id: string, input: W.AckInput): Promise<Out<'ack'>>;
+  declineDeadline(id: string, reason: string): Promise<Out<'declineDeadline'>>;
+  quietHours(): Promise<Out<'quietHours'>>;
+  setQuietHours(input: W.QuietHoursInput): Promise<Out<'setQuietHours'>>;
+  deleteQuietHours(): Promise<Out<'deleteQuietHours'>>;
 }
 
 type Operations<T extends OperationName> = T;

@@ -27,6 +27,8 @@ export const ERRORS = {
   request_not_pending: [409, 'The contact request was already approved or declined.'],
   loop_detected: [409, 'The loop breaker stopped this thread: too many automatic messages without a human in between; a human must clear it.'],
   replayed_nonce: [409, 'The signature nonce was already used by this sender.'],
+  already_processed: [409, 'The message was already acknowledged as processed; a receipt is final.'],
+  no_pending_deadline: [409, 'The message has no pending reply-by deadline (none was set, or it was already met, missed or declined).'],
   too_large: [413, 'The message or request body exceeds the limit; `limit` gives it in bytes when known.'],
   unsupported_media_type: [415, 'Bodies must be JSON (`Content-Type: application/json`).'],
   invalid_payload: [422, 'The payload does not match the intent’s JSON Schema; `errors` lists each mismatch.'],

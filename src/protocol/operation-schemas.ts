@@ -220,6 +220,26 @@ export const OPERATION_SCHEMAS = {
     summary: 'Discard a held message: it is never sent.',
     params: MessageParams, response: z.object({ discarded: z.boolean() }), errors: ['held_not_found'],
   },
+  // attention (issue 18)
+  digest: {
+    summary: 'Unread mail grouped by peer and thread, most urgent first, with flags that need the human.',
+    response: W.DigestOutput, errors: [],
+  },
+  ack: {
+    summary: 'Acknowledge a received message as processed (done, failed or declined), signed when you publish a signing key.',
+    params: MessageParams, body: W.AckInput, response: W.Message,
+    errors: ['message_not_found', 'already_processed', 'signature_required', 'invalid_signature', 'stale_signature'],
+  },
+  declineDeadline: {
+    summary: 'Decline a received message’s reply-by deadline, with a reason the sender sees.',
+    params: MessageParams, body: W.DeclineDeadlineInput, response: W.Message, errors: ['message_not_found', 'no_pending_deadline'],
+  },
+  quietHours: { summary: 'Your quiet hours, or null.', response: W.QuietHoursOutput, errors: [] },
+  setQuietHours: {
+    summary: 'Set quiet hours: mail arriving in the daily window is held (not pushed) until it ends.',
+    body: W.QuietHoursInput, response: W.QuietHoursOutput, errors: ['agent_not_found'],
+  },
+  deleteQuietHours: { summary: 'Remove your quiet hours (mail held now stays held until its time).', response: W.QuietHoursOutput, errors: [] },
 } as const satisfies Record<OperationName, OperationSchemas>;
 
 type Schemas<N extends OperationName> = (typeof OPERATION_SCHEMAS)[N];

@@ -84,6 +84,13 @@ export const OPERATIONS = {
   held: op('GET', '/api/held'),
   approveHeld: op('POST', '/api/held/:id/approve', 202),
   discardHeld: op('DELETE', '/api/held/:id'),
+  // attention (issue 18)
+  digest: op('GET', '/api/inbox/digest'),
+  ack: op('POST', '/api/messages/:id/processed'),
+  declineDeadline: op('POST', '/api/messages/:id/deadline/decline'),
+  quietHours: op('GET', '/api/me/quiet-hours'),
+  setQuietHours: op('PUT', '/api/me/quiet-hours'),
+  deleteQuietHours: op('DELETE', '/api/me/quiet-hours'),
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;

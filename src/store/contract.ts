@@ -24,6 +24,7 @@ export const agent = (name: string): AgentRecord => ({
   key_rotation: null,
   keys_reset_at: null,
   suspended_at: null,
+  quiet_hours: null,
   created_at: at(0),
 });
 
@@ -47,6 +48,12 @@ export const message = (sender: AgentRecord, recipient: AgentRecord, extra: Part
   created_at: at(1),
   delivered_at: null,
   read_at: null,
+  reply_by: null,
+  deadline_state: null,
+  deadline_note: null,
+  deadline_at: null,
+  held_until: null,
+  processed: null,
   ...extra,
 });
 

@@ -54,6 +54,28 @@ export const OUTBOX_MIGRATION: Migration = {
 };
 
 /**
+ * 8 (issue 18, attention): reply-by deadlines, held (quiet hours) mail and processed receipts on
+ * messages, quiet hours on agents. JSON kept as TEXT in both dialects (read back by rows.ts), so the
+ * DDL is shared. Deadlines and releases are outbox kinds: no new queue table.
+ */
+export const ATTENTION_MIGRATION: Migration = {
+  version: 8,
+  name: 'attention: reply-by deadlines, quiet hours, processed receipts',
+  sql: `
+    ALTER TABLE messages ADD COLUMN reply_by TEXT;
+    ALTER TABLE messages ADD COLUMN deadline_state TEXT;
+    ALTER TABLE messages ADD COLUMN deadline_note TEXT;
+    ALTER TABLE messages ADD COLUMN deadline_at TEXT;
+    ALTER TABLE messages ADD COLUMN held_until TEXT;
+    ALTER TABLE messages ADD COLUMN processed TEXT;
+    ALTER TABLE agents ADD COLUMN quiet_hours TEXT;
+    CREATE INDEX messages_sender_deadline ON messages(sender_id, deadline_at) WHERE deadline_state IN ('missed', 'declined');
+    CREATE INDEX outbox_kind_due ON outbox(kind, not_before) WHERE status = 'pending';
+    CREATE INDEX messages_pending_deadline ON messages(thread_id, recipient_id) WHERE deadline_state = 'pending';
+  `,
+};
+
+/**
  * 9 (issue 19, guard rails), the same DDL in both dialects: grant limits per scope (expiry, count),
  * budgets per pair and an agent's defaults with their durable window counters, loop flags on threads,
  * messages held for approval, and the origin of a message (human or not).

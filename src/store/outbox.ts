@@ -1,6 +1,6 @@
 /**
- * The durable outbox's rules in SQL, once for both backends. A delivery belongs to a kind (today only
- * `webhook`; federation and scheduled release plug in as new kinds) and to a queue (its destination:
+ * The durable outbox's rules in SQL, once for both backends. A delivery belongs to a kind (`webhook`;
+ * `deadline` and `release` since issue 18; federation plugs in as another) and to a queue (its destination:
  * for a webhook, the agent whose endpoint it is). A queue's deliveries go out in `position` order, so
  * only each open queue's head is ever due: pending, `not_before` passed, and not leased.
  */
@@ -8,11 +8,18 @@ import type { OutboxKind } from './types.js';
 import type { Dialect } from './dialect.js';
 
 /** Where each kind's queues come from, and when a queue is open (worked). */
-const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> = {
+const QUEUES: Partial<Record<OutboxKind, { from: string; queue: string; open: string }>> = {
   webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
   // An AMTP agent's requests to one external A2A agent, in order; the queue is the agent row standing for it.
   a2a: { from: 'a2a_peers ap', queue: 'ap.agent_id', open: 'TRUE' },
 };
+
+/**
+ * Kinds without a table of destinations (issue 18: `deadline`, one queue per message; `release`, one
+ * queue per recipient in message order). They are claimed from their due entries (index
+ * outbox_kind_due: only what is due is read, however many wait), each checked to be its queue's head.
+ */
+const DUE_FIRST = ['deadline', 'release'] as const satisfies readonly OutboxKind[];
 
 /** The outbox row as a DeliveryRecord (src/store/types.ts). */
 export const DELIVERY_COLUMNS =
@@ -28,7 +35,7 @@ export const enqueueOnEventSql = (d: Dialect) =>
    WHERE w.agent_id = ? AND w.enabled AND ${d.jsonHas('w.events')}`;
 
 /** The kinds of delivery the outbox holds; a claim takes each kind's due heads in turn. */
-export const OUTBOX_KINDS = Object.keys(QUEUES) as OutboxKind[];
+export const OUTBOX_KINDS: readonly OutboxKind[] = [...(Object.keys(QUEUES) as OutboxKind[]), ...DUE_FIRST];
 
 /**
  * Leases a kind's due queue heads (one index probe per open queue, however long the queues are) and
@@ -37,6 +44,7 @@ export const OUTBOX_KINDS = Object.keys(QUEUES) as OutboxKind[];
  */
 export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): string {
   const q = QUEUES[kind];
+  if (!q) return claimDueSql(d, kind, oneAgent);
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
      SELECT d.id FROM ${q.from}
      JOIN outbox d ON d.kind = '${kind}' AND d.queue = ${q.queue}
@@ -52,3 +60,12 @@ export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): 
  */
 export const enqueueA2ASql = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
    SELECT m.id, 'a2a', m.recipient_id, m.recipient_id, m.seq, 'pending', 0, ?, ?, ? FROM messages m WHERE m.id = ?`;
+/** claimHeadsSql for the DUE_FIRST kinds: the same parameters, the same result. */
+function claimDueSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): string {
+  return `UPDATE outbox SET lease_until = ? WHERE id IN (
+     SELECT d.id FROM outbox d
+     WHERE d.kind = '${kind}' AND d.status = 'pending' AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)${oneAgent ? ' AND d.agent_id = ?' : ''}
+       AND d.position = (SELECT MIN(position) FROM outbox p WHERE p.kind = '${kind}' AND p.queue = d.queue AND p.status = 'pending')
+     ORDER BY d.not_before LIMIT ?${d.skipLocked})
+   RETURNING ${DELIVERY_COLUMNS}`;
+}

@@ -158,6 +158,11 @@ export abstract class SqlReads implements Store {
     return (await this.rows(`SELECT * FROM messages WHERE ${this.sql.inList('seq', 'bigint')}`, [this.sql.list(seqs)])).map(this.decode.message);
   }
 
+  async settledDeadlines(sender_id: string, since: string) {
+    const sql = "SELECT * FROM messages WHERE sender_id = ? AND deadline_state IN ('missed', 'declined') AND deadline_at >= ? ORDER BY deadline_at DESC LIMIT 200";
+    return (await this.rows(sql, [sender_id, since])).map(this.decode.message);
+  }
+
   async capabilities(agent_id: string) {
     const row = await this.one('SELECT * FROM capabilities WHERE agent_id = ?', [agent_id]);
     return row && this.decode.capabilities(row);
@@ -181,14 +186,18 @@ export abstract class SqlReads implements Store {
   pendingDeliveries(agent_id: string) {
     return this.count("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'webhook' AND queue = ? AND status = 'pending'", [agent_id]);
   }
-  /** Counts come from the partial and status indexes. */
+  /**
+   * Counts come from the partial and status indexes. Pending and oldest count webhook deliveries only:
+   * a deadline or a held-mail release waiting for its time (issue 18) is not a backlog; due and dead
+   * count every kind.
+   */
   async deliveryStats(now: string): Promise<DeliveryStats> {
     const row = await this.one(
       `SELECT
-        (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
+        (SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND kind = 'webhook') AS pending,
         (SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND not_before <= ? AND (lease_until IS NULL OR lease_until < ?)) AS due,
         (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead,
-        (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest_pending_at`,
+        (SELECT MIN(created_at) FROM outbox WHERE status = 'pending' AND kind = 'webhook') AS oldest_pending_at`,
       [now, now],
     );
     return row as unknown as DeliveryStats;

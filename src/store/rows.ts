@@ -26,10 +26,13 @@ export interface Decoders {
   webhook: (r: Row) => WebhookRecord;
 }
 
+/** JSON kept in a TEXT column on both backends (migration 8). */
+const text = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : null);
+
 export function decoders(d: Dialect): Decoders {
   const j = d.fromJson;
   return {
-    agent: (r) => ({ ...(r as unknown as AgentRecord), key_rotation: j(r.key_rotation) as AgentRecord['key_rotation'] }),
+    agent: (r) => ({ ...(r as unknown as AgentRecord), key_rotation: j(r.key_rotation) as AgentRecord['key_rotation'], quiet_hours: text(r.quiet_hours) as AgentRecord['quiet_hours'] }),
     grant: (r) => ({ ...(r as unknown as GrantRecord), scopes: j(r.scopes) as string[] }),
     request: (r) => ({ ...(r as unknown as RequestRecord), scopes: j(r.scopes) as string[] }),
     // `origin` is present only when set (SPEC §17.3), as on the wire.
@@ -39,6 +42,7 @@ export function decoders(d: Dialect): Decoders {
       payload: j(r.payload),
       sealed: j(r.sealed) as MessageRecord['sealed'],
       sealed_for_sender: j(r.sealed_for_sender) as MessageRecord['sealed_for_sender'],
+      processed: text(r.processed) as MessageRecord['processed'],
     }),
     event: (r) => ({ ...(r as unknown as EventRecord), data: j(r.data) as EventRecord['data'] }),
     audit: (r) => ({ ...(r as unknown as AuditRecord), details: j(r.details) as AuditRecord['details'] }),

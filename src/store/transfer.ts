@@ -40,7 +40,7 @@ export const TABLES: TableSpec[] = [
   {
     name: 'agents',
     key: ['id'],
-    columns: ['id', 'name', 'display_name', 'public_key', 'encryption_key', 'api_key_hash', 'created_at', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at'],
+    columns: ['id', 'name', 'display_name', 'public_key', 'encryption_key', 'api_key_hash', 'created_at', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at', 'quiet_hours'],
     json: ['key_rotation'],
   },
   { name: 'grants', key: ['granter_id', 'grantee_id'], columns: ['granter_id', 'grantee_id', 'scopes', 'created_at', 'updated_at'], json: ['scopes'] },
@@ -57,6 +57,7 @@ export const TABLES: TableSpec[] = [
     columns: [
       'seq', 'id', 'thread_id', 'sender_id', 'recipient_id', 'subject', 'body', 'scope', 'intent', 'payload', 'reply_to_id', 'client_id', 'created_at',
       'delivered_at', 'read_at', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at', 'origin',
+      'reply_by', 'deadline_state', 'deadline_note', 'deadline_at', 'held_until', 'processed',
     ],
     json: ['payload', 'sealed', 'sealed_for_sender'],
   },

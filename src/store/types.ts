@@ -19,7 +19,31 @@ export interface AgentRecord {
   keys_reset_at: string | null;
   /** Set by the operator (`amtp admin suspend`): the agent's key is refused and nobody can message it. */
   suspended_at: string | null;
+  /** The agent's quiet hours (issue 18), or null when it has none. */
+  quiet_hours?: QuietHoursRecord | null;
   created_at: string;
+}
+
+/** A daily window, in the agent's IANA time zone, during which mail is held (SPEC "Quiet hours"). */
+export interface QuietHoursRecord {
+  time_zone: string;
+  /** Local wall-clock times, HH:MM; the window runs from start to end, across midnight when end <= start. */
+  start: string;
+  end: string;
+  /** Agent ids whose mail is never held. */
+  except: string[];
+}
+
+export type DeadlineState = 'pending' | 'met' | 'missed' | 'declined';
+
+/** The recipient's "processed" acknowledgement of a message. */
+export interface ProcessedRecord {
+  outcome: 'done' | 'failed' | 'declined';
+  note: string | null;
+  at: string;
+  /** Present when the recipient publishes a signing key: its signature over SPEC's processed-receipt bytes. */
+  ed25519_signature: string | null;
+  signed_at: string | null;
 }
 
 export interface KeyRotationRecord {
@@ -145,6 +169,13 @@ export interface MessageRecord {
   read_at: string | null;
   /** 'human' when a person sent it through the CLI or the web UI (SPEC §17.3); null otherwise. */
   origin?: 'human' | null;
+  /** Attention (issue 18): optional on insert (absent = none). */
+  reply_by?: string | null;
+  deadline_state?: DeadlineState | null;
+  deadline_note?: string | null;
+  deadline_at?: string | null;
+  held_until?: string | null;
+  processed?: ProcessedRecord | null;
 }
 
 export interface CapabilitiesRecord {
@@ -239,7 +270,7 @@ export interface A2ACanceledRecord {
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 /** What the outbox delivers. Federation and scheduled release will be further kinds of the same outbox. */
-export type OutboxKind = 'webhook' | 'a2a';
+export type OutboxKind = 'webhook' | 'a2a' | 'deadline' | 'release';
 
 /** One entry of the durable outbox (table `outbox`), as the webhook rules see it. */
 export interface DeliveryRecord {
@@ -285,7 +316,7 @@ export interface InboxOptions {
 /** Write operations, applied in order inside one transaction. */
 export type WriteOp =
   | { op: 'createAgent'; agent: AgentRecord }
-  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key' | 'delivery_secret' | 'key_rotation' | 'keys_reset_at' | 'suspended_at'>> }
+  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key' | 'delivery_secret' | 'key_rotation' | 'keys_reset_at' | 'suspended_at' | 'quiet_hours'>> }
   /** Removes the agent and everything that names it: messages both ways, grants, blocks, requests, logs, webhook. */
   | { op: 'deleteAgent'; id: string }
   /** Records a signature nonce; fails with StoreError 'duplicate' if the sender already used it. */
@@ -343,7 +374,15 @@ export type WriteOp =
   /** Marks the thread's flag cleared (the row stays: the breaker counts from then on). */
   | { op: 'clearLoop'; thread_id: string; at: string }
   | { op: 'holdMessage'; held: HeldRecord }
-  | { op: 'deleteHeld'; id: string; sender_id: string };
+  | { op: 'deleteHeld'; id: string; sender_id: string }
+  /** Queues a delivery about a message (a deadline, a release) at the message's place (its seq) in the queue; after its insert. */
+  | { op: 'enqueue'; delivery: { id: string; kind: OutboxKind; agent_id: string; queue: string; message_id: string; not_before: string; created_at: string } }
+  /** A reply by `recipient_id` in the thread meets every pending deadline it was given there (and cancels their outbox entries). */
+  | { op: 'meetDeadlines'; thread_id: string; recipient_id: string; at: string }
+  /** Moves a pending deadline to missed or declined and, only if it was still pending, appends `event` (so it fires once). */
+  | { op: 'settleDeadline'; message_id: string; state: 'missed' | 'declined'; note: string | null; at: string; event: Omit<EventRecord, 'seq'> }
+  /** Records the processed receipt once; appends `event` only when it was recorded. */
+  | { op: 'setProcessed'; message_id: string; recipient_id: string; processed: ProcessedRecord; event: Omit<EventRecord, 'seq'> };
 
 interface OpResults {
   createAgent: void;
@@ -392,6 +431,10 @@ interface OpResults {
   clearLoop: boolean;
   holdMessage: void;
   deleteHeld: boolean;
+  enqueue: void;
+  meetDeadlines: number;
+  settleDeadline: boolean;
+  setProcessed: boolean;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -461,6 +504,8 @@ export interface Store {
   /** The messages between two agents, either direction, newest first, before cursorSeq. */
   conversation(agent_id: string, peer_id: string, opts: { cursorSeq?: number; limit: number }): Promise<MessageRecord[]>;
   messagesBySeq(seqs: number[]): Promise<MessageRecord[]>;
+  /** Messages the agent sent whose deadline was missed or declined at or after `since`, newest first. */
+  settledDeadlines(sender_id: string, since: string): Promise<MessageRecord[]>;
 
   capabilities(agent_id: string): Promise<CapabilitiesRecord | null>;
 

@@ -56,7 +56,8 @@ const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
   ['sig_nonces', 'sender_id = ?'],
 ];
 
-const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at']);
+const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at', 'quiet_hours']);
+const AGENT_JSON = new Set(['key_rotation', 'quiet_hours']);
 
 export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
   switch (op.op) {
@@ -72,7 +73,7 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
     case 'updateAgent': {
       const entries = Object.entries(op.patch)
         .filter(([k, v]) => v !== undefined && AGENT_PATCHABLE.has(k))
-        .map(([k, v]) => [k, k === 'key_rotation' ? json(v) : v] as const);
+        .map(([k, v]) => [k, AGENT_JSON.has(k) ? json(v) : v] as const);
       if (entries.length === 0) return false;
       const sets = entries.map(([k]) => `${k} = ?`).join(', ');
       return (yield* run(`UPDATE agents SET ${sets} WHERE id = ?`, ...entries.map(([, v]) => v), op.id)) > 0;
@@ -236,6 +237,39 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       );
       return true;
     }
+    case 'enqueue': {
+      const q = op.delivery;
+      yield* run(
+        `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
+         SELECT ?, ?, ?, ?, seq, 'pending', 0, ?, ?, ? FROM messages WHERE id = ?`,
+        q.id, q.kind, q.agent_id, q.queue, q.not_before, q.created_at, q.created_at, q.message_id,
+      );
+      return undefined;
+    }
+    case 'meetDeadlines': {
+      const pending = "thread_id = ? AND recipient_id = ? AND deadline_state = 'pending'";
+      yield* run(
+        `UPDATE outbox SET status = 'delivered', last_error = 'met', updated_at = ? WHERE kind = 'deadline' AND status = 'pending' AND queue IN (SELECT id FROM messages WHERE ${pending})`,
+        op.at, op.thread_id, op.recipient_id,
+      );
+      return yield* run(`UPDATE messages SET deadline_state = 'met', deadline_at = ? WHERE ${pending}`, op.at, op.thread_id, op.recipient_id);
+    }
+    case 'settleDeadline': {
+      const changed = yield* run(
+        "UPDATE messages SET deadline_state = ?, deadline_note = ?, deadline_at = ? WHERE id = ? AND deadline_state = 'pending'",
+        op.state, op.note, op.at, op.message_id,
+      );
+      if (changed === 0) return false;
+      yield* run("UPDATE outbox SET status = 'delivered', last_error = ?, updated_at = ? WHERE kind = 'deadline' AND queue = ? AND status = 'pending'", op.state, op.at, op.message_id);
+      yield* appendEvent(d, op.event);
+      return true;
+    }
+    case 'setProcessed': {
+      const changed = yield* run('UPDATE messages SET processed = ? WHERE id = ? AND recipient_id = ? AND processed IS NULL', json(op.processed), op.message_id, op.recipient_id);
+      if (changed === 0) return false;
+      yield* appendEvent(d, op.event);
+      return true;
+    }
     default:
       return yield* guardOp(op);
   }
@@ -360,12 +394,13 @@ const lapseAudit = (op: Extract<WriteOp, { op: 'lapseGrant' }>): AuditDraft => (
 function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
   const rows = yield* all(
     `INSERT INTO messages (id, thread_id, sender_id, recipient_id, subject, body, scope, intent, payload, reply_to_id, client_id,
-       sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at, created_at, delivered_at, read_at, origin)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       sealed, sealed_for_sender, ed25519_signature, sig_nonce, signed_at, created_at, delivered_at, read_at, origin, reply_by, deadline_state, held_until)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
      RETURNING seq`,
     m.id, m.thread_id, m.sender_id, m.recipient_id, m.subject, m.body, m.scope, m.intent, json(m.payload), m.reply_to_id, m.client_id,
     json(m.sealed), json(m.sealed_for_sender), m.ed25519_signature, m.sig_nonce, m.signed_at, m.created_at, m.delivered_at, m.read_at, m.origin ?? null,
+    m.reply_by ?? null, m.deadline_state ?? null, m.held_until ?? null,
   );
   // The sender already used this client_id: the caller answers with that message (messageByClientId).
   if (rows.length === 0) throw new StoreError('duplicate', 'client_id already used by this sender');

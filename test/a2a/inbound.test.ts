@@ -130,6 +130,15 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     assert.equal(done.status!.message!.metadata!.amtp.sender_id, bob.id);
   });
 
+  test('a processed receipt without a reply ends the task: declined → rejected, failed → failed', async () => {
+    for (const [outcome, state] of [['declined', TaskState.TASK_STATE_REJECTED], ['failed', TaskState.TASK_STATE_FAILED]] as const) {
+      const sent = (await a2a.sendMessage(sendParams(userMessage(`Can you do it? (${outcome})`)))) as Task;
+      const ack = await bobMcp.call('a2a_ack', { message_id: sent.id, outcome, note: 'not this week' });
+      assert.equal(ack.isError, undefined, ack.text);
+      assert.equal((await a2a.getTask({ tenant: '', id: sent.id, historyLength: undefined })).status!.state, state, outcome);
+    }
+  });
+
   test('streaming SendMessage: the task, then its updates', async () => {
     const events: StreamResponse[] = [];
     let id = '';

@@ -103,8 +103,9 @@ describe('one operation table, and every binding covers it', () => {
         },
       });
       const ctx = { api, signatureOf: () => 'not checked' as const, selfId: async () => 'a2a_self' };
-      // Some tools call one operation or another depending on their arguments (a2a_mark_read).
-      for (const args of [{}, { message_id: 'msg_x' }, { all: true }]) await tool.run(ctx, args).catch(() => undefined);
+      // Some tools call one operation or another depending on their arguments (a2a_mark_read, a2a_quiet_hours).
+      const quiet = [{ remove: true }, { time_zone: 'UTC', start: '22:00', end: '07:00' }];
+      for (const args of [{}, { message_id: 'msg_x' }, { all: true }, ...quiet]) await tool.run(ctx, args).catch(() => undefined);
       assert.ok(tool.operations.length > 0, `${tool.name} names its operations`);
       for (const name of tool.operations) assert.ok(name in OPERATIONS, `${tool.name}: ${name} is not in the operation table`);
       assert.deepEqual([...called].sort(), [...tool.operations].sort(), `${tool.name} calls exactly the operations it names`);

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { amtp, type CliResult } from '../helpers/cli.js';
 import { register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
 
-const CLIENT_COMMANDS = ['register', 'whoami', 'request', 'requests', 'approve', 'decline', 'revoke', 'unblock', 'peers', 'send', 'send-a2a', 'reply', 'inbox', 'outbox', 'read', 'thread', 'status', 'capabilities', 'keys', 'mcp'];
+const CLIENT_COMMANDS = ['register', 'whoami', 'request', 'requests', 'approve', 'decline', 'revoke', 'unblock', 'peers', 'send', 'send-a2a', 'reply', 'inbox', 'outbox', 'read', 'thread', 'status', 'capabilities', 'keys', 'mcp', 'digest', 'ack'];
 const SERVER_COMMANDS = ['serve', 'invite', 'export', 'import', 'backup'];
 const REQUEST_CAP = 16 * 1024;
 

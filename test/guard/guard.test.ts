@@ -156,6 +156,11 @@ describe('the loop breaker', () => {
     assert.deepEqual(flags.map((f) => [f.thread_id, f.peer_id, f.messages]), [[thread, b.id, LOOP_MAX]], 'the function the digest calls');
     assert.equal((await a.api.get(`/api/threads/${thread}`)).body.loop.thread_id, thread);
     assert.deepEqual((await peerOf(b, a)).looping_threads, [thread]);
+    // The MCP digest ranks the stopped thread first, for the human (even with nothing unread in it).
+    const digest = ok(await mb.call('a2a_inbox_digest', {}), 'digest') as { peers: { peer_id: string; flags: string[]; threads: { thread_id: string; flags: string[] }[] }[] };
+    assert.equal(digest.peers[0]!.peer_id, a.id);
+    assert.equal(digest.peers[0]!.flags[0], 'loop_detected');
+    assert.deepEqual(digest.peers[0]!.threads.find((x) => x.thread_id === thread)!.flags.slice(0, 1), ['loop_detected']);
     for (const agent of [a, b]) {
       const events = await t.server.core.store.events(agent.id, { afterSeq: 0, limit: 1000 });
       assert.deepEqual(events.filter((e) => e.type === 'thread.loop_detected').map((e) => e.data.thread_id), [thread], 'an event for each side');
@@ -168,6 +173,8 @@ describe('the loop breaker', () => {
     assert.equal((await b.api.get(`/api/messages/${human.body.id}`)).body.origin, 'human');
     ok(await mb.call('a2a_send_message', { recipient_id: a.id, body: 'resumed', reply_to_id: human.body.id }), 'automatic again after the human');
     assert.deepEqual(await loopFlags(t.server.core.store, a.id), []);
+    const after = (await a.api.get('/api/inbox/digest')).body as { peers: { flags: string[] }[] };
+    assert.ok(after.peers.every((p) => !p.flags.includes('loop_detected')), 'cleared in the digest too');
     assert.ok((await auditActions(a)).some((e) => e.action === 'loop.cleared' && e.target_id === b.id));
   });
 

@@ -24,8 +24,8 @@ export interface TestServer {
   dataDir: string;
   config: Config;
   backend: Backend;
-  /** Stops and starts again on the same data directory / database. */
-  restart(): Promise<void>;
+  /** Stops and starts again on the same data directory / database; `whileStopped` runs in between. */
+  restart(whileStopped?: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
   /** Runs SQL directly on the server's database, as an operator with database access could; `?` placeholders. */
   sql(query: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
@@ -47,8 +47,9 @@ export async function startServer(env: Record<string, string> = {}, options: { b
     dataDir,
     config,
     backend: kind,
-    async restart() {
+    async restart(whileStopped) {
       await t.server.close();
+      await whileStopped?.();
       await boot();
     },
     async close() {

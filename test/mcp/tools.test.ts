@@ -9,6 +9,7 @@ const TOOL_NAMES = [
   'a2a_authorize_agent', 'a2a_decline_request', 'a2a_revoke_agent', 'a2a_list_peers', 'a2a_send_message', 'a2a_check_inbox',
   'a2a_mark_read', 'a2a_get_thread', 'a2a_message_status', 'a2a_audit_log', 'a2a_unblock_agent', 'a2a_list_sent',
   'a2a_send_to_a2a_agent',
+  'a2a_inbox_digest', 'a2a_ack', 'a2a_decline_deadline', 'a2a_quiet_hours',
 ];
 
 describe('MCP endpoint', () => {
@@ -48,7 +49,7 @@ describe('MCP endpoint', () => {
     assert.equal(hints('a2a_send_message').openWorldHint, true);
     assert.deepEqual(tools.find((x) => x.name === 'a2a_mark_read')!.inputSchema.required ?? [], [], 'message_id or all: true');
     const instructions = anon.client.getInstructions() ?? '';
-    assert.match(instructions, /a2a_check_inbox with unread_only/);
+    assert.match(instructions, /call a2a_inbox_digest \(not the raw inbox\)/);
     assert.match(instructions, /asking your human/);
     assert.match(instructions, /untrusted/);
     await anon.close();

@@ -76,7 +76,7 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
   };
 
   for (const transport of [remote, proxy]) {
-    test(`${transport.name}: success and error paths of all 19 tools`, async () => {
+    test(`${transport.name}: success and error paths of all 23 tools`, async () => {
       const p = transport.name === '/mcp' ? 'rm' : 'px';
       const seen = new Set<string>();
       const call = async (s: McpSession, name: string, args: Record<string, unknown> = {}) => (seen.add(name), s.call(name, args));
@@ -88,7 +88,7 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       });
       const b = await transport.agent(`${p}-bob`);
       const c = await transport.agent(`${p}-carol`);
-      assert.equal(a.tools.length, 19);
+      assert.equal(a.tools.length, 23);
 
       assert.equal(ok(await call(a, 'a2a_whoami'), 'whoami').name, `${p}-alice`);
       refused(await call(a, 'a2a_register', { name: `${p}-alice` }), transport === remote ? 'name_taken' : 'invalid_request', 'register again');
@@ -155,6 +155,16 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       const audit = ok(await call(b, 'a2a_audit_log', { limit: 10 }), 'audit');
       assert.equal(audit.chain_valid, true);
       refused(await call(b, 'a2a_audit_log', { limit: 0 }), 'invalid_request', 'audit limit 0');
+
+      // attention (issue 18; its own suite is test/attention)
+      assert.equal(ok(await call(b, 'a2a_inbox_digest'), 'digest').unread_count, 0);
+      refused(await call(b, 'a2a_ack', { message_id: `msg_${'0'.repeat(32)}`, outcome: 'done' }), 'message_not_found', 'ack nothing');
+      const acked = ok(await call(b, 'a2a_ack', { message_id: sent.id, outcome: 'done', note: 'booked' }), 'ack').processed;
+      assert.equal(acked.outcome, 'done');
+      assert.equal(Boolean(acked.ed25519_signature), transport === proxy, 'the local proxy signs the receipt with the local key');
+      refused(await call(b, 'a2a_decline_deadline', { message_id: sent.id, reason: 'busy' }), 'no_pending_deadline', 'decline without a deadline');
+      assert.equal(ok(await call(b, 'a2a_quiet_hours', { time_zone: 'Europe/Paris', start: '22:00', end: '07:00' }), 'quiet hours').quiet_hours.end, '07:00');
+      refused(await call(b, 'a2a_quiet_hours', { time_zone: 'Mars/Olympus', start: '22:00', end: '07:00' }), 'invalid_request', 'unknown time zone');
 
       assert.deepEqual([...seen].sort(), a.tools.map((x) => x.name).sort(), 'every tool was called');
     });

@@ -77,6 +77,12 @@ describe('authorization matrix', () => {
     'POST /api/held/:id/approve': { path: `/api/held/${ids.held}/approve` },
     'DELETE /api/held/:id': { path: `/api/held/${ids.held}` },
     'POST /api/a2a/messages': { path: '/api/a2a/messages', body: { agent_card_url: 'https://a2a.example/.well-known/agent-card.json', body: 'hi' } },
+    'GET /api/inbox/digest': { path: '/api/inbox/digest' },
+    'POST /api/messages/:id/processed': { path: `/api/messages/${ids.message}/processed`, body: { outcome: 'done' } },
+    'POST /api/messages/:id/deadline/decline': { path: `/api/messages/${ids.message}/deadline/decline`, body: { reason: 'no' } },
+    'GET /api/me/quiet-hours': { path: '/api/me/quiet-hours' },
+    'PUT /api/me/quiet-hours': { path: '/api/me/quiet-hours', body: { time_zone: 'UTC', start: '22:00', end: '07:00' } },
+    'DELETE /api/me/quiet-hours': { path: '/api/me/quiet-hours' },
   });
 
   const privateRoutes = routes.filter((r) => r.auth === 'agent');
@@ -127,6 +133,8 @@ describe('authorization matrix', () => {
       'POST /api/me/webhook/deliveries/:id/redeliver',
       'POST /api/held/:id/approve',
       'DELETE /api/held/:id',
+      'POST /api/messages/:id/processed',
+      'POST /api/messages/:id/deadline/decline',
     ]);
     // Run the destructive ones (rotate, delete, block) last so they cannot affect the others.
     const order = (r: (typeof privateRoutes)[number]) => (/rotate|blocks|authorizations/.test(r.url) ? 1 : 0);
@@ -215,6 +223,10 @@ describe('authorization matrix: MCP tools', () => {
         a2a_message_status: { message_id: msg.id },
         a2a_audit_log: {},
         a2a_send_to_a2a_agent: { agent_card_url: 'https://a2a.example/.well-known/agent-card.json', body: 'x' },
+        a2a_inbox_digest: {},
+        a2a_ack: { message_id: msg.id, outcome: 'done' },
+        a2a_decline_deadline: { message_id: msg.id, reason: 'no' },
+        a2a_quiet_hours: {},
       };
       let cells = 0;
       for (const def of tools.filter((d) => d.auth)) {
@@ -229,7 +241,7 @@ describe('authorization matrix: MCP tools', () => {
       }
       const stranger = await register(t.url);
       const mcp = await mcpClient(t.url, stranger.key);
-      for (const name of ['a2a_check_inbox', 'a2a_list_peers', 'a2a_audit_log', 'a2a_list_requests']) {
+      for (const name of ['a2a_check_inbox', 'a2a_list_peers', 'a2a_audit_log', 'a2a_list_requests', 'a2a_inbox_digest']) {
         const r = await mcp.call(name, {});
         assert.ok(!JSON.stringify(r).includes(SECRET), name);
         cells++;

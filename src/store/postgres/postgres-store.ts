@@ -160,6 +160,8 @@ function lockKeys(ops: readonly WriteOp[]): number[] {
   for (const op of ops) {
     if (op.op === 'appendAudit') agents.add(op.entry.agent_id);
     else if (op.op === 'appendEvent') agents.add(op.event.agent_id);
+    // Conditional operations that append an event when they apply (issue 18).
+    else if (op.op === 'settleDeadline' || op.op === 'setProcessed') agents.add(op.event.agent_id);
     else if (op.op === 'insertMessage') agents.add(op.message.sender_id).add(op.message.recipient_id);
     else if (op.op === 'deleteAgent') agents.add(op.id);
     else if (op.op === 'appendServerAudit') agents.add(SERVER_AUDIT_SUBJECT);

@@ -1,5 +1,5 @@
 /** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
-import { A2A_MIGRATION, GUARD_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { A2A_MIGRATION, ATTENTION_MIGRATION, GUARD_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -179,6 +179,7 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   OUTBOX_MIGRATION,
+  ATTENTION_MIGRATION,
   GUARD_MIGRATION,
   A2A_MIGRATION,
 ];

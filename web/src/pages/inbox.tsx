@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { SecureMailbox } from '../../../src/client/secure.js';
-import type { Capability, Conversation, Message, Peer } from '../../../src/protocol/schemas.js';
+import type { Capability, Conversation, DigestOutput, Message, Peer } from '../../../src/protocol/schemas.js';
 import { refreshAll, useLive } from '../live.js';
 import { clientFor, errorText, loadDraft, mailboxFor, receiveMessages, saveDraft, type Session } from '../session.js';
 import { Empty, ErrorNote, PeerName, useAsync, when } from '../ui.js';
@@ -69,6 +69,7 @@ export function Inbox({ session, peerRef }: { session: Session; peerRef: string 
       </h1>
       {!session.delivery_secret && <p class="warning">Add your delivery secret in Settings: without it messages cannot be verified, and sealed ones cannot be shown.</p>}
       <ErrorNote error={lists.error} />
+      <Attention session={session} live={live} />
       <div class="split">
         <nav aria-label="Conversations" class="conversations">
           <input ref={search} type="search" class="search" aria-label="Search conversations (/)" placeholder="Search  /" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
@@ -312,6 +313,7 @@ function MessageView({ m, mine, mailbox, intentTitle, peerLabel }: { m: Message;
           {mailbox?.intentProblemOf(m) && <p class="warning">{mailbox.intentProblemOf(m)}</p>}
         </>
       )}
+      <AttentionLine m={m} mine={mine} mailbox={mailbox} />
     </li>
   );
 }
@@ -510,4 +512,97 @@ function readPayload(schema: JsonSchema | undefined, data: FormData): unknown {
     else out[name] = p.type === 'number' || p.type === 'integer' ? Number(v) : v;
   }
   return out;
+}
+
+/** The panel lists at most this many peers that need the human. */
+const PANEL_PEERS = 5;
+
+const FLAG_TEXT: Record<string, string> = {
+  loop_detected: 'stopped by the loop breaker',
+  deadline_missed: 'deadline missed',
+  deadline_today: 'reply due today',
+  signature_failed: 'signature failed',
+  keys_changed: 'keys changed',
+  contact_request: 'contact request',
+};
+
+/**
+ * The triage digest's groups that need the human (issue 18), most urgent first, as the server ranks
+ * them; sealed mail is opened here for its snippet (SecureMailbox.digest).
+ */
+function Attention({ session, live }: { session: Session; live: number }) {
+  const mailbox = mailboxFor(session);
+  // Only the panel's own snippets are opened here (one request each): the flagged peers' latest thread.
+  const digest = useAsync<DigestOutput>(() => (mailbox ? mailbox.digest({ only: (p) => p.flags.length > 0, max: PANEL_PEERS }) : clientFor(session).digest()), [live]);
+  const flagged = (digest.data?.peers ?? []).filter((p) => p.flags.length > 0).slice(0, PANEL_PEERS);
+  if (flagged.length === 0 && !digest.data?.held_count) return null;
+  return (
+    <section class="attention" aria-label="Needs your attention" data-testid="attention">
+      {digest.data?.held_count ? <p class="muted">{digest.data.held_count} message(s) held by your quiet hours.</p> : null}
+      <ul>
+        {flagged.map((p) => {
+          const latest = p.threads.find((t) => t.latest)?.latest;
+          return (
+            <li key={p.peer_id}>
+              <a href={`#/inbox/${encodeURIComponent(p.peer_name)}`}>
+                <bdi>{p.peer_name}</bdi>
+              </a>{' '}
+              {p.flags.map((f) => (
+                <span key={f} class={`badge flag ${f}`}>
+                  {FLAG_TEXT[f] ?? f}
+                </span>
+              ))}
+              {p.nearest_reply_by && <span class="muted"> · reply by {when(p.nearest_reply_by)}</span>}
+              {latest?.snippet && (
+                <span class="muted preview">
+                  {' '}
+                  · <bdi>{latest.subject ? `${latest.subject} — ` : ''}{latest.snippet}</bdi>
+                </span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+const DEADLINE_TEXT = { pending: 'Reply by', met: 'Replied in time — was due', missed: '⚠ Deadline missed — was due', declined: 'Deadline declined — was due' } as const;
+
+/** Reply-by deadline, quiet-hours hold and processed outcome of a message (issue 18). */
+function AttentionLine({ m, mine, mailbox }: { m: Message; mine: boolean; mailbox: SecureMailbox | null }) {
+  const receipt = useAsync(async () => (mine && m.processed && mailbox ? mailbox.receiptStatus(m) : null), [m.id, m.processed?.at]);
+  const held = m.held_until && Date.parse(m.held_until) > Date.now();
+  if (!m.reply_by && !m.held_until && !m.processed) return null;
+  return (
+    <p class="attention-line muted" data-testid="attention-line">
+      {m.reply_by && (
+        <span class={`deadline ${m.deadline?.state ?? 'pending'}`} data-testid="deadline">
+          {DEADLINE_TEXT[m.deadline?.state ?? 'pending']} {when(m.reply_by)}
+          {m.deadline?.note && (
+            <>
+              : <bdi>{m.deadline.note}</bdi>
+            </>
+          )}
+        </span>
+      )}
+      {m.held_until && (
+        <span class="held" data-testid="held">
+          {held ? 'Held by quiet hours until' : 'Was held by quiet hours until'} {when(m.held_until)}
+        </span>
+      )}
+      {m.processed && (
+        <span class={`processed ${m.processed.outcome}`} data-testid="processed">
+          Processed: {m.processed.outcome}
+          {m.processed.note && (
+            <>
+              {' '}
+              — <bdi>{m.processed.note}</bdi>
+            </>
+          )}
+          {receipt.data && <span class={`badge sig ${receipt.data}`}> receipt {receipt.data}</span>}
+        </span>
+      )}
+    </p>
+  );
 }
