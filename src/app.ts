@@ -6,6 +6,7 @@
 import type { Config } from './config.js';
 import { Mailbox } from './core/mailbox.js';
 import { httpTransport } from './delivery/transport.js';
+import { federationTransport } from './delivery/federation-transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -36,7 +37,8 @@ const RETENTION_SWEEP_MS = 3_600_000;
 /** The app over the configured store (or `options.store`, already migrated). */
 export async function createApp(config: Config, options: { store?: Store } = {}): Promise<AmtpApp> {
   const store = options.store ?? (await openStore(config));
-  const core = new Mailbox(store, config, httpTransport(config.webhooks));
+  const relay = federationTransport({ allowHttp: config.federation.allowHttp, allowLoopback: config.federation.allowLoopback, timeoutSeconds: config.webhooks.timeoutSeconds });
+  const core = new Mailbox(store, config, httpTransport(config.webhooks), relay);
   let log: AppLog | undefined;
   const worker = new DeliveryWorker(core.outbox, core.notifier, {
     concurrency: config.webhooks.concurrency,
@@ -75,6 +77,7 @@ export async function createApp(config: Config, options: { store?: Store } = {})
     stop,
     async close() {
       await stop();
+      await relay.close();
       await core.close();
     },
   };

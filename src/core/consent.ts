@@ -13,8 +13,20 @@ const DEFAULT_SCOPES = ['message'];
 /** An id no agent has (agent ids are a2a_ and 32 hex digits). */
 const NO_AGENT = 'a2a_-';
 
+/** Turns a full address into the reference of a local agent or of a remote agent's local mirror (core/federation.ts). */
+export interface RemoteRefs {
+  localRef(caller: Caller, ref: string): Promise<string>;
+}
+
 export class Consent {
+  /** Set when the server federates: addresses of agents on other servers are resolved through it. */
+  remoteRefs?: RemoteRefs;
+
   constructor(private readonly deps: CoreDeps) {}
+
+  private ref(caller: Caller, ref: string): Promise<string> {
+    return this.remoteRefs && ref.includes('@') ? this.remoteRefs.localRef(caller, ref) : Promise.resolve(ref);
+  }
 
   /**
    * The gate every message passes. Unknown agent, blocked either way, or not granted both ways all
@@ -54,7 +66,7 @@ export class Consent {
 
   async request(caller: Caller, input: ContactRequestInput, source?: { ip: string }): Promise<{ request: ContactRequest; created: boolean }> {
     const { store, config, limiter } = this.deps;
-    const target = await this.reachableAgent(caller, input.agent_id);
+    const target = await this.reachableAgent(caller, await this.ref(caller, input.agent_id));
     if (await store.isBlocked(caller.id, target.id)) {
       throw new AmtpError('invalid_request', `You blocked ${target.name}. Unblock them first (DELETE /api/blocks/${target.id}).`);
     }
@@ -128,7 +140,7 @@ export class Consent {
   /** Grant (or change the scopes of) an authorization; approves that agent's pending request if any. */
   async authorize(caller: Caller, agentRef: string, scopes?: string[]): Promise<Peer> {
     const { store } = this.deps;
-    const target = await this.reachableAgent(caller, agentRef);
+    const target = await this.reachableAgent(caller, await this.ref(caller, agentRef));
     if (await store.isBlocked(caller.id, target.id)) {
       throw new AmtpError('invalid_request', `You blocked ${target.name}. Unblock them first (DELETE /api/blocks/${target.id}).`);
     }

@@ -9,6 +9,7 @@ import { Audit } from './audit.js';
 import { Capabilities } from './capabilities.js';
 import { Consent } from './consent.js';
 import { Events } from './events.js';
+import { Federation, type FederationTransport } from './federation.js';
 import type { CoreDeps } from './context.js';
 import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
@@ -16,6 +17,11 @@ import { Notifier } from './notifier.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import { Webhooks, type WebhookTransport } from './webhooks.js';
+
+/** Without a federation transport (operator commands, unit tests), remote servers are unreachable. */
+const unreachable: FederationTransport = {
+  request: () => Promise.reject(new Error('this process does not reach other servers')),
+};
 
 export class Mailbox {
   readonly identity: Identity;
@@ -28,6 +34,8 @@ export class Mailbox {
   /** Every kind of delivery's queue, worked by the delivery workers (src/delivery/worker.ts). */
   readonly outbox: Outbox;
   readonly notifier: Notifier;
+  /** Agents on other servers (SPEC §15): discovery, signed relays, what other servers send. */
+  readonly federation: Federation;
   /** Operator commands (`amtp admin`); no API route reaches them. */
   readonly admin: Admin;
 
@@ -35,6 +43,7 @@ export class Mailbox {
     readonly store: Store,
     readonly config: Config,
     private readonly transport: WebhookTransport,
+    federationTransport: FederationTransport = unreachable,
   ) {
     this.notifier = new Notifier(store.broadcast);
     const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
@@ -44,7 +53,9 @@ export class Mailbox {
     this.audit = new Audit(deps);
     this.events = new Events(deps, this.messaging);
     this.webhooks = new Webhooks(deps, this.events, transport);
-    this.outbox = new Outbox(deps, { webhook: this.webhooks });
+    this.federation = new Federation(deps, this.consent, this.messaging, federationTransport);
+    this.consent.remoteRefs = this.federation;
+    this.outbox = new Outbox(deps, { webhook: this.webhooks, federation: this.federation });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }

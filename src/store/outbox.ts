@@ -10,7 +10,21 @@ import type { Dialect } from './dialect.js';
 /** Where each kind's queues come from, and when a queue is open (worked). */
 const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> = {
   webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
+  // One queue per remote agent (its local mirror's id), always open: what an agent on another server
+  // should hear, in order (SPEC §15.5).
+  federation: { from: 'remote_agents r', queue: 'r.agent_id', open: '1 = 1' },
 };
+
+/** The events that travel to a remote agent's server (SPEC §15.6); the rest concern only this server. */
+export const FEDERATED_EVENTS = ['contact_request.received', 'contact_request.approved', 'authorization.revoked', 'message.received', 'message.read'] as const;
+
+/**
+ * Queues a federation delivery for an event just appended to a remote agent's mirror. Parameters:
+ * id, position, not_before, created_at, updated_at, agent_id, event type.
+ */
+export const ENQUEUE_FEDERATION_SQL = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
+   SELECT ?, 'federation', r.agent_id, r.agent_id, ?, 'pending', 0, ?, ?, ? FROM remote_agents r
+   WHERE r.agent_id = ? AND ? IN (${FEDERATED_EVENTS.map((t) => `'${t}'`).join(', ')})`;
 
 /** The outbox row as a DeliveryRecord (src/store/types.ts). */
 export const DELIVERY_COLUMNS =

@@ -10,8 +10,11 @@ import type {
   DeliveryStats,
   InboxOptions,
   InviteRecord,
+  RelayRecord,
+  RemoteAgentRecord,
   RequestRecord,
   ResultsOf,
+  ServerKeyRecord,
   Store,
   WriteOp,
 } from './types.js';
@@ -30,6 +33,17 @@ export abstract class SqlReads implements Store {
 
   constructor(private readonly sql: Dialect) {
     this.decode = decoders(sql);
+  }
+
+  async serverKeys() {
+    return (await this.rows('SELECT * FROM server_keys ORDER BY current IS NULL, created_at DESC', [])) as unknown as ServerKeyRecord[];
+  }
+  async remoteAgent(agent_id: string) {
+    return (await this.one('SELECT * FROM remote_agents WHERE agent_id = ?', [agent_id])) as RemoteAgentRecord | null;
+  }
+  async relays(message_ids: string[]) {
+    if (message_ids.length === 0) return [];
+    return (await this.rows(`SELECT * FROM relays WHERE ${this.sql.inList('message_id', 'text')}`, [this.sql.list(message_ids)])) as unknown as RelayRecord[];
   }
 
   private async one(sql: string, params: unknown[]): Promise<Row | null> {

@@ -155,7 +155,7 @@ export interface WebhookRecord {
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 /** What the outbox delivers. Federation and scheduled release will be further kinds of the same outbox. */
-export type OutboxKind = 'webhook';
+export type OutboxKind = 'webhook' | 'federation';
 
 /** One entry of the durable outbox (table `outbox`), as the webhook rules see it. */
 export interface DeliveryRecord {
@@ -235,7 +235,12 @@ export type WriteOp =
   /** With agent_id, only that agent's queue (the next head right after a delivery, in the same commit). */
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
-  | { op: 'redeliver'; agent_id: string; id: string; at: string };
+  | { op: 'redeliver'; agent_id: string; id: string; at: string }
+  /** Federation (SPEC §15): installs a current server key unless one exists (first start, racing instances). */
+  | { op: 'putServerKey'; key: ServerKeyRecord }
+  /** Marks an agent row as the local mirror of a remote agent. */
+  | { op: 'putRemoteAgent'; remote: RemoteAgentRecord }
+  | { op: 'setRelay'; relay: RelayRecord };
 
 interface OpResults {
   createAgent: void;
@@ -269,6 +274,9 @@ interface OpResults {
   claimDeliveries: DeliveryRecord[];
   recordDelivery: void;
   redeliver: boolean;
+  putServerKey: void;
+  putRemoteAgent: void;
+  setRelay: void;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -356,4 +364,34 @@ export interface Store {
   /** Newest first. */
   invites(): Promise<InviteRecord[]>;
   serverAuditAll(): Promise<ServerAuditRecord[]>;
+
+  /** Federation: the server's signing keys (the current one first), remote agents, relay statuses. */
+  serverKeys(): Promise<ServerKeyRecord[]>;
+  remoteAgent(agent_id: string): Promise<RemoteAgentRecord | null>;
+  relays(message_ids: string[]): Promise<RelayRecord[]>;
+}
+
+export interface ServerKeyRecord {
+  kid: string;
+  public_key: string;
+  secret_key: string;
+  /** 1 for the key that signs now; null once retired (still published until it is dropped). */
+  current: 1 | null;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface RemoteAgentRecord {
+  agent_id: string;
+  address: string;
+  domain: string;
+  updated_at: string;
+}
+
+/** How far a message to a remote agent got: queued here, relayed (accepted by its server), or failed. */
+export interface RelayRecord {
+  message_id: string;
+  status: 'queued' | 'relayed' | 'failed';
+  reason: string | null;
+  updated_at: string;
 }

