@@ -81,7 +81,46 @@ describe('federation between two server processes', { skip }, () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'scope_not_granted');
 
-    assert.equal((await bob.api.del(`/api/authorizations/${B.at(alice.name).replace(bob.name, alice.name)}`)).status >= 200, true);
+    const revoked = await bob.api.del(`/api/authorizations/${encodeURIComponent(A.at(alice.name))}`);
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    // B, the recipient's server, decides: refused on A at once if the revocation has arrived there, else failed on relay.
+    const next = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'after the revoke' });
+    if (next.status === 202) {
+      const failed = await waitFor(async () => {
+        const m = (await alice.api.get(`/api/messages/${next.body.id}`)).body;
+        return m.status === 'failed' && m;
+      }, 'the relay refused by B');
+      assert.match(failed.failed_reason, /not_authorized/);
+    } else {
+      assert.equal(next.status, 403);
+      assert.equal(next.body.error.code, 'not_authorized');
+    }
+    // And once A has heard of the revocation, A refuses at once.
+    await waitFor(async () => (await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'again' })).status === 403, 'the revocation mirrored on A');
+    assert.equal((await bob.api.get('/api/inbox')).body.messages.length, 0);
+  });
+
+  test('B stopped for a while: messages stay queued and retry, then arrive in order, once each', async () => {
+    const { alice, bob } = await pair('outage');
+    await B.stop();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sent = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: `while down ${i}` });
+      assert.equal(sent.status, 202);
+      ids.push(sent.body.id);
+    }
+    await waitFor(() => A.query("SELECT 1 FROM outbox WHERE kind = 'federation' AND status = 'pending' AND attempts >= 1").length > 0, 'a failed attempt on A');
+    for (const id of ids) assert.equal((await alice.api.get(`/api/messages/${id}`)).body.status, 'queued');
+    await B.start();
+    const inbox = await waitFor(async () => {
+      const got = (await bob.api.get('/api/inbox?unread_only=false&limit=50')).body.messages;
+      return got.length >= 3 && got;
+    }, 'the messages on B after its return', 20_000);
+    assert.deepEqual(inbox.map((m: { id: string }) => m.id), ids, 'in order, once each');
+    await waitFor(async () => {
+      const statuses = await Promise.all(ids.map(async (id) => (await alice.api.get(`/api/messages/${id}`)).body.status));
+      return statuses.every((s) => s === 'relayed' || s === 'read');
+    }, 'relayed on A');
   });
 
   test('an unknown remote handle answers exactly like one that declined (and so blocked) the requester', async () => {

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -35,6 +36,8 @@ export interface Node {
   /** SIGKILL, waits for the exit. */
   kill(): Promise<void>;
   close(): Promise<void>;
+  /** Reads this node's SQLite database (not for a PostgreSQL node), as an operator could. */
+  query(sql: string, ...params: unknown[]): Record<string, unknown>[];
 }
 
 export async function startNode(env: Record<string, string> = {}, options: { postgres?: boolean } = {}): Promise<Node> {
@@ -83,6 +86,14 @@ export async function startNode(env: Record<string, string> = {}, options: { pos
       const done = exited();
       child?.kill('SIGKILL');
       await done;
+    },
+    query(sql, ...params) {
+      const db = new Database(join(dataDir, 'amtp.sqlite'), { readonly: true });
+      try {
+        return db.prepare(sql).all(...params) as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
     },
     async close() {
       await node.kill();
