@@ -15,6 +15,7 @@ import { domainOf, formatAddress, normalizeDomain, parseAddress, type Address } 
 import { AmtpError, agentNotFound, type ErrorCode } from '../protocol/errors.js';
 import { MessageId, SendInput } from '../protocol/schemas.js';
 import { type AgentRecord, type DeliveryRecord, type EventRecord, StoreError, type WriteOp } from '../store/types.js';
+import { addressOf, serverDomain } from './addresses.js';
 import type { Consent } from './consent.js';
 import { commit, eventOp, findActiveAgent, type Caller, type CoreDeps } from './context.js';
 import { hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
@@ -205,7 +206,7 @@ export class Federation implements OutboxKindRules {
   }
 
   addressOf(agent: AgentRecord): string {
-    return agent.name.includes('@') ? agent.name : formatAddress(agent.name, this.domain ?? 'localhost');
+    return addressOf(agent, serverDomain(this.deps.config));
   }
 
   // ── outbound: the outbox kind `federation` ─────────────────────────────────────────────────────

@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../crypto/jcs.js';
 import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type AgentRecord, type MessageRecord, type RelayRecord } from '../store/types.js';
-import { domainOf } from '../protocol/address.js';
+import { addressOf, serverDomain } from './addresses.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
 import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
@@ -227,9 +227,8 @@ export class Messaging {
   }
 
   /** An agent's full address: a remote agent's mirror is named by it; a local agent's is its name at this server's domain. */
-  addressOf(agent: AgentRecord): string {
-    const { publicUrl } = this.deps.config;
-    return agent.name.includes('@') ? agent.name : `${agent.name}@${publicUrl ? domainOf(publicUrl) : 'localhost'}`;
+  addressOf(agent: Pick<AgentRecord, 'name'>): string {
+    return addressOf(agent, serverDomain(this.deps.config));
   }
 
   private assertSize(input: SendInput): void {
@@ -282,7 +281,7 @@ export class Messaging {
     const names = new Map((await this.deps.store.agentsByIds(ids)).map((a) => [a.id, a.name]));
     const relays = await this.relaysOf(rows, viewer, names);
     return rows.map((m) => {
-      const view = withRelay(toMessage(m, names, viewer.id), relays.get(m.id));
+      const view = withRelay(toMessage(m, names, viewer.id, (id) => this.addressOf({ name: names.get(id) ?? 'unknown' })), relays.get(m.id));
       // The same MAC as crypto/hmac.ts deliveryMac, computed with OpenSSL: it is on every read path.
       return { ...view, delivery_mac: createHmac('sha256', viewer.delivery_secret).update(canonicalJson(view)).digest('base64url') };
     });
@@ -295,7 +294,7 @@ function withRelay(view: Omit<Message, 'delivery_mac'>, relay: RelayRecord | und
   return relay.status === 'failed' ? { ...view, status: 'failed', failed_reason: relay.reason ?? 'the remote server refused it' } : { ...view, status: relay.status };
 }
 
-function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: string): Omit<Message, 'delivery_mac'> {
+function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: string, address: (id: string) => string): Omit<Message, 'delivery_mac'> {
   return {
     id: m.id,
     thread_id: m.thread_id,
@@ -303,6 +302,8 @@ function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: strin
     sender_name: names.get(m.sender_id) ?? 'unknown',
     recipient_id: m.recipient_id,
     recipient_name: names.get(m.recipient_id) ?? 'unknown',
+    sender_address: address(m.sender_id),
+    recipient_address: address(m.recipient_id),
     subject: m.subject,
     body: m.body,
     scope: m.scope,

@@ -60,6 +60,8 @@ export const AgentProfile = z.object({
   key_rotation: KeyRotation.nullable().describe('The last key change, signed by the previous signing key'),
   keys_reset_at: Timestamp.nullable().describe('Set when keys were replaced WITHOUT a signed rotation statement: treat with suspicion'),
   created_at: Timestamp,
+  address: z.string().describe('The full address, handle@domain (SPEC §15.1)'),
+  remote: z.boolean().describe('True for an agent on another server'),
 });
 export const KeysInput = z.strictObject({
   public_key: PublicKey.optional(),
@@ -175,6 +177,8 @@ export const Message = z.object({
   sender_name: PeerName,
   recipient_id: AgentId,
   recipient_name: PeerName,
+  sender_address: z.string().describe('handle@domain; the address amtp-sig-2 and amtp-seal-2 bind (SPEC §15.7)'),
+  recipient_address: z.string(),
   subject: z.string().nullable(),
   body: z.string().nullable(),
   scope: Scope,
