@@ -9,6 +9,22 @@ import { backend, register, type TestAgent } from '../helpers/server.js';
 import { postgresSkip } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/receiver.js';
 import { startNode, type Node } from './nodes.js';
+import { AmtpClient } from '../../src/client/client.js';
+import { SecureMailbox, type PinnedKeys } from '../../src/client/secure.js';
+import { generateSigningKeyPair } from '../../src/crypto/sign.js';
+import { generateEncryptionKeyPair } from '../../src/crypto/seal.js';
+import { mcpClient, type ToolCallResult } from '../helpers/mcp.js';
+
+/** An agent with keys on `url`, behind a SecureMailbox (signs, seals, verifies, opens; pins keys on first use). */
+async function secureAgent(url: string, name: string) {
+  const signing = generateSigningKeyPair();
+  const encryption = generateEncryptionKeyPair();
+  const out = await new AmtpClient({ baseUrl: url }).register({ name, public_key: signing.publicKey, encryption_key: encryption.publicKey });
+  const pins = new Map<string, PinnedKeys>();
+  const client = new AmtpClient({ baseUrl: url, apiKey: out.api_key });
+  const box = new SecureMailbox(client, { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption }, { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) });
+  return { id: out.agent_id, name, client, box, pins };
+}
 
 const skip = backend === 'postgres' ? postgresSkip('federation flow') : undefined;
 
@@ -121,6 +137,62 @@ describe('federation between two server processes', { skip }, () => {
       const statuses = await Promise.all(ids.map(async (id) => (await alice.api.get(`/api/messages/${id}`)).body.status));
       return statuses.every((s) => s === 'relayed' || s === 'read');
     }, 'relayed on A');
+  });
+
+  test('SDK (SecureMailbox): signed and sealed both ways, verified and opened by the recipients, no plaintext on the servers', async () => {
+    const [alice, bob] = await Promise.all([secureAgent(A.url, 'sdk-alice'), secureAgent(B.url, 'sdk-bob')]);
+    const req = await alice.box.requestContact({ agent_id: B.at('sdk-bob') });
+    const incoming = (await waitFor(async () => (await bob.box.listRequests({ direction: 'incoming' }))[0], 'the request on B'))!;
+    await bob.box.approve(incoming.id);
+    await waitFor(async () => (await alice.box.peers()).some((p) => p.state === 'mutual'), 'the approval on A');
+
+    const sent = await alice.box.sendReporting({ recipient_id: B.at('sdk-bob'), scope: 'message', subject: 'sealed subject', body: 'the secret plan' });
+    assert.deepEqual([sent.sealed, sent.signed], [true, true]);
+    const got = (await waitFor(async () => (await bob.box.inbox({})).messages[0], 'the sealed message on B'))!;
+    assert.equal(got.body, 'the secret plan');
+    assert.equal(got.subject, 'sealed subject');
+    assert.equal(bob.box.signatureOf(got), 'verified');
+    assert.equal(got.sender_address, A.at('sdk-alice'));
+
+    await bob.box.send({ recipient_id: A.at('sdk-alice'), scope: 'message', body: 'a sealed answer', reply_to_id: got.id });
+    const answer = (await waitFor(async () => (await alice.box.inbox({})).messages[0], 'the sealed reply on A'))!;
+    assert.equal(answer.body, 'a sealed answer');
+    assert.equal(alice.box.signatureOf(answer), 'verified');
+    // The sender reads its own sealed copy too.
+    assert.equal((await alice.box.message(sent.sent.id)).body, 'the secret plan');
+
+    // What the servers hold: the envelope only (A's database read directly; B's answer without keys).
+    assert.deepEqual(A.query("SELECT id FROM messages WHERE body LIKE '%secret plan%' OR subject LIKE '%sealed subject%' OR body LIKE '%sealed answer%'"), []);
+    const raw = await bob.client.message(got.id);
+    assert.equal(raw.body, null);
+    assert.ok(raw.sealed);
+    assert.ok(req.id);
+  });
+
+  test('MCP (/mcp on each server): a request, a message and the answer between servers', async () => {
+    const [carol, dave] = await Promise.all([register(A.url, 'mcp-carol'), register(B.url, 'mcp-dave')]);
+    const mcp = await mcpClient(A.url, carol.key);
+    try {
+      const asked = await mcp.call('a2a_request_contact', { agent_id: B.at(dave.name), note: 'via MCP' });
+      assert.equal(asked.isError, undefined, asked.text);
+      assert.equal(asked.data.to_name, B.at(dave.name));
+      const incoming = await waitFor(async () => (await dave.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+      assert.equal((await dave.api.post(`/api/contact-requests/${incoming.id}/approve`, {})).status, 200);
+      await waitFor(async () => (await mcp.call('a2a_list_peers')).data.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+      const sent = await mcp.call('a2a_send_message', { recipient_id: B.at(dave.name), body: 'hello over MCP' });
+      assert.equal(sent.isError, undefined, sent.text);
+      const got = await waitFor(async () => (await dave.api.get('/api/inbox')).body.messages[0], 'the message on B');
+      assert.equal(got.body, 'hello over MCP');
+      assert.equal((await dave.api.post('/api/messages', { recipient_id: A.at(carol.name), body: 'hello back', reply_to_id: got.id })).status, 202);
+      const inbox = (await waitFor(async () => {
+        const r = await mcp.call('a2a_check_inbox', {});
+        return r.data.messages.length > 0 && r;
+      }, 'the answer on A')) as ToolCallResult;
+      assert.equal(inbox.data.messages[0].body, 'hello back');
+      assert.equal(inbox.data.messages[0].sender_name, B.at(dave.name));
+    } finally {
+      await mcp.close();
+    }
   });
 
   test('an unknown remote handle answers exactly like one that declined (and so blocked) the requester', async () => {
