@@ -71,6 +71,7 @@ export async function createApp(config: Config, options: { store?: Store } = {})
       started = true;
       log = logTo;
       void sweep();
+      void core.federation.recordPolicy().catch((err) => log?.error({ err }, 'recording the federation policy failed'));
       maintenance = setInterval(sweep, RETENTION_SWEEP_MS).unref();
       worker.start();
     },

@@ -10,6 +10,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { fromBase64Url, toBase64Url } from '../crypto/encoding.js';
+import { canonicalJson } from '../crypto/jcs.js';
 import { contentDigest, digestMatches, HttpSignatureError, parseSignature, signRequest, verifySignature, type SignableRequest } from '../crypto/http-signature.js';
 import { domainOf, formatAddress, normalizeDomain, parseAddress, type Address } from '../protocol/address.js';
 import { AmtpError, agentNotFound, type ErrorCode } from '../protocol/errors.js';
@@ -117,6 +118,19 @@ export class Federation implements OutboxKindRules {
     }
     this.signingKey = { kid: current!.kid, secret: fromBase64Url(current!.secret_key), public_key: current!.public_key };
     return this.signingKey;
+  }
+
+  /**
+   * Records the federation policy in the server audit log when it differs from the last one recorded
+   * (the policy is configuration: this is how its every change is audited). Run at server start.
+   */
+  async recordPolicy(): Promise<boolean> {
+    const { mode, allowlist, blocklist } = this.deps.config.federation;
+    const policy = { mode: this.domain ? mode : 'off', domain: this.domain, allowlist: [...allowlist].sort(), blocklist: [...blocklist].sort() };
+    const last = (await this.deps.store.serverAuditAll()).filter((e) => e.action === 'federation.policy').at(-1);
+    if (last && canonicalJson(last.details) === canonicalJson(policy)) return false;
+    await commit(this.deps, [{ op: 'appendServerAudit', entry: { at: nowIso(), action: 'federation.policy', target_id: null, details: policy } }]);
+    return true;
   }
 
   /** The `federation` object of /.well-known/amtp (SPEC §15.2). */

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { contentDigest, signRequest } from '../../src/crypto/http-signature.js';
@@ -13,19 +16,23 @@ import { toBase64Url } from '../../src/crypto/encoding.js';
 import { register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/receiver.js';
 import { freePort } from './nodes.js';
+import type { ServerAuditRecord } from '../../src/store/types.js';
 
 const COVERED = ['@method', '@target-uri', 'content-digest', 'content-type', 'amtp-origin'];
 
-async function federatingServer(env: Record<string, string> = {}): Promise<TestServer> {
+async function federatingServer(env: Record<string, string> = {}, options: { backend?: 'sqlite' } = {}): Promise<TestServer> {
   const port = await freePort();
-  return startServer({
+  return startServer(
+    {
     AMTP_PORT: String(port),
     AMTP_PUBLIC_URL: `http://127.0.0.1:${port}`,
     AMTP_FEDERATION_ALLOW_HTTP: 'true',
     AMTP_FEDERATION_ALLOW_LOOPBACK: 'true',
     AMTP_FEDERATION_RETRY_SCHEDULE: '0.2,0.2',
     ...env,
-  });
+    },
+    options,
+  );
 }
 
 /** A server of the test's own: publishes a key at its /.well-known/amtp, accepts whatever is relayed to it. */
@@ -167,6 +174,34 @@ describe('federation: forged requests are refused in every variant', () => {
 });
 
 describe('federation policy', () => {
+  test('every change of federation policy is recorded in the server audit log (and a restart without one is not)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'amtp-fed-policy-'));
+    const port = String(await freePort());
+    const policies = async (env: Record<string, string>, expected: number) => {
+      // SQLite in both passes: the restarts must find the same data directory.
+      const server = await federatingServer({ AMTP_DATA_DIR: dataDir, AMTP_PORT: port, AMTP_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }, { backend: 'sqlite' });
+      try {
+        const entries = await waitFor(async () => {
+          const found = (await server.server.core.admin.auditLog()).entries.filter((e) => e.action === 'federation.policy');
+          return found.length === expected && found;
+        }, `${expected} policy entries`);
+        return (entries as ServerAuditRecord[]).at(-1)!.details;
+      } finally {
+        await server.close();
+      }
+    };
+    try {
+      assert.equal((await policies({}, 1)).mode, 'open');
+      assert.deepEqual(await policies({ AMTP_FEDERATION: 'allowlist', AMTP_FEDERATION_ALLOWLIST: 'mail.example.org' }, 2), {
+        mode: 'allowlist', domain: `127.0.0.1:${port}`, allowlist: ['mail.example.org'], blocklist: [],
+      });
+      await policies({ AMTP_FEDERATION: 'allowlist', AMTP_FEDERATION_ALLOWLIST: 'mail.example.org' }, 2);
+      assert.equal((await policies({ AMTP_FEDERATION: 'off' }, 3)).mode, 'off');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('a server that cannot be reached: federation_unavailable, to retry later', async () => {
     const server = await federatingServer();
     try {
