@@ -27,6 +27,8 @@ export function freePort(): Promise<number> {
 
 export interface Node {
   url: string;
+  /** Where the process itself listens (the public URL may be a proxy in front of it). */
+  directUrl: string;
   domain: string;
   /** `handle@domain` of a handle on this server. */
   at(handle: string): string;
@@ -40,11 +42,13 @@ export interface Node {
   query(sql: string, ...params: unknown[]): Record<string, unknown>[];
 }
 
-export async function startNode(env: Record<string, string> = {}, options: { postgres?: boolean } = {}): Promise<Node> {
+/** `publicPort`: the node is reached through a proxy on that port (its public URL and domain name the proxy). */
+export async function startNode(env: Record<string, string> = {}, options: { postgres?: boolean; publicPort?: number } = {}): Promise<Node> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'amtp-fed-'));
   const database: TestDatabase | null = options.postgres ? await freshDatabase() : null;
-  const url = `http://127.0.0.1:${port}`;
+  const publicPort = options.publicPort ?? port;
+  const url = `http://127.0.0.1:${publicPort}`;
   const fullEnv = {
     ...process.env,
     AMTP_PORT: String(port),
@@ -62,8 +66,9 @@ export async function startNode(env: Record<string, string> = {}, options: { pos
   const exited = () => new Promise<void>((resolve) => (child && child.exitCode === null && child.signalCode === null ? child.once('exit', () => resolve()) : resolve()));
   const node: Node = {
     url,
-    domain: `127.0.0.1:${port}`,
-    at: (handle) => `${handle}@127.0.0.1:${port}`,
+    directUrl: `http://127.0.0.1:${port}`,
+    domain: `127.0.0.1:${publicPort}`,
+    at: (handle) => `${handle}@127.0.0.1:${publicPort}`,
     async start() {
       const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env: fullEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       child = proc;
