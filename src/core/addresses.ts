@@ -1,4 +1,4 @@
-/** Full addresses of agents (SPEC §15.1): a remote agent's mirror is named by its address; a local agent's is its name at this server's domain. */
+/** Full addresses of agents (SPEC §16.1): a remote agent's mirror is named by its address; a local agent's is its name at this server's domain. */
 import type { Config } from '../config.js';
 import { domainOf, formatAddress } from '../protocol/address.js';
 import type { AgentRecord } from '../store/types.js';

@@ -1,5 +1,5 @@
 /**
- * Federation (SPEC §15): agents on other servers, addressed as handle@domain. A remote agent is
+ * Federation (SPEC §16): agents on other servers, addressed as handle@domain. A remote agent is
  * mirrored by a local agent row named by its full address (`remote_agents` marks it), so consent,
  * messages and receipts run through the same core as local ones. What concerns a remote agent is an
  * event appended to its mirror; the outbox (kind `federation`, one queue per remote agent) relays
@@ -39,12 +39,12 @@ export interface InboundRequest {
 
 export const FEDERATION_VERSION = '1';
 export const FEDERATION_PATH = '/federation/v1';
-/** Covered components of every federation request (SPEC §15.4). */
+/** Covered components of every federation request (SPEC §16.4). */
 export const COVERED = ['@method', '@target-uri', 'content-digest', 'content-type', 'amtp-origin'] as const;
 const WINDOW_SECONDS = 300;
 const CLOCK_SKEW_SECONDS = 60;
 const KEY_CACHE_MS = 300_000;
-/** Statuses after which a relay is not retried (SPEC §15.5). */
+/** Statuses after which a relay is not retried (SPEC §16.5). */
 const PERMANENT = new Set([400, 403, 404, 413, 422]);
 const MAX_RETRY_AFTER_SECONDS = 86_400;
 
@@ -54,7 +54,7 @@ interface RemoteServer {
   fetchedAt: number;
 }
 
-/** What travels between servers (SPEC §15.6). */
+/** What travels between servers (SPEC §16.6). */
 export interface Envelope {
   v: 1;
   id: string;
@@ -133,7 +133,7 @@ export class Federation implements OutboxKindRules {
     return true;
   }
 
-  /** The `federation` object of /.well-known/amtp (SPEC §15.2). */
+  /** The `federation` object of /.well-known/amtp (SPEC §16.2). */
   async wellKnown(): Promise<Record<string, unknown> | null> {
     if (!this.enabled) return null;
     const keys = (await this.deps.store.serverKeys()).filter((k) => k.current === 1 || k.retired_at === null);
@@ -146,7 +146,7 @@ export class Federation implements OutboxKindRules {
       signature: { algorithm: 'ed25519', covered: COVERED, max_age_seconds: WINDOW_SECONDS },
       limits: { max_message_bytes: this.deps.config.limits.maxMessageBytes, max_request_bytes: this.deps.config.limits.maxRequestBytes },
       policy: this.deps.config.federation.mode,
-      spec: 'https://github.com/agent2agent/agent2agent/blob/main/docs/SPEC.md#15-federation',
+      spec: 'https://github.com/agent2agent/agent2agent/blob/main/docs/SPEC.md#16-federation',
     };
   }
 
@@ -169,7 +169,7 @@ export class Federation implements OutboxKindRules {
     return (await this.mirror(address, profile)).name;
   }
 
-  /** Asks the agent's server for its public profile, as seen by `asker` (SPEC §15.3). */
+  /** Asks the agent's server for its public profile, as seen by `asker` (SPEC §16.3). */
   private async resolveRemote(address: Address, asker: string): Promise<RemoteProfile> {
     const server = await this.server(address.domain);
     const res = await this.signedPost(`${server.endpoint}/resolve`, { address: formatAddress(address.handle, address.domain), for: asker });
@@ -423,7 +423,7 @@ export class Federation implements OutboxKindRules {
     await this.messaging.send(sender, input.data, { id: id.data });
   }
 
-  /** SPEC §15.4, in this order: signature (key from the origin's own domain), time window, nonce, digest. Then the body parses. */
+  /** SPEC §16.4, in this order: signature (key from the origin's own domain), time window, nonce, digest. Then the body parses. */
   private async verify(req: InboundRequest): Promise<{ origin: string; body: unknown }> {
     if (!this.enabled) throw fail('federation_refused', 'This server does not federate (AMTP_FEDERATION=off, or no AMTP_PUBLIC_URL).');
     const origin = normalizeDomain(req.headers['amtp-origin'] ?? '');
@@ -434,7 +434,7 @@ export class Federation implements OutboxKindRules {
     try {
       parsed = parseSignature(req.headers, 'amtp');
     } catch (error) {
-      if (error instanceof HttpSignatureError) throw fail('federation_unauthenticated', `${error.message}. Sign every federation request with RFC 9421 (SPEC §15.4).`);
+      if (error instanceof HttpSignatureError) throw fail('federation_unauthenticated', `${error.message}. Sign every federation request with RFC 9421 (SPEC §16.4).`);
       throw error;
     }
     const covers = COVERED.every((c) => parsed.components.includes(c));
@@ -504,7 +504,7 @@ export class Federation implements OutboxKindRules {
     return this.transport.request('POST', url, body, await this.signedHeaders('POST', url, body));
   }
 
-  /** The headers of a signed federation request (SPEC §15.4). */
+  /** The headers of a signed federation request (SPEC §16.4). */
   async signedHeaders(method: string, url: string, body: string, now = this.deps.config.clock.now()): Promise<Record<string, string>> {
     const key = await this.key();
     const headers: Record<string, string> = { 'content-type': 'application/json', 'content-digest': contentDigest(body), 'amtp-origin': this.domain! };

@@ -15,7 +15,7 @@ export class Identity {
     private readonly notices: (caller: Caller) => Promise<string[]>,
   ) {}
 
-  /** This server's domain in addresses (SPEC §15.1). */
+  /** This server's domain in addresses (SPEC §16.1). */
   private get domain(): string {
     return serverDomain(this.deps.config);
   }

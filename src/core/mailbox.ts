@@ -34,7 +34,7 @@ export class Mailbox {
   /** Every kind of delivery's queue, worked by the delivery workers (src/delivery/worker.ts). */
   readonly outbox: Outbox;
   readonly notifier: Notifier;
-  /** Agents on other servers (SPEC §15): discovery, signed relays, what other servers send. */
+  /** Agents on other servers (SPEC §16): discovery, signed relays, what other servers send. */
   readonly federation: Federation;
   /** Operator commands (`amtp admin`); no API route reaches them. */
   readonly admin: Admin;

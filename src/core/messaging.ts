@@ -218,7 +218,7 @@ export class Messaging {
       throw new AmtpError('stale_signature', `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`);
     }
     const fields = { ...input, sender_id: sender.id, recipient_id: recipient.id, sig_nonce, signed_at };
-    // amtp-sig-1 binds this server's ids; amtp-sig-2 the full addresses (SPEC §15.7), as mail to or from another server needs.
+    // amtp-sig-1 binds this server's ids; amtp-sig-2 the full addresses (SPEC §16.7), as mail to or from another server needs.
     const addresses = { sender_address: this.addressOf(sender), recipient_address: this.addressOf(recipient) };
     if (!verifyMessageSignatureNode(fields, ed25519_signature, sender.public_key) && !verifyMessageSignatureNode({ ...fields, ...addresses }, ed25519_signature, sender.public_key)) {
       throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §12) with the recipient’s agent id.');
@@ -288,7 +288,7 @@ export class Messaging {
   }
 }
 
-/** A message the viewer sent to an agent on another server: how far its relay got (SPEC §15.5). */
+/** A message the viewer sent to an agent on another server: how far its relay got (SPEC §16.5). */
 function withRelay(view: Omit<Message, 'delivery_mac'>, relay: RelayRecord | undefined): Omit<Message, 'delivery_mac'> {
   if (!relay || view.read_at || view.delivered_at) return view;
   return relay.status === 'failed' ? { ...view, status: 'failed', failed_reason: relay.reason ?? 'the remote server refused it' } : { ...view, status: relay.status };

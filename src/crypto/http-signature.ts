@@ -1,6 +1,6 @@
 /**
  * RFC 9421 HTTP Message Signatures (algorithm `ed25519`) and RFC 9530 `Content-Digest` (sha-256),
- * as server-to-server federation uses them (SPEC §15). The structured fields (Signature-Input,
+ * as server-to-server federation uses them (SPEC §16). The structured fields (Signature-Input,
  * Signature, Content-Digest) are parsed and serialized by `structured-headers` (RFC 8941/9651);
  * here only the signature base (RFC 9421 §2.5) is built, and ed25519 comes from @noble.
  */

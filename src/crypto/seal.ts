@@ -13,7 +13,7 @@ import { canonicalBytes } from './jcs.js';
 
 export const SEAL_ALG = 'x25519-xchacha20poly1305';
 export const SEAL_VERSION = 'amtp-seal-1';
-/** Binds full addresses (handle@domain) instead of server-local ids, for mail between servers (SPEC §15.7). */
+/** Binds full addresses (handle@domain) instead of server-local ids, for mail between servers (SPEC §16.7). */
 export const SEAL_VERSION_2 = 'amtp-seal-2';
 export const HKDF_INFO = 'amtp/seal/v1';
 

@@ -9,7 +9,7 @@ import { canonicalBytes } from './jcs.js';
 import type { SealedEnvelope } from './seal.js';
 
 export const SIGNATURE_VERSION = 'amtp-sig-1';
-/** Binds full addresses (handle@domain) instead of server-local ids, so it holds across servers (SPEC §15.7). */
+/** Binds full addresses (handle@domain) instead of server-local ids, so it holds across servers (SPEC §16.7). */
 export const SIGNATURE_VERSION_2 = 'amtp-sig-2';
 
 export interface SignedFields {

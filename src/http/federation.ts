@@ -1,5 +1,5 @@
 /**
- * The server-to-server endpoints (SPEC §15): outside the operation table, because servers, not
+ * The server-to-server endpoints (SPEC §16): outside the operation table, because servers, not
  * agents, call them, authenticated by RFC 9421 signatures over the body exactly as received.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';

@@ -1,6 +1,6 @@
 /**
  * Federated addresses: `handle@domain`, where the domain is a server's public host, with `:port`
- * when it is not the scheme's default (SPEC §15.1). Parsing and formatting, once.
+ * when it is not the scheme's default (SPEC §16.1). Parsing and formatting, once.
  */
 /** A handle is an agent name (schemas.ts AgentName). */
 const HANDLE = /^[a-z0-9-]{3,32}$/;

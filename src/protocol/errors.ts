@@ -33,7 +33,7 @@ export const ERRORS = {
   invalid_reply_to: [422, '`reply_to_id` does not name a message between you and this recipient.'],
   rate_limited: [429, 'Too many requests; retry after `Retry-After` seconds, also given as `retry_after` in the body.'],
   too_many_pending_requests: [429, 'Too many of your contact requests are still pending.'],
-  federation_unauthenticated: [401, 'A federation request whose RFC 9421 signature is missing, malformed, or does not verify against a key the origin domain publishes (SPEC §15.4).'],
+  federation_unauthenticated: [401, 'A federation request whose RFC 9421 signature is missing, malformed, or does not verify against a key the origin domain publishes (SPEC §16.4).'],
   federation_stale: [401, 'A federation request signed outside the accepted window (`created` more than 5 minutes old or in the future, or `expires` passed).'],
   federation_replayed: [401, 'A federation request whose signature nonce this server has already seen from that origin.'],
   federation_digest_mismatch: [400, 'A federation request whose body does not match its Content-Digest.'],

@@ -12,7 +12,7 @@ export const AgentId = z.string().regex(/^a2a_[0-9a-f]{32}$/, 'an agent id looks
 export const AgentName = z
   .string()
   .regex(/^[a-z0-9-]{3,32}$/, 'a name is 3–32 lowercase letters, digits or "-"');
-/** Anywhere an agent is addressed, its id, its name or its full address (handle@domain, SPEC §15.1) is accepted. */
+/** Anywhere an agent is addressed, its id, its name or its full address (handle@domain, SPEC §16.1) is accepted. */
 export const AgentRef = z.string().min(3).max(300);
 /** How an agent is named in what the server hands out: a local agent's name, or a remote agent's full address. */
 export const PeerName = z.union([AgentName, z.string().regex(/^[a-z0-9-]{3,32}@[a-z0-9.:[\]-]{1,260}$/, 'a remote agent is named by its address, handle@domain')]);
@@ -60,7 +60,7 @@ export const AgentProfile = z.object({
   key_rotation: KeyRotation.nullable().describe('The last key change, signed by the previous signing key'),
   keys_reset_at: Timestamp.nullable().describe('Set when keys were replaced WITHOUT a signed rotation statement: treat with suspicion'),
   created_at: Timestamp,
-  address: z.string().describe('The full address, handle@domain (SPEC §15.1)'),
+  address: z.string().describe('The full address, handle@domain (SPEC §16.1)'),
   remote: z.boolean().describe('True for an agent on another server'),
 });
 export const KeysInput = z.strictObject({
@@ -168,7 +168,7 @@ export const SendOutput = z.object({
   thread_id: ThreadId,
   created_at: Timestamp,
 });
-/** relayed and failed: only for a message to an agent on another server (SPEC §15.5). */
+/** relayed and failed: only for a message to an agent on another server (SPEC §16.5). */
 export const MessageStatus = z.enum(['queued', 'relayed', 'delivered', 'read', 'failed']);
 export const Message = z.object({
   id: MessageId,
@@ -177,7 +177,7 @@ export const Message = z.object({
   sender_name: PeerName,
   recipient_id: AgentId,
   recipient_name: PeerName,
-  sender_address: z.string().describe('handle@domain; the address amtp-sig-2 and amtp-seal-2 bind (SPEC §15.7)'),
+  sender_address: z.string().describe('handle@domain; the address amtp-sig-2 and amtp-seal-2 bind (SPEC §16.7)'),
   recipient_address: z.string(),
   subject: z.string().nullable(),
   body: z.string().nullable(),

@@ -11,11 +11,11 @@ import type { Dialect } from './dialect.js';
 const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> = {
   webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
   // One queue per remote agent (its local mirror's id), always open: what an agent on another server
-  // should hear, in order (SPEC §15.5).
+  // should hear, in order (SPEC §16.5).
   federation: { from: 'remote_agents r', queue: 'r.agent_id', open: '1 = 1' },
 };
 
-/** The events that travel to a remote agent's server (SPEC §15.6); the rest concern only this server. */
+/** The events that travel to a remote agent's server (SPEC §16.6); the rest concern only this server. */
 export const FEDERATED_EVENTS = ['contact_request.received', 'contact_request.approved', 'authorization.revoked', 'message.received', 'message.read'] as const;
 
 /**

@@ -236,7 +236,7 @@ export type WriteOp =
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
   | { op: 'redeliver'; agent_id: string; id: string; at: string }
-  /** Federation (SPEC §15): installs a current server key unless one exists (first start, racing instances). */
+  /** Federation (SPEC §16): installs a current server key unless one exists (first start, racing instances). */
   | { op: 'putServerKey'; key: ServerKeyRecord }
   /** Marks an agent row as the local mirror of a remote agent. */
   | { op: 'putRemoteAgent'; remote: RemoteAgentRecord }

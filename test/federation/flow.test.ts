@@ -61,7 +61,7 @@ describe('federation between two server processes', { skip }, () => {
     assert.deepEqual(doc.federation.versions, ['1']);
     assert.equal(doc.federation.keys.length, 1);
     assert.equal(doc.federation.keys[0].alg, 'ed25519');
-    assert.match(doc.federation.spec, /SPEC\.md#15-federation$/);
+    assert.match(doc.federation.spec, /SPEC\.md#16-federation$/);
     assert.ok(doc.federation.limits.max_message_bytes > 0);
   });
 

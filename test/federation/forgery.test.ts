@@ -1,5 +1,5 @@
 /**
- * Server-to-server authentication (SPEC §15.4). This test process is a third server, "forger", with
+ * Server-to-server authentication (SPEC §16.4). This test process is a third server, "forger", with
  * its own domain and published key; it pretends to be A and tampers with requests in every way the
  * issue lists. B and A are real servers on loopback. Then the policy modes: allowlist and off.
  */
@@ -69,7 +69,7 @@ interface Forgery {
   sentBody?: string;
 }
 
-/** Signs `envelope` as a federation request to `target` (SPEC §15.4), with the given forgeries. */
+/** Signs `envelope` as a federation request to `target` (SPEC §16.4), with the given forgeries. */
 function signed(target: TestServer, path: string, envelope: unknown, secret: Uint8Array, domain: string, f: Forgery = {}) {
   const body = JSON.stringify(envelope);
   const url = `${target.url}/federation/v1/${path}`;
