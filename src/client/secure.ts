@@ -328,8 +328,8 @@ function rotated(pinned: PinnedKeys, current: PinnedKeys, rotatedAt: string): Pi
   return { ...current, since: rotatedAt, previous };
 }
 
-/** For a message between servers, the addresses its signature and seal bind (SPEC §16.7); nothing for local mail (v1, ids). */
+/** For a message between servers, the addresses its signature and seal bind (SPEC §16.7); none for local mail (v1, ids). */
 function crossServer(m: W.Message): { sender_address?: string; recipient_address?: string } {
   const remote = m.sender_name.includes('@') || m.recipient_name.includes('@');
-  return remote ? { sender_address: m.sender_address, recipient_address: m.recipient_address } : {};
+  return remote ? { sender_address: m.sender_address, recipient_address: m.recipient_address } : { sender_address: undefined, recipient_address: undefined };
 }
