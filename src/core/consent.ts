@@ -148,6 +148,8 @@ export class Consent {
     const newScopes = scopes ?? existing?.scopes ?? pending?.scopes ?? DEFAULT_SCOPES;
     const ops: WriteOp[] = grantOps(caller.id, target.id, newScopes, existing);
     if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'approved', at: nowIso() }, approvedEvent(pending, caller));
+    // An agent on another server learns of a new or changed grant (its server mirrors it, SPEC §16.6).
+    else if (ops.length && target.name.includes('@')) ops.push(eventOp(target.id, 'contact_request.approved', { request_id: null, by_id: caller.id, by_name: caller.name }));
     await commit(this.deps, ops);
     return this.peer(caller, target.id);
   }

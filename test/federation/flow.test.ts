@@ -96,6 +96,14 @@ describe('federation between two server processes', { skip }, () => {
     const refused = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'x', scope: 'calendar' });
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'scope_not_granted');
+    // A scope change on B travels to A's mirror.
+    const extended = await bob.api.post('/api/authorizations', { agent_id: A.at(alice.name), scopes: ['message', 'calendar'] });
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    await waitFor(async () => (await alice.api.get('/api/peers')).body.peers[0]?.their_scopes.includes('calendar'), 'the new scope on A');
+    const allowed = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'on the calendar', scope: 'calendar' });
+    assert.equal(allowed.status, 202);
+    assert.equal((await waitFor(async () => (await bob.api.get('/api/inbox')).body.messages[0], 'the calendar message on B')).scope, 'calendar');
+    assert.equal((await bob.api.post(`/api/messages/${allowed.body.id}/read`, {})).status, 200);
 
     const revoked = await bob.api.del(`/api/authorizations/${encodeURIComponent(A.at(alice.name))}`);
     assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
@@ -113,7 +121,7 @@ describe('federation between two server processes', { skip }, () => {
     }
     // And once A has heard of the revocation, A refuses at once.
     await waitFor(async () => (await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'again' })).status === 403, 'the revocation mirrored on A');
-    assert.equal((await bob.api.get('/api/inbox')).body.messages.length, 0);
+    assert.equal((await bob.api.get('/api/inbox?unread_only=true')).body.messages.length, 0);
   });
 
   test('B stopped for a while: messages stay queued and retry, then arrive in order, once each', async () => {
