@@ -8,6 +8,7 @@
  * sender acting here, so every local rule — consent, scopes, blocks, no enumeration — applies as is.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import type { z } from 'zod';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { fromBase64Url, toBase64Url } from '../crypto/encoding.js';
 import { canonicalJson } from '../crypto/jcs.js';
@@ -15,6 +16,8 @@ import { contentDigest, digestMatches, HttpSignatureError, parseSignature, signR
 import { domainOf, formatAddress, normalizeDomain, parseAddress, type Address } from '../protocol/address.js';
 import { AmtpError, agentNotFound, type ErrorCode } from '../protocol/errors.js';
 import { MessageId, SendInput } from '../protocol/schemas.js';
+import { Envelope, RemoteProfile, ResolveInput } from '../protocol/federation.js';
+import { assertJsonInput } from '../protocol/json-input.js';
 import { type AgentRecord, type DeliveryRecord, type EventRecord, StoreError, type WriteOp } from '../store/types.js';
 import { addressOf, serverDomain } from './addresses.js';
 import type { Consent } from './consent.js';
@@ -52,28 +55,6 @@ interface RemoteServer {
   endpoint: string;
   keys: Map<string, Uint8Array>;
   fetchedAt: number;
-}
-
-/** What travels between servers (SPEC §16.6). */
-export interface Envelope {
-  v: 1;
-  id: string;
-  type: 'contact_request' | 'contact_request.approved' | 'authorization.revoked' | 'message' | 'message.read';
-  from: string;
-  to: string;
-  profile?: RemoteProfile;
-  note?: string | null;
-  scopes?: string[];
-  message?: Record<string, unknown>;
-  message_id?: string;
-  read_at?: string;
-}
-
-export interface RemoteProfile {
-  address: string;
-  display_name: string | null;
-  public_key: string | null;
-  encryption_key: string | null;
 }
 
 const fail = (code: ErrorCode, message: string) => new AmtpError(code, message);
@@ -336,10 +317,10 @@ export class Federation implements OutboxKindRules {
   /** POST /federation/v1/resolve: a local agent's public profile, or 404 for unknown and for "blocked the asker" alike. */
   async resolve(req: InboundRequest): Promise<RemoteProfile> {
     const { origin, body } = await this.verify(req);
-    const { address, for: asker } = body as { address?: string; for?: string };
-    const askerAddress = typeof asker === 'string' ? parseAddress(asker) : null;
+    const { address, for: asker } = wire(ResolveInput, body);
+    const askerAddress = parseAddress(asker);
     if (!askerAddress || askerAddress.domain !== origin) throw fail('federation_origin_mismatch', `"for" must be an address at ${origin}, the origin of this request.`);
-    const target = typeof address === 'string' ? parseAddress(address) : null;
+    const target = parseAddress(address);
     const local = target && target.domain === this.domain ? await findActiveAgent(this.deps.store, target.handle) : null;
     if (!local || local.name.includes('@')) throw agentNotFound();
     const mirror = await this.deps.store.agentByName(formatAddress(askerAddress.handle, askerAddress.domain));
@@ -350,16 +331,21 @@ export class Federation implements OutboxKindRules {
   /** POST /federation/v1/inbox: applies one envelope; resolves after its durable commit (the 202). */
   async receive(req: InboundRequest): Promise<{ accepted: true }> {
     const { origin, body } = await this.verify(req);
-    const envelope = body as Envelope;
-    const from = typeof envelope.from === 'string' ? parseAddress(envelope.from) : null;
-    const to = typeof envelope.to === 'string' ? parseAddress(envelope.to) : null;
+    const envelope = wire(Envelope, body);
+    const from = parseAddress(envelope.from);
+    const to = parseAddress(envelope.to);
     if (!from || from.domain !== origin || (envelope.profile && envelope.profile.address !== envelope.from)) {
       throw fail('federation_origin_mismatch', `Every sender address must be at ${origin}, the origin of this request.`);
     }
     const local = to && to.domain === this.domain ? await findActiveAgent(this.deps.store, to.handle) : null;
     if (!local || local.name.includes('@')) throw agentNotFound();
+    if (envelope.type === 'contact_request') {
+      // Before anything is stored: a stranger server cannot make this one mirror agents without limit.
+      const { requestsPerHour } = this.deps.config.federation;
+      this.deps.limiter.take(`federation-request:${origin}`, requestsPerHour, 3_600_000, `contact requests from ${origin}`);
+    }
     const sender = envelope.type === 'contact_request' && envelope.profile ? await this.mirror(from, envelope.profile) : await this.existingMirror(from);
-    await this.apply(envelope, sender, local, origin);
+    await this.apply(envelope, sender, local);
     return { accepted: true };
   }
 
@@ -370,11 +356,9 @@ export class Federation implements OutboxKindRules {
     return agent;
   }
 
-  private async apply(e: Envelope, sender: AgentRecord, local: AgentRecord, origin: string): Promise<void> {
-    const { config, limiter } = this.deps;
+  private async apply(e: Envelope, sender: AgentRecord, local: AgentRecord): Promise<void> {
     switch (e.type) {
       case 'contact_request':
-        limiter.take(`federation-request:${origin}`, config.federation.requestsPerHour, 3_600_000, `contact requests from ${origin}`);
         try {
           await this.consent.request(sender, { agent_id: local.id, note: e.note ?? undefined, scopes: e.scopes });
         } catch (error) {
@@ -397,7 +381,6 @@ export class Federation implements OutboxKindRules {
         return;
       }
     }
-    throw new AmtpError('invalid_request', `Unknown federation envelope type "${String(e.type)}".`);
   }
 
   /**
@@ -463,7 +446,7 @@ export class Federation implements OutboxKindRules {
     } catch {
       throw new AmtpError('invalid_json', 'The federation request body is not JSON.');
     }
-    if (!body || typeof body !== 'object') throw new AmtpError('invalid_request', 'The federation request body must be a JSON object.');
+    assertJsonInput(body, 'body');
     return { origin, body };
   }
 
@@ -512,6 +495,14 @@ export class Federation implements OutboxKindRules {
     const params = { created, expires: created + WINDOW_SECONDS, nonce: toBase64Url(randomBytes(16)), alg: 'ed25519', keyid: key.kid };
     return { ...headers, ...signRequest({ method, url, headers }, COVERED, params, key.secret, 'amtp') };
   }
+}
+
+/** A server-to-server body against its wire schema (SPEC §16.3, §16.6): a 400 naming each problem. */
+function wire<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const summary = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new AmtpError('invalid_request', `Invalid federation request: ${summary}.`);
 }
 
 const relayOp = (message_id: string, status: 'relayed' | 'failed', reason: string | null): WriteOp => ({ op: 'setRelay', relay: { message_id, status, reason, updated_at: nowIso() } });

@@ -202,6 +202,26 @@ describe('federation policy', () => {
     }
   });
 
+  test('contact requests are rate-limited per origin domain, before anything is stored; a malformed envelope is a 400', async () => {
+    const forger = await startForger();
+    const server = await federatingServer({ AMTP_FEDERATION_REQUESTS_PER_HOUR: '1' });
+    try {
+      await Promise.all([register(server.url, 'limit-hana'), register(server.url, 'limit-ivan')]);
+      const domain = new URL(server.url).host;
+      const envelope = (to: string, from: string) => ({ v: 1, id: `evt_${from}`, type: 'contact_request', from: `${from}@${forger.domain}`, to: `${to}@${domain}`, profile: { address: `${from}@${forger.domain}`, display_name: null, public_key: null, encryption_key: null } });
+      assert.equal((await signed(server, 'inbox', envelope('limit-hana', 'mallory'), forger.secret, forger.domain)()).status, 202);
+      const second = await signed(server, 'inbox', envelope('limit-ivan', 'trudy'), forger.secret, forger.domain)();
+      assert.equal(second.status, 429);
+      assert.equal(second.body.error!.code, 'rate_limited');
+      assert.equal((await server.sql('SELECT name FROM agents WHERE name LIKE ?', `trudy@%`)).length, 0, 'no mirror for the refused request');
+      const malformed = await signed(server, 'inbox', { v: 1, type: 'message', from: `x@${forger.domain}` }, forger.secret, forger.domain)();
+      assert.equal(malformed.status, 400);
+      assert.equal(malformed.body.error!.code, 'invalid_request');
+    } finally {
+      await Promise.all([server.close(), forger.close()]);
+    }
+  });
+
   test('a server that cannot be reached: federation_unavailable, to retry later', async () => {
     const server = await federatingServer();
     try {
