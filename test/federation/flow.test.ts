@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { backend, register, type TestAgent } from '../helpers/server.js';
+import { backend, client, register, type TestAgent } from '../helpers/server.js';
 import { postgresSkip } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/receiver.js';
 import { startNode, type Node } from './nodes.js';
@@ -14,6 +14,10 @@ import { SecureMailbox, type PinnedKeys } from '../../src/client/secure.js';
 import { generateSigningKeyPair } from '../../src/crypto/sign.js';
 import { generateEncryptionKeyPair } from '../../src/crypto/seal.js';
 import { mcpClient, type ToolCallResult } from '../helpers/mcp.js';
+import { amtp } from '../helpers/cli.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** An agent with keys on `url`, behind a SecureMailbox (signs, seals, verifies, opens; pins keys on first use). */
 async function secureAgent(url: string, name: string) {
@@ -200,6 +204,36 @@ describe('federation between two server processes', { skip }, () => {
       assert.equal(inbox.data.messages[0].sender_name, B.at(dave.name));
     } finally {
       await mcp.close();
+    }
+  });
+
+  // The CLI talks REST to its own server: once, in the SQLite pass, is enough (CLI processes are slow to start).
+  test('CLI (amtp, two homes): request, approve, a sealed and signed message between servers', { skip: backend === 'postgres' ? 'covered by the SQLite pass' : undefined }, async () => {
+    const homes = { erin: mkdtempSync(join(tmpdir(), 'amtp-fed-erin-')), frank: mkdtempSync(join(tmpdir(), 'amtp-fed-frank-')) };
+    const as = (who: keyof typeof homes, ...args: string[]) => amtp(args, { AMTP_CONFIG_DIR: homes[who] });
+    try {
+      const [e, f] = await Promise.all([as('erin', 'register', 'cli-erin', '--server', A.url), as('frank', 'register', 'cli-frank', '--server', B.url)]);
+      assert.equal(e.code, 0, e.stderr);
+      assert.equal(f.code, 0, f.stderr);
+      // Waiting on the servers is done over REST with the keys the CLI stored (a CLI process per poll would be slow).
+      const key = (who: keyof typeof homes) => (JSON.parse(readFileSync(join(homes[who], 'default.json'), 'utf8')) as { api_key: string }).api_key;
+      const [erinApi, frankApi] = [client(A.url, key('erin')), client(B.url, key('frank'))];
+      const asked = await as('erin', 'request', B.at('cli-frank'));
+      assert.equal(asked.code, 0, asked.stderr);
+      const incoming = await waitFor(async () => (await frankApi.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+      assert.equal((await as('frank', 'approve', incoming.id)).code, 0);
+      await waitFor(async () => (await erinApi.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+      const sent = await as('erin', 'send', B.at('cli-frank'), 'hello from the CLI');
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.match(sent.stdout, /sealed end to end, signed/);
+      await waitFor(async () => (await frankApi.get('/api/inbox')).body.messages.length > 0, 'the message on B');
+      const shown = await as('frank', 'inbox');
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /hello from the CLI/);
+      assert.match(shown.stdout, /verified/);
+      assert.match(shown.stdout, new RegExp(A.at('cli-erin').replace(/\./g, '\\.')));
+    } finally {
+      for (const home of Object.values(homes)) rmSync(home, { recursive: true, force: true });
     }
   });
 
