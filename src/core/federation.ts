@@ -157,9 +157,11 @@ export class Federation implements OutboxKindRules {
     if (res.status === 404) throw agentNotFound();
     if (res.status === 403) throw fail('federation_refused', `${address.domain} refused this server's request. Its operator decides whom it federates with.`);
     if (res.status !== 200) throw fail('federation_unavailable', `${address.domain} answered ${res.status} (${errorMessage(res.body) ?? 'no error body'}). Try again later.`);
-    const profile = JSON.parse(res.body) as RemoteProfile;
-    if (profile.address !== formatAddress(address.handle, address.domain)) throw fail('federation_unavailable', `${address.domain} answered for another address.`);
-    return profile;
+    const profile = RemoteProfile.safeParse(safeJson(res.body));
+    if (!profile.success || profile.data.address !== formatAddress(address.handle, address.domain)) {
+      throw fail('federation_unavailable', `${address.domain} answered with a malformed profile, or one for another address.`);
+    }
+    return profile.data;
   }
 
   /** The local mirror of a remote agent, created or brought up to date with its profile. */
@@ -169,7 +171,8 @@ export class Federation implements OutboxKindRules {
     const at = nowIso();
     if (existing) {
       if (existing.public_key !== profile.public_key || existing.encryption_key !== profile.encryption_key || existing.display_name !== profile.display_name) {
-        const patch = { public_key: profile.public_key, encryption_key: profile.encryption_key, display_name: profile.display_name };
+        // The origin server is authoritative for its agents' keys; clients still accept a change only with a valid rotation statement.
+        const patch = { public_key: profile.public_key, encryption_key: profile.encryption_key, display_name: profile.display_name, key_rotation: profile.key_rotation ?? existing.key_rotation };
         await commit(this.deps, [{ op: 'updateAgent', id: existing.id, patch }]);
         return { ...existing, ...patch };
       }
@@ -184,7 +187,7 @@ export class Federation implements OutboxKindRules {
       // A mirror never authenticates: the hash of a key nobody is ever shown.
       api_key_hash: hashSecret(newApiKey()),
       delivery_secret: newDeliverySecret(),
-      key_rotation: null,
+      key_rotation: profile.key_rotation ?? null,
       keys_reset_at: null,
       suspended_at: null,
       created_at: at,
@@ -309,7 +312,7 @@ export class Federation implements OutboxKindRules {
   }
 
   private profileOf(agent: AgentRecord): RemoteProfile {
-    return { address: this.addressOf(agent), display_name: agent.display_name, public_key: agent.public_key, encryption_key: agent.encryption_key };
+    return { address: this.addressOf(agent), display_name: agent.display_name, public_key: agent.public_key, encryption_key: agent.encryption_key, key_rotation: agent.key_rotation };
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────────────────────────────
@@ -344,16 +347,16 @@ export class Federation implements OutboxKindRules {
       const { requestsPerHour } = this.deps.config.federation;
       this.deps.limiter.take(`federation-request:${origin}`, requestsPerHour, 3_600_000, `contact requests from ${origin}`);
     }
-    const sender = envelope.type === 'contact_request' && envelope.profile ? await this.mirror(from, envelope.profile) : await this.existingMirror(from);
+    const sender = envelope.type === 'contact_request' && envelope.profile ? await this.mirror(from, envelope.profile) : await this.existingMirror(from, envelope.profile);
     await this.apply(envelope, sender, local);
     return { accepted: true };
   }
 
-  private async existingMirror(address: Address): Promise<AgentRecord> {
+  /** The mirror of an agent this server has heard of (its keys refreshed from `profile`); a stranger gets the answer of an unknown agent. */
+  private async existingMirror(address: Address, profile: RemoteProfile | undefined): Promise<AgentRecord> {
     const agent = await this.deps.store.agentByName(formatAddress(address.handle, address.domain));
-    // An agent this server has never heard of cannot be authorized here: the answer a stranger gets.
     if (!agent || !(await this.deps.store.remoteAgent(agent.id))) throw agentNotFound();
-    return agent;
+    return profile ? this.mirror(address, profile) : agent;
   }
 
   private async apply(e: Envelope, sender: AgentRecord, local: AgentRecord): Promise<void> {

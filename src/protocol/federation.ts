@@ -1,6 +1,6 @@
 /** The server-to-server wire types (SPEC §16): what `/federation/v1/resolve` and `/federation/v1/inbox` carry. */
 import { z } from 'zod';
-import { MessageId, PublicKey, Scopes } from './schemas.js';
+import { KeyRotation, MessageId, PublicKey, Scopes } from './schemas.js';
 
 const FullAddress = z.string().min(5).max(300);
 
@@ -9,6 +9,8 @@ export const RemoteProfile = z.object({
   display_name: z.string().min(1).max(100).nullable(),
   public_key: PublicKey.nullable(),
   encryption_key: PublicKey.nullable(),
+  /** The last key change, signed by the previous signing key (as in the agent's profile, SPEC §12.1). */
+  key_rotation: KeyRotation.nullable().optional(),
 });
 
 export const ResolveInput = z.object({ address: FullAddress, for: FullAddress });
