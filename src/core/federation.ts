@@ -55,6 +55,8 @@ interface RemoteServer {
   endpoint: string;
   keys: Map<string, Uint8Array>;
   fetchedAt: number;
+  /** From the document's Cache-Control max-age (no-store: 0), capped at an hour; 5 minutes without one. */
+  ttlMs: number;
 }
 
 const fail = (code: ErrorCode, message: string) => new AmtpError(code, message);
@@ -469,7 +471,7 @@ export class Federation implements OutboxKindRules {
   /** The origin's federation endpoint and keys, from https://<domain>/.well-known/amtp. */
   private async server(domain: string): Promise<RemoteServer> {
     const cached = this.servers.get(domain);
-    if (cached && Date.now() - cached.fetchedAt < KEY_CACHE_MS) return cached;
+    if (cached && Date.now() - cached.fetchedAt < cached.ttlMs) return cached;
     const scheme = this.deps.config.federation.allowHttp ? 'http' : 'https';
     let res;
     try {
@@ -480,7 +482,7 @@ export class Federation implements OutboxKindRules {
     const doc = res.status === 200 ? (safeJson(res.body) as { federation?: { endpoint?: string; keys?: { kid: string; public_key: string }[] } } | null) : null;
     const f = doc?.federation;
     if (!f?.endpoint || !Array.isArray(f.keys)) throw fail('federation_refused', `${domain} does not federate (its /.well-known/amtp has no federation object).`);
-    const server: RemoteServer = { endpoint: f.endpoint.replace(/\/+$/, ''), keys: new Map(f.keys.map((k) => [k.kid, fromBase64Url(k.public_key)])), fetchedAt: Date.now() };
+    const server: RemoteServer = { endpoint: f.endpoint.replace(/\/+$/, ''), keys: new Map(f.keys.map((k) => [k.kid, fromBase64Url(k.public_key)])), fetchedAt: Date.now(), ttlMs: cacheMs(res.headers['cache-control']) };
     this.servers.set(domain, server);
     return server;
   }
@@ -521,6 +523,14 @@ function safeJson(text: string): unknown {
 function errorMessage(body: string): string | null {
   const e = (safeJson(body) as { error?: { code?: string; message?: string } } | null)?.error;
   return e?.code ? `${e.code}: ${e.message ?? ''}` : null;
+}
+
+/** HTTP caching of a peer's /.well-known/amtp: max-age (or no-store/no-cache: not cached), capped at an hour. */
+function cacheMs(header: string | undefined): number {
+  if (!header) return KEY_CACHE_MS;
+  if (/no-store|no-cache/i.test(header)) return 0;
+  const maxAge = /max-age=(\d+)/i.exec(header);
+  return maxAge ? Math.min(Number(maxAge[1]) * 1000, 3_600_000) : KEY_CACHE_MS;
 }
 
 /** 429 and 503 name their own retry time (seconds or an HTTP date), capped at a day. */
