@@ -62,6 +62,7 @@ const EnvSchema = z.object({
     .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds')
     .default(FEDERATION_RETRY_DEFAULT),
   AMTP_FEDERATION_REQUESTS_PER_HOUR: Int(0).default(300),
+  AMTP_FEDERATION_DOMAIN: z.string().optional(),
 });
 
 /**
@@ -131,6 +132,11 @@ export interface Config {
     timeoutSeconds: number;
   };
   federation: {
+    /**
+     * The domain in this server's addresses when it is not AMTP_PUBLIC_URL's host (delegation: the
+     * domain's /.well-known/amtp names this server's endpoint). Null: the public URL's host.
+     */
+    domain: string | null;
     /** Whom this server federates with; effective only with a public URL (its domain names the server). */
     mode: 'open' | 'allowlist' | 'off';
     allowlist: string[];
@@ -240,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutSeconds: e.AMTP_WEBHOOK_TIMEOUT_SECONDS,
     },
     federation: {
+      domain: e.AMTP_FEDERATION_DOMAIN?.toLowerCase() ?? null,
       mode: e.AMTP_FEDERATION,
       allowlist: list(e.AMTP_FEDERATION_ALLOWLIST.toLowerCase()),
       blocklist: list(e.AMTP_FEDERATION_BLOCKLIST.toLowerCase()),

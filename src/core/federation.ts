@@ -13,13 +13,13 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { fromBase64Url, toBase64Url } from '../crypto/encoding.js';
 import { canonicalJson } from '../crypto/jcs.js';
 import { contentDigest, digestMatches, HttpSignatureError, parseSignature, signRequest, verifySignature, type SignableRequest } from '../crypto/http-signature.js';
-import { domainOf, formatAddress, normalizeDomain, parseAddress, type Address } from '../protocol/address.js';
+import { formatAddress, normalizeDomain, parseAddress, type Address } from '../protocol/address.js';
 import { AmtpError, agentNotFound, type ErrorCode } from '../protocol/errors.js';
 import { MessageId, SendInput } from '../protocol/schemas.js';
 import { Envelope, RemoteProfile, ResolveInput } from '../protocol/federation.js';
 import { assertJsonInput } from '../protocol/json-input.js';
 import { type AgentRecord, type DeliveryRecord, type EventRecord, StoreError, type WriteOp } from '../store/types.js';
-import { addressOf, serverDomain } from './addresses.js';
+import { addressOf, federationDomain, serverDomain } from './addresses.js';
 import type { Consent } from './consent.js';
 import { commit, eventOp, findActiveAgent, type Caller, type CoreDeps } from './context.js';
 import { hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
@@ -74,7 +74,7 @@ export class Federation implements OutboxKindRules {
 
   /** This server's domain (AMTP_PUBLIC_URL's host), or null when it has no public URL and so does not federate. */
   get domain(): string | null {
-    return this.deps.config.publicUrl ? domainOf(this.deps.config.publicUrl) : null;
+    return this.deps.config.publicUrl ? federationDomain(this.deps.config) : null;
   }
 
   get enabled(): boolean {
