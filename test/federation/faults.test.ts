@@ -91,7 +91,7 @@ describe('federation faults', { skip }, () => {
         } catch {
           return; // A died under this request: it stays unacknowledged
         }
-        if (acked.length >= 40 && !killed) {
+        if (acked.length >= 20 && !killed) {
           killed = true;
           await A.kill();
         }
