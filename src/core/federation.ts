@@ -145,6 +145,7 @@ export class Federation implements OutboxKindRules {
     const address = parseAddress(ref);
     if (!address) return ref;
     if (address.domain === this.domain) return address.handle;
+    if (!this.domain) throw fail('federation_refused', 'This server does not federate: it has no AMTP_PUBLIC_URL. Agents on other servers cannot be reached from here.');
     if (!this.allows(address.domain)) {
       throw fail('federation_refused', `This server does not exchange mail with ${address.domain} (federation policy: ${this.deps.config.federation.mode}). Ask its operator.`);
     }
