@@ -222,6 +222,30 @@ describe('federation policy', () => {
     }
   });
 
+  test('delegation: addresses at one domain, whose /.well-known/amtp names a server on another host', async () => {
+    const [domainPort, serverPort] = [await freePort(), await freePort()];
+    const delegated = await federatingServer({ AMTP_PORT: String(serverPort), AMTP_PUBLIC_URL: `http://127.0.0.1:${serverPort}`, AMTP_FEDERATION_DOMAIN: `127.0.0.1:${domainPort}` });
+    // The domain's web server serves only the well-known document, a copy of the delegated server's.
+    const site = createServer((req, res) => {
+      if (req.url !== '/.well-known/amtp') return void res.writeHead(404).end();
+      void fetch(`${delegated.url}/.well-known/amtp`).then(async (r) => res.writeHead(200, { 'content-type': 'application/json' }).end(await r.text()));
+    });
+    await new Promise<void>((resolve) => site.listen(domainPort, '127.0.0.1', resolve));
+    const other = await federatingServer();
+    try {
+      const [dan, erin] = await Promise.all([register(delegated.url, 'deleg-dan'), register(other.url, 'deleg-erin')]);
+      const asked = await erin.api.post('/api/contact-requests', { agent_id: `deleg-dan@127.0.0.1:${domainPort}` });
+      assert.equal(asked.status, 201, JSON.stringify(asked.body));
+      const incoming = await waitFor(async () => (await dan.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request at the delegated server');
+      assert.equal(incoming.from_name, `deleg-erin@${new URL(other.url).host}`);
+      assert.equal((await dan.api.post(`/api/contact-requests/${incoming.id}/approve`, {})).status, 200);
+      await waitFor(async () => (await erin.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval, signed by the delegated server');
+      assert.equal((await dan.api.get('/api/me')).body.address, `deleg-dan@127.0.0.1:${domainPort}`);
+    } finally {
+      await Promise.all([delegated.close(), other.close(), new Promise<void>((resolve) => site.close(() => resolve()))]);
+    }
+  });
+
   test('a server that cannot be reached: federation_unavailable, to retry later', async () => {
     const server = await federatingServer();
     try {
