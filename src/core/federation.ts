@@ -18,11 +18,11 @@ import { AmtpError, agentNotFound, type ErrorCode } from '../protocol/errors.js'
 import { MessageId, SendInput } from '../protocol/schemas.js';
 import { Envelope, RemoteProfile, ResolveInput } from '../protocol/federation.js';
 import { assertJsonInput } from '../protocol/json-input.js';
-import { type AgentRecord, type DeliveryRecord, type EventRecord, StoreError, type WriteOp } from '../store/types.js';
+import { type AgentRecord, type DeliveryRecord, type EventRecord, type MessageRecord, StoreError, type WriteOp } from '../store/types.js';
 import { addressOf, federationDomain, serverDomain } from './addresses.js';
 import type { Consent } from './consent.js';
 import { commit, eventOp, findActiveAgent, type Caller, type CoreDeps } from './context.js';
-import { hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
+import { hashSecret, newAgentId, newApiKey, newDeliverySecret, newEventId, nowIso } from './ids.js';
 import type { Messaging } from './messaging.js';
 import { claimOp, recordOp, retryAt, type OutboxKindRules } from './outbox.js';
 
@@ -306,12 +306,29 @@ export class Federation implements OutboxKindRules {
         };
         return { ...base(from, 'message'), message };
       }
+      case 'message.delivered': {
+        const from = await store.agentById(data.reader_id!);
+        return from ? { ...base(from, 'message.delivered'), message_id: data.message_id!, delivered_at: data.delivered_at! } : null;
+      }
       case 'message.read': {
         const from = await store.agentById(data.reader_id!);
         return from ? { ...base(from, 'message.read'), message_id: data.message_id!, read_at: data.read_at! } : null;
       }
     }
     return null;
+  }
+
+  /**
+   * Delivery receipts for messages from agents on other servers, fetched just now by their local
+   * recipient: one event per message on the sender's mirror, relayed like any other (SPEC §16.5).
+   */
+  async deliveryReceiptOps(delivered: MessageRecord[], at: string): Promise<WriteOp[]> {
+    if (!this.enabled) return [];
+    const senders = await this.deps.store.agentsByIds([...new Set(delivered.map((m) => m.sender_id))]);
+    const remote = new Set(senders.filter((a) => a.name.includes('@')).map((a) => a.id));
+    return delivered
+      .filter((m) => remote.has(m.sender_id))
+      .map((m) => ({ op: 'appendEvent', event: { id: newEventId(), agent_id: m.sender_id, type: 'message.delivered', data: { message_id: m.id, reader_id: m.recipient_id, delivered_at: at }, created_at: at } }) as const);
   }
 
   private profileOf(agent: AgentRecord): RemoteProfile {
@@ -380,10 +397,12 @@ export class Federation implements OutboxKindRules {
       case 'message':
         await this.receiveMessage(sender, local, e.message ?? {});
         return;
+      case 'message.delivered':
       case 'message.read': {
         const message = e.message_id ? await this.deps.store.message(e.message_id) : null;
         if (!message || message.recipient_id !== sender.id || message.sender_id !== local.id) throw new AmtpError('message_not_found', 'No such message between these agents.');
-        if (!message.read_at) await this.messaging.markRead(sender, message.id);
+        if (e.type === 'message.read' && !message.read_at) await this.messaging.markRead(sender, message.id);
+        if (e.type === 'message.delivered' && !message.delivered_at) await commit(this.deps, [{ op: 'markDelivered', recipient_id: sender.id, ids: [message.id], at: nowIso() }]);
         return;
       }
     }

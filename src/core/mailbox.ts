@@ -55,6 +55,7 @@ export class Mailbox {
     this.webhooks = new Webhooks(deps, this.events, transport);
     this.federation = new Federation(deps, this.consent, this.messaging, federationTransport);
     this.consent.remoteRefs = this.federation;
+    this.messaging.deliveryReceipts = (delivered, at) => this.federation.deliveryReceiptOps(delivered, at);
     this.outbox = new Outbox(deps, { webhook: this.webhooks, federation: this.federation });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));

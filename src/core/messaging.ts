@@ -6,7 +6,7 @@ import type { Conversation, InboxOutput, InboxQuery, Message, MessagesPage, Send
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../crypto/jcs.js';
 import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
-import { StoreError, type AgentRecord, type MessageRecord, type RelayRecord } from '../store/types.js';
+import { StoreError, type AgentRecord, type MessageRecord, type RelayRecord, type WriteOp } from '../store/types.js';
 import { addressOf, serverDomain } from './addresses.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
@@ -18,6 +18,9 @@ import type { MailboxEvent } from './notifier.js';
 const isMail = (event: MailboxEvent) => event.type === 'message.received';
 
 export class Messaging {
+  /** Set when the server federates: the delivery receipts owed to senders on other servers (core/federation.ts). */
+  deliveryReceipts?: (delivered: MessageRecord[], at: string) => Promise<WriteOp[]>;
+
   constructor(
     private readonly deps: CoreDeps,
     private readonly consent: Consent,
@@ -264,7 +267,8 @@ export class Messaging {
     const fresh = rows.filter((m) => m.recipient_id === caller.id && m.delivered_at === null);
     if (fresh.length === 0) return rows;
     const at = nowIso();
-    await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }]);
+    const receipts = (await this.deliveryReceipts?.(fresh, at)) ?? [];
+    await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }, ...receipts]);
     return rows.map((m) => (fresh.includes(m) ? { ...m, delivered_at: at } : m));
   }
 

@@ -15,7 +15,7 @@ export const RemoteProfile = z.object({
 
 export const ResolveInput = z.object({ address: FullAddress, for: FullAddress });
 
-export const EnvelopeType = z.enum(['contact_request', 'contact_request.approved', 'authorization.revoked', 'message', 'message.read']);
+export const EnvelopeType = z.enum(['contact_request', 'contact_request.approved', 'authorization.revoked', 'message', 'message.delivered', 'message.read']);
 
 export const Envelope = z.object({
   v: z.literal(1),
@@ -30,6 +30,7 @@ export const Envelope = z.object({
   message: z.record(z.string(), z.unknown()).optional(),
   message_id: MessageId.optional(),
   read_at: z.string().max(40).optional(),
+  delivered_at: z.string().max(40).optional(),
 });
 
 export type RemoteProfile = z.infer<typeof RemoteProfile>;

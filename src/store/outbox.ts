@@ -16,7 +16,7 @@ const QUEUES: Record<OutboxKind, { from: string; queue: string; open: string }> 
 };
 
 /** The events that travel to a remote agent's server (SPEC §16.6); the rest concern only this server. */
-export const FEDERATED_EVENTS = ['contact_request.received', 'contact_request.approved', 'authorization.revoked', 'message.received', 'message.read'] as const;
+export const FEDERATED_EVENTS = ['contact_request.received', 'contact_request.approved', 'authorization.revoked', 'message.received', 'message.delivered', 'message.read'] as const;
 
 /**
  * Queues a federation delivery for an event just appended to a remote agent's mirror. Parameters:

@@ -77,7 +77,12 @@ describe('federation between two server processes', { skip }, () => {
     assert.equal(got.id, sent.body.id, 'the same message id on both servers');
     assert.equal(got.sender_name, A.at(alice.name));
     assert.equal(got.body, 'hello bob');
-    await waitFor(async () => (await alice.api.get(`/api/messages/${sent.body.id}`)).body.status === 'relayed', 'relayed on A');
+    // bob's inbox fetch delivered it: the delivery receipt comes back to A.
+    const delivered = await waitFor(async () => {
+      const m = (await alice.api.get(`/api/messages/${sent.body.id}`)).body;
+      return m.status === 'delivered' && m;
+    }, 'the delivery receipt on A');
+    assert.ok(delivered.delivered_at);
 
     assert.equal((await bob.api.post(`/api/messages/${got.id}/read`, {})).status, 200);
     const read = await waitFor(async () => {
@@ -147,7 +152,7 @@ describe('federation between two server processes', { skip }, () => {
     assert.deepEqual(inbox.map((m: { id: string }) => m.id), ids, 'in order, once each');
     await waitFor(async () => {
       const statuses = await Promise.all(ids.map(async (id) => (await alice.api.get(`/api/messages/${id}`)).body.status));
-      return statuses.every((s) => s === 'relayed' || s === 'read');
+      return statuses.every((s) => s === 'relayed' || s === 'delivered' || s === 'read');
     }, 'relayed on A');
   });
 
