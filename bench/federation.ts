@@ -55,8 +55,8 @@ export async function crossServer(opts: { rate: number; seconds: number; pairs: 
       {
         name: `cross-server: send on A → SSE on B, ${opts.rate}/s offered, ${opts.pairs} pairs`,
         rps: Math.round(total / elapsed),
-        p50: percentile(latencies, 0.5),
-        p99: percentile(latencies, 0.99),
+        p50: Math.round(percentile(latencies, 0.5) * 10) / 10,
+        p99: Math.round(percentile(latencies, 0.99) * 10) / 10,
         note: `${total} messages relayed A → B in ${elapsed.toFixed(1)} s`,
       },
     ];
