@@ -12,6 +12,7 @@ import { generateSigningKeyPair, signMessage } from '../src/crypto/index.js';
 import { verifyMessageSignatureNode as serverVerify } from '../src/crypto/node-verify.js';
 import { postgresUnavailableReason, startPostgresCluster } from '../test/helpers/postgres.js';
 import { endToEnd } from './latency.js';
+import { crossServer } from './federation.js';
 import { load, loadSpread, root, seed, startAmtp, startProcess, stop, type Figure, type Seeded } from './lib.js';
 import { signedSends, type PreparedSend } from './signed.js';
 import { streamMemory } from './streams.js';
@@ -136,6 +137,10 @@ async function sqliteSections() {
       figures.push(...(await endToEnd(server.url, seeded, { ...E2E, rate })));
       await stop(server.child);
     }
+  }
+  if (wanted('federation')) {
+    // Two server processes; a fixed rate well below one server's ceiling (each relay is three commits across two servers).
+    figures.push(...(await crossServer({ rate: smoke ? 50 : 100, seconds: E2E.seconds, pairs: smoke ? 4 : 16 })));
   }
   if (wanted('memory')) {
     const dir = tmp();

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { Mailbox } from './core/mailbox.js';
 import { a2aTransport } from './delivery/a2a-transport.js';
 import { httpTransport } from './delivery/transport.js';
+import { federationTransport } from './delivery/federation-transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -37,7 +38,8 @@ const RETENTION_SWEEP_MS = 3_600_000;
 /** The app over the configured store (or `options.store`, already migrated). */
 export async function createApp(config: Config, options: { store?: Store } = {}): Promise<AmtpApp> {
   const store = options.store ?? (await openStore(config));
-  const core = new Mailbox(store, config, httpTransport(config.webhooks), a2aTransport(config.webhooks));
+  const relay = federationTransport({ allowHttp: config.federation.allowHttp, allowLoopback: config.federation.allowLoopback, timeoutSeconds: config.webhooks.timeoutSeconds });
+  const core = new Mailbox(store, config, httpTransport(config.webhooks), a2aTransport(config.webhooks), relay);
   let log: AppLog | undefined;
   const worker = new DeliveryWorker(core.outbox, core.notifier, {
     concurrency: config.webhooks.concurrency,
@@ -70,12 +72,14 @@ export async function createApp(config: Config, options: { store?: Store } = {})
       started = true;
       log = logTo;
       void sweep();
+      void core.federation.recordPolicy().catch((err: unknown) => log?.error({ err }, 'recording the federation policy failed'));
       maintenance = setInterval(() => void sweep(), RETENTION_SWEEP_MS).unref();
       worker.start();
     },
     stop,
     async close() {
       await stop();
+      await relay.close();
       await core.close();
     },
   };

@@ -9,6 +9,9 @@ import { z } from 'zod';
 const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const Int = (min: number) => z.coerce.number().int().min(min);
 
+/** About 4.7 days of retries, doubling up to 12 hours apart (SMTP gives up after about 5 days). */
+const FEDERATION_RETRY_DEFAULT = '30,60,120,300,600,1800,3600,7200,14400,28800,43200,43200,43200,43200,43200,43200,43200,43200';
+
 const EnvSchema = z.object({
   AMTP_HOST: z.string().default('127.0.0.1'),
   AMTP_PORT: Int(0).max(65535).default(8787),
@@ -51,6 +54,17 @@ const EnvSchema = z.object({
   AMTP_PG_POOL_SIZE: Int(1).max(1000).default(10),
   AMTP_LOOP_MAX_MESSAGES: Int(2).default(20),
   AMTP_LOOP_WINDOW_SECONDS: Int(1).default(600),
+  AMTP_FEDERATION: z.enum(['open', 'allowlist', 'off']).default('open'),
+  AMTP_FEDERATION_ALLOWLIST: z.string().default(''),
+  AMTP_FEDERATION_BLOCKLIST: z.string().default(''),
+  AMTP_FEDERATION_ALLOW_HTTP: Bool.default(false),
+  AMTP_FEDERATION_ALLOW_LOOPBACK: Bool.default(false),
+  AMTP_FEDERATION_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds')
+    .default(FEDERATION_RETRY_DEFAULT),
+  AMTP_FEDERATION_REQUESTS_PER_HOUR: Int(0).default(300),
+  AMTP_FEDERATION_DOMAIN: z.string().optional(),
 });
 
 /**
@@ -121,6 +135,24 @@ export interface Config {
   };
   /** The loop breaker (SPEC §17.3): more than maxMessages automatic messages in a thread within windowSeconds stop it. */
   loop: { maxMessages: number; windowSeconds: number };
+  federation: {
+    /**
+     * The domain in this server's addresses when it is not AMTP_PUBLIC_URL's host (delegation: the
+     * domain's /.well-known/amtp names this server's endpoint). Null: the public URL's host.
+     */
+    domain: string | null;
+    /** Whom this server federates with; effective only with a public URL (its domain names the server). */
+    mode: 'open' | 'allowlist' | 'off';
+    allowlist: string[];
+    blocklist: string[];
+    /** Tests and local trials only: http:// peers, and peers on loopback addresses. */
+    allowHttp: boolean;
+    allowLoopback: boolean;
+    /** Delay before each retry of a relay, in seconds; past its end the message fails. */
+    retrySeconds: number[];
+    /** Contact requests accepted per origin domain per hour; 0 disables the limit. */
+    requestsPerHour: number;
+  };
   /** 0 = keep forever, for each. */
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
 }
@@ -218,6 +250,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutSeconds: e.AMTP_WEBHOOK_TIMEOUT_SECONDS,
     },
     loop: { maxMessages: e.AMTP_LOOP_MAX_MESSAGES, windowSeconds: e.AMTP_LOOP_WINDOW_SECONDS },
+    federation: {
+      domain: e.AMTP_FEDERATION_DOMAIN?.toLowerCase() ?? null,
+      mode: e.AMTP_FEDERATION,
+      allowlist: list(e.AMTP_FEDERATION_ALLOWLIST.toLowerCase()),
+      blocklist: list(e.AMTP_FEDERATION_BLOCKLIST.toLowerCase()),
+      allowHttp: e.AMTP_FEDERATION_ALLOW_HTTP,
+      allowLoopback: e.AMTP_FEDERATION_ALLOW_LOOPBACK,
+      retrySeconds: e.AMTP_FEDERATION_RETRY_SCHEDULE.split(',').map(Number),
+      requestsPerHour: e.AMTP_FEDERATION_REQUESTS_PER_HOUR,
+    },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
     ...overrides,
   };

@@ -136,7 +136,9 @@ export class SecureMailbox implements MailboxApi {
     const recipient = await this.recipientProfile(input.recipient_id);
     const scope = input.scope ?? 'message';
     const client_id = input.client_id ?? null;
-    const binding = { sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id };
+    // Mail to another server binds full addresses (amtp-sig-2, amtp-seal-2): ids are only this server's.
+    const addresses = recipient.remote ? { sender_address: await this.myAddress(), recipient_address: recipient.address } : {};
+    const binding = { sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id, ...addresses };
     let message: Record<string, unknown> = { ...input, recipient_id: recipient.agent_id, scope };
     const sealed = Boolean(recipient.encryption_key) && !this.opts.plain;
     if (!recipient.encryption_key && !this.opts.plain && this.opts.requireSealing) {
@@ -158,7 +160,7 @@ export class SecureMailbox implements MailboxApi {
       };
     }
     if (this.me.signing) {
-      const fields = { ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id } as never;
+      const fields = { ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id, ...addresses } as never;
       const key = this.me.signing;
       const signature = 'sign' in key ? await signMessageWith(fields, key.sign) : signMessage(fields, key.secretKey);
       message = { ...message, ...signature };
@@ -180,6 +182,12 @@ export class SecureMailbox implements MailboxApi {
     }
     if (!this.opts.leakScanner || !(await this.client.guard()).leak_guard) return [];
     return this.opts.leakScanner(text);
+  }
+
+  private address?: Promise<string>;
+  /** This agent's full address, as its server names it (fetched once). */
+  private myAddress(): Promise<string> {
+    return (this.address ??= this.client.whoami().then((me) => me.address));
   }
 
   /** The size limit, checked on the plaintext before sealing, so the refusal names what the user wrote. */
@@ -344,12 +352,12 @@ export class SecureMailbox implements MailboxApi {
       return 'failed';
     }
     if (!pin) return 'failed';
-    const fields = { ...m, payload: m.sealed ? null : m.payload, subject: m.sealed ? null : m.subject, body: m.sealed ? null : m.body, sig_nonce: m.sig_nonce, signed_at: m.signed_at };
+    const fields = { ...m, ...crossServer(m), payload: m.sealed ? null : m.payload, subject: m.sealed ? null : m.subject, body: m.sealed ? null : m.body, sig_nonce: m.sig_nonce, signed_at: m.signed_at };
     return keysValidAt(pin, m.signed_at).some((key) => verifyMessageSignature(fields, m.ed25519_signature!, key)) ? 'verified' : 'failed';
   }
 
   private async open(m: W.Message): Promise<W.Message> {
-    const binding = { sender_id: m.sender_id, recipient_id: m.recipient_id, scope: m.scope, client_id: m.client_id };
+    const binding = { sender_id: m.sender_id, recipient_id: m.recipient_id, scope: m.scope, client_id: m.client_id, ...crossServer(m) };
     const envelope = m.recipient_id === this.me.agent_id ? m.sealed : (m.sealed_for_sender ?? null);
     const key = this.me.encryption;
     if (!envelope || !key) return m;
@@ -404,4 +412,10 @@ function rotated(pinned: PinnedKeys, current: PinnedKeys, rotatedAt: string): Pi
   const previous = [...(pinned.previous ?? [])];
   if (pinned.public_key) previous.push({ public_key: pinned.public_key, ...(pinned.since ? { since: pinned.since } : {}), until: rotatedAt });
   return { ...current, since: rotatedAt, previous };
+}
+
+/** For a message between servers, the addresses its signature and seal bind (SPEC §19.7); none for local mail (v1, ids). */
+function crossServer(m: W.Message): { sender_address?: string; recipient_address?: string } {
+  const remote = m.sender_name.includes('@') || m.recipient_name.includes('@');
+  return remote ? { sender_address: m.sender_address, recipient_address: m.recipient_address } : { sender_address: undefined, recipient_address: undefined };
 }

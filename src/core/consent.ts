@@ -14,11 +14,23 @@ const DEFAULT_SCOPES = ['message'];
 /** An id no agent has (agent ids are a2a_ and 32 hex digits). */
 const NO_AGENT = 'a2a_-';
 
+/** Turns a full address into the reference of a local agent or of a remote agent's local mirror (core/federation.ts). */
+export interface RemoteRefs {
+  localRef(caller: Caller, ref: string): Promise<string>;
+}
+
 export class Consent {
+  /** Set when the server federates: addresses of agents on other servers are resolved through it. */
+  remoteRefs?: RemoteRefs;
+
   constructor(
     private readonly deps: CoreDeps,
     private readonly guard: Guard,
   ) {}
+
+  private ref(caller: Caller, ref: string): Promise<string> {
+    return this.remoteRefs && ref.includes('@') ? this.remoteRefs.localRef(caller, ref) : Promise.resolve(ref);
+  }
 
   /**
    * The gate every message passes. Unknown agent, blocked either way, or not granted both ways all
@@ -58,7 +70,7 @@ export class Consent {
 
   async request(caller: Caller, input: ContactRequestInput, source?: { ip: string }): Promise<{ request: ContactRequest; created: boolean }> {
     const { store, config, limiter } = this.deps;
-    const target = await this.reachableAgent(caller, input.agent_id);
+    const target = await this.reachableAgent(caller, await this.ref(caller, input.agent_id));
     if (await store.isBlocked(caller.id, target.id)) {
       throw new AmtpError('invalid_request', `You blocked ${target.name}. Unblock them first (DELETE /api/blocks/${target.id}).`);
     }
@@ -134,7 +146,7 @@ export class Consent {
   /** Grant (or change the scopes of) an authorization; approves that agent's pending request if any. */
   async authorize(caller: Caller, agentRef: string, scopes?: string[], limits?: GrantLimits): Promise<Peer> {
     const { store } = this.deps;
-    const target = await this.reachableAgent(caller, agentRef);
+    const target = await this.reachableAgent(caller, await this.ref(caller, agentRef));
     if (await store.isBlocked(caller.id, target.id)) {
       throw new AmtpError('invalid_request', `You blocked ${target.name}. Unblock them first (DELETE /api/blocks/${target.id}).`);
     }
@@ -142,6 +154,8 @@ export class Consent {
     const newScopes = scopes ?? existing?.scopes ?? pending?.scopes ?? DEFAULT_SCOPES;
     const ops: WriteOp[] = [...grantOps(caller.id, target.id, newScopes, existing), ...(await this.guard.limitOps(caller.id, target.id, newScopes, limits))];
     if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'approved', at: nowIso() }, approvedEvent(pending, caller));
+    // An agent on another server learns of a new or changed grant (its server mirrors it, SPEC §19.6).
+    else if (ops.length && target.name.includes('@')) ops.push(eventOp(target.id, 'contact_request.approved', { request_id: null, by_id: caller.id, by_name: caller.name }));
     await commit(this.deps, ops);
     return this.peer(caller, target.id);
   }

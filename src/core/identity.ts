@@ -3,6 +3,7 @@ import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import { verifyRotation } from '../crypto/rotation.js';
 import type { AgentProfile, AuditAction, KeysInput, Me, RegisterInput, RegisterOutput } from '../protocol/schemas.js';
 import { StoreError, type AgentRecord } from '../store/types.js';
+import { addressOf, serverDomain } from './addresses.js';
 import { auditOp, commit, findActiveAgent, suspended, type Caller, type CoreDeps } from './context.js';
 import { CREDENTIALS_CHANGED, endSessions } from './notifier.js';
 import { API_KEY_PATTERN, hashSecret, newAgentId, newApiKey, newDeliverySecret, nowIso } from './ids.js';
@@ -13,6 +14,11 @@ export class Identity {
     /** What the agent should be told on `me` (for example a disabled webhook). */
     private readonly notices: (caller: Caller) => Promise<string[]>,
   ) {}
+
+  /** This server's domain in addresses (SPEC §19.1). */
+  private get domain(): string {
+    return serverDomain(this.deps.config);
+  }
 
   async register(input: RegisterInput, source: { ip: string }): Promise<RegisterOutput> {
     const { config, limiter } = this.deps;
@@ -71,7 +77,7 @@ export class Identity {
 
   async me(caller: Caller): Promise<Me> {
     const [unread_count, notices] = await Promise.all([this.deps.store.unreadCount(caller.id), this.notices(caller)]);
-    return { ...profile(caller), unread_count, notices };
+    return { ...profile(caller, this.domain), unread_count, notices };
   }
 
   async rotateApiKey(caller: Caller): Promise<{ api_key: string }> {
@@ -99,7 +105,7 @@ export class Identity {
    */
   async setKeys(caller: Caller, input: KeysInput): Promise<AgentProfile> {
     const next = { public_key: input.public_key ?? caller.public_key, encryption_key: input.encryption_key ?? caller.encryption_key };
-    if (next.public_key === caller.public_key && next.encryption_key === caller.encryption_key) return profile(caller);
+    if (next.public_key === caller.public_key && next.encryption_key === caller.encryption_key) return profile(caller, this.domain);
     let patch: Partial<AgentRecord> = next;
     let action: AuditAction = 'keys.published';
     if (caller.public_key) {
@@ -118,18 +124,20 @@ export class Identity {
       patch = { ...next, keys_reset_at: nowIso() };
     }
     await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch }, auditOp(caller.id, action, caller.id, { public_key: next.public_key, encryption_key: next.encryption_key })]);
-    return profile({ ...caller, ...patch });
+    return profile({ ...caller, ...patch }, this.domain);
   }
 
   async profile(ref: string): Promise<AgentProfile> {
     const agent = await findActiveAgent(this.deps.store, ref);
     if (!agent) throw agentNotFound();
-    return profile(agent);
+    return profile(agent, this.domain);
   }
 }
 
-export function profile(a: AgentRecord): AgentProfile {
+export function profile(a: AgentRecord, domain: string): AgentProfile {
   return {
+    address: addressOf(a, domain),
+    remote: a.name.includes('@'),
     agent_id: a.id,
     name: a.name,
     display_name: a.display_name,

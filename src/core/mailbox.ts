@@ -14,6 +14,7 @@ import { Consent } from './consent.js';
 import { DeadlineRules, ReleaseRules } from './deadlines.js';
 import { Events } from './events.js';
 import { Guard } from './guard.js';
+import { Federation, type FederationTransport } from './federation.js';
 import type { CoreDeps } from './context.js';
 import { Identity } from './identity.js';
 import { Messaging } from './messaging.js';
@@ -22,6 +23,11 @@ import { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 import { ServerKey } from './server-key.js';
 import { Webhooks, type WebhookTransport } from './webhooks.js';
+
+/** Without a federation transport (operator commands, unit tests), remote servers are unreachable. */
+const unreachable: FederationTransport = {
+  request: () => Promise.reject(new Error('this process does not reach other servers')),
+};
 
 export class Mailbox {
   readonly identity: Identity;
@@ -38,6 +44,8 @@ export class Mailbox {
   /** Every kind of delivery's queue, worked by the delivery workers (src/delivery/worker.ts). */
   readonly outbox: Outbox;
   readonly notifier: Notifier;
+  /** Agents on other servers (SPEC §19): discovery, signed relays, what other servers send. */
+  readonly federation: Federation;
   /** Operator commands (`amtp admin`); no API route reaches them. */
   readonly admin: Admin;
   /** The A2A bridge: tasks in (A2A SendMessage → messages), requests out (outbox kind `a2a`), the key that signs AgentCards. */
@@ -50,6 +58,7 @@ export class Mailbox {
     readonly config: Config,
     private readonly transport: WebhookTransport,
     private readonly a2aTransport: A2ATransport = noA2ATransport,
+    federationTransport: FederationTransport = unreachable,
   ) {
     this.notifier = new Notifier(store.broadcast);
     const deps: CoreDeps = { store, config, notifier: this.notifier, limiter: new RateLimiter() };
@@ -62,9 +71,18 @@ export class Mailbox {
     this.webhooks = new Webhooks(deps, this.events, transport);
     this.a2aTasks = new A2ATasks(deps, this.messaging);
     this.a2aOutbound = new A2AOutbound(deps, this.messaging, a2aTransport);
-    this.serverKey = new ServerKey(deps);
     this.attention = new Attention(deps, this.messaging);
-    this.outbox = new Outbox(deps, { webhook: this.webhooks, a2a: this.a2aOutbound, deadline: new DeadlineRules(deps), release: new ReleaseRules(deps) });
+    this.federation = new Federation(deps, this.consent, this.messaging, federationTransport);
+    this.consent.remoteRefs = this.federation;
+    this.serverKey = new ServerKey(() => this.federation.key());
+    this.messaging.deliveryReceipts = (delivered, at) => this.federation.deliveryReceiptOps(delivered, at);
+    this.outbox = new Outbox(deps, {
+      webhook: this.webhooks,
+      a2a: this.a2aOutbound,
+      deadline: new DeadlineRules(deps),
+      release: new ReleaseRules(deps),
+      federation: this.federation,
+    });
     this.admin = new Admin(deps);
     this.identity = new Identity(deps, (caller) => this.webhooks.notices(caller));
   }

@@ -6,7 +6,8 @@ import type { Conversation, InboxOutput, InboxQuery, LoopFlag, Message, Messages
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../crypto/jcs.js';
 import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
-import { StoreError, type MessageRecord } from '../store/types.js';
+import { StoreError, type AgentRecord, type MessageRecord, type RelayRecord, type WriteOp } from '../store/types.js';
+import { addressOf, serverDomain } from './addresses.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
 import { auditOp, commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
@@ -19,6 +20,9 @@ import type { MailboxEvent } from './notifier.js';
 const isMail = (event: MailboxEvent) => event.type === 'message.received';
 
 export class Messaging {
+  /** Set when the server federates: the delivery receipts owed to senders on other servers (core/federation.ts). */
+  deliveryReceipts?: (delivered: MessageRecord[], at: string) => Promise<WriteOp[]>;
+
   constructor(
     private readonly deps: CoreDeps,
     private readonly consent: Consent,
@@ -26,7 +30,8 @@ export class Messaging {
     private readonly guard: Guard,
   ) {}
 
-  async send(sender: Caller, input: SendInput): Promise<SendOutput> {
+  /** `options.id`: the id a message relayed from another server already has (core/federation.ts). */
+  async send(sender: Caller, input: SendInput, options: { id?: string } = {}): Promise<SendOutput> {
     const { store, config, limiter } = this.deps;
     this.assertSize(input);
     if (input.client_id) {
@@ -37,12 +42,12 @@ export class Messaging {
     limiter.take(`send:${sender.id}`, config.limits.sendPerMinute, 60_000, 'messages');
     const recipient = await this.consent.assertCanSend(sender, input.recipient_id, input.scope);
     limiter.take(`pair:${sender.id}:${recipient.id}`, config.limits.pairPerMinute, 60_000, `messages to ${recipient.name}`);
-    const signature = this.checkSignature(sender, recipient.id, input);
+    const signature = this.checkSignature(sender, recipient, input);
     const thread_id = input.reply_to_id ? await this.threadOf(input.reply_to_id, sender.id, recipient.id) : newThreadId();
     // A sealed payload is validated by the recipient's client, which alone can read it.
     if (input.intent && !input.sealed) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
     const guard = await this.guard.check(sender, recipient, input, thread_id, Boolean(input.reply_to_id));
-    const id = newMessageId();
+    const id = options.id ?? newMessageId();
     const nonce = signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : [];
     if (guard.hold) return this.guard.hold(sender, recipient, input, { id, thread_id, reasons: guard.hold, ops: nonce });
     const attention = attentionOnSend(this.deps, sender, recipient, input, { id, thread_id });
@@ -221,7 +226,7 @@ export class Messaging {
    * A sender that publishes a signing key must sign every message; the server verifies before
    * accepting (recipients verify again against their pinned key). Returns the signature to store.
    */
-  private checkSignature(sender: Caller, recipientId: string, input: SendInput) {
+  private checkSignature(sender: Caller, recipient: AgentRecord, input: SendInput) {
     const { ed25519_signature, sig_nonce, signed_at } = input;
     if (!sender.public_key) {
       if (ed25519_signature) throw new AmtpError('invalid_signature', 'You publish no signing key, so a signature cannot be checked. Publish one with PUT /api/me/keys.');
@@ -235,11 +240,18 @@ export class Messaging {
     if (!Number.isFinite(at) || Math.abs(Date.now() - at) > window) {
       throw new AmtpError('stale_signature', `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`);
     }
-    const fields = { ...input, sender_id: sender.id, recipient_id: recipientId, sig_nonce, signed_at };
-    if (!verifyMessageSignatureNode(fields, ed25519_signature, sender.public_key)) {
+    const fields = { ...input, sender_id: sender.id, recipient_id: recipient.id, sig_nonce, signed_at };
+    // amtp-sig-1 binds this server's ids; amtp-sig-2 the full addresses (SPEC §19.7), as mail to or from another server needs.
+    const addresses = { sender_address: this.addressOf(sender), recipient_address: this.addressOf(recipient) };
+    if (!verifyMessageSignatureNode(fields, ed25519_signature, sender.public_key) && !verifyMessageSignatureNode({ ...fields, ...addresses }, ed25519_signature, sender.public_key)) {
       throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §12) with the recipient’s agent id.');
     }
     return { ed25519_signature, sig_nonce, signed_at, nonceExpires: new Date(at + window).toISOString() };
+  }
+
+  /** An agent's full address: a remote agent's mirror is named by it; a local agent's is its name at this server's domain. */
+  addressOf(agent: Pick<AgentRecord, 'name'>): string {
+    return addressOf(agent, serverDomain(this.deps.config));
   }
 
   /** The size rule every message meets (also the A2A bridge's outbound requests). */
@@ -276,23 +288,38 @@ export class Messaging {
     const fresh = rows.filter((m) => m.recipient_id === caller.id && m.delivered_at === null);
     if (fresh.length === 0) return rows;
     const at = nowIso();
-    await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }]);
+    const receipts = (await this.deliveryReceipts?.(fresh, at)) ?? [];
+    await commit(this.deps, [{ op: 'markDelivered', recipient_id: caller.id, ids: fresh.map((m) => m.id), at }, ...receipts]);
     return rows.map((m) => (fresh.includes(m) ? { ...m, delivered_at: at } : m));
+  }
+
+  /** The relay statuses of the messages `viewer` sent to remote agents (named by their addresses) among `rows`. */
+  private async relaysOf(rows: MessageRecord[], viewer: Caller, names: Map<string, string>): Promise<Map<string, RelayRecord>> {
+    const remote = rows.filter((m) => m.sender_id === viewer.id && names.get(m.recipient_id)?.includes('@'));
+    if (remote.length === 0) return new Map();
+    return new Map((await this.deps.store.relays(remote.map((m) => m.id))).map((r) => [r.message_id, r]));
   }
 
   /** Messages as handed to `viewer`: names resolved, its own sealed copy only for the sender, MAC'd with its delivery secret. */
   private async views(rows: MessageRecord[], viewer: Caller): Promise<Message[]> {
     const ids = [...new Set(rows.flatMap((m) => [m.sender_id, m.recipient_id]))];
     const names = new Map((await this.deps.store.agentsByIds(ids)).map((a) => [a.id, a.name]));
+    const relays = await this.relaysOf(rows, viewer, names);
     return rows.map((m) => {
-      const view = toMessage(m, names, viewer.id);
+      const view = withRelay(toMessage(m, names, viewer.id, (id) => this.addressOf({ name: names.get(id) ?? 'unknown' })), relays.get(m.id));
       // The same MAC as crypto/hmac.ts deliveryMac, computed with OpenSSL: it is on every read path.
       return { ...view, delivery_mac: createHmac('sha256', viewer.delivery_secret).update(canonicalJson(view)).digest('base64url') };
     });
   }
 }
 
-function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: string): Omit<Message, 'delivery_mac'> {
+/** A message the viewer sent to an agent on another server: how far its relay got (SPEC §19.5). */
+function withRelay(view: Omit<Message, 'delivery_mac'>, relay: RelayRecord | undefined): Omit<Message, 'delivery_mac'> {
+  if (!relay || view.read_at || view.delivered_at) return view;
+  return relay.status === 'failed' ? { ...view, status: 'failed', failed_reason: relay.reason ?? 'the remote server refused it' } : { ...view, status: relay.status };
+}
+
+function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: string, address: (id: string) => string): Omit<Message, 'delivery_mac'> {
   return {
     id: m.id,
     thread_id: m.thread_id,
@@ -300,6 +327,8 @@ function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: strin
     sender_name: names.get(m.sender_id) ?? 'unknown',
     recipient_id: m.recipient_id,
     recipient_name: names.get(m.recipient_id) ?? 'unknown',
+    sender_address: address(m.sender_id),
+    recipient_address: address(m.recipient_id),
     subject: m.subject,
     body: m.body,
     scope: m.scope,

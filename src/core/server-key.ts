@@ -1,15 +1,11 @@
 /**
- * The server's own signing key (ed25519), generated at first start and stored with the data, so every
- * instance on one database signs with the same key. Today it signs the A2A AgentCards (JWS, A2A §8.4);
- * its public half is published as a JWK Set at /.well-known/jwks.json.
+ * The server's signing key (ed25519) as the A2A AgentCards need it: a KeyObject for JWS and its public
+ * half as a JWK, whose RFC 7638 thumbprint is the JWS `kid`. The key itself is the one server key —
+ * generated at first start and stored with the data (SPEC §19.2), which federation signs with too.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import type { Store } from '../store/types.js';
-import { commit, type CoreDeps } from './context.js';
-import { nowIso } from './ids.js';
-
-const KEY_ID = 'server-signing';
+import { toBase64Url } from '../crypto/encoding.js';
 
 export interface ServerSigningKey {
   /** The RFC 7638 thumbprint of the public key: the JWS `kid`. */
@@ -18,12 +14,14 @@ export interface ServerSigningKey {
   publicJwk: JWK;
 }
 
+/** The raw key pair as stored: the 32-byte secret and the base64url public key. */
+type RawServerKey = () => Promise<{ secret: Uint8Array; public_key: string }>;
+
 export class ServerKey {
   private loading?: Promise<ServerSigningKey>;
 
-  constructor(private readonly deps: Pick<CoreDeps, 'store' | 'notifier'>) {}
+  constructor(private readonly raw: RawServerKey) {}
 
-  /** The key, created on first use; concurrent first uses (on any instance) end with the same stored key. */
   get(): Promise<ServerSigningKey> {
     this.loading ??= this.load().catch((error: unknown) => {
       this.loading = undefined;
@@ -33,18 +31,10 @@ export class ServerKey {
   }
 
   private async load(): Promise<ServerSigningKey> {
-    const stored = (await this.deps.store.serverKey(KEY_ID)) ?? (await this.create(this.deps.store));
-    const privateKey = createPrivateKey({ key: JSON.parse(stored.private_jwk) as JsonWebKey, format: 'jwk' });
-    const { kty, crv, x } = createPublicKey(privateKey).export({ format: 'jwk' });
-    const publicJwk: JWK = { kty, crv, x, alg: 'EdDSA', use: 'sig' };
+    const { secret, public_key } = await this.raw();
+    const publicJwk: JWK = { kty: 'OKP', crv: 'Ed25519', x: public_key, alg: 'EdDSA', use: 'sig' };
+    const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: public_key, d: toBase64Url(secret) }, format: 'jwk' });
     const kid = await calculateJwkThumbprint(publicJwk);
     return { kid, privateKey, publicJwk: { ...publicJwk, kid } };
-  }
-
-  private async create(store: Store) {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    await commit(this.deps, [{ op: 'putServerKey', key: { id: KEY_ID, private_jwk: JSON.stringify(privateKey.export({ format: 'jwk' })), created_at: nowIso() } }]);
-    // Another instance may have stored its key first: the stored one is the key.
-    return (await store.serverKey(KEY_ID))!;
   }
 }

@@ -13,6 +13,8 @@ import { canonicalBytes } from './jcs.js';
 
 export const SEAL_ALG = 'x25519-xchacha20poly1305';
 export const SEAL_VERSION = 'amtp-seal-1';
+/** Binds full addresses (handle@domain) instead of server-local ids, for mail between servers (SPEC §19.7). */
+export const SEAL_VERSION_2 = 'amtp-seal-2';
 export const HKDF_INFO = 'amtp/seal/v1';
 
 export interface SealedEnvelope {
@@ -31,6 +33,9 @@ export interface SealedContent {
 export interface SealBinding {
   sender_id: string;
   recipient_id: string;
+  /** Both set: the amtp-seal-2 associated data, which binds these addresses instead of the ids. */
+  sender_address?: string;
+  recipient_address?: string;
   scope: string;
   client_id: string | null;
 }
@@ -43,7 +48,9 @@ export function generateEncryptionKeyPair(): { publicKey: string; secretKey: str
 export const encryptionPublicKey = (secretKey: string) => toBase64Url(x25519.getPublicKey(fromBase64Url(secretKey)));
 
 export const sealAssociatedData = (b: SealBinding) =>
-  canonicalBytes({ v: SEAL_VERSION, sender_id: b.sender_id, recipient_id: b.recipient_id, scope: b.scope, client_id: b.client_id });
+  b.sender_address && b.recipient_address
+    ? canonicalBytes({ v: SEAL_VERSION_2, sender: b.sender_address, recipient: b.recipient_address, scope: b.scope, client_id: b.client_id })
+    : canonicalBytes({ v: SEAL_VERSION, sender_id: b.sender_id, recipient_id: b.recipient_id, scope: b.scope, client_id: b.client_id });
 
 /** key = HKDF-SHA256(ikm = X25519(sk, pk), salt = epk ‖ recipient_pk, info = "amtp/seal/v1", 32 bytes) */
 export function sealKey(shared: Uint8Array, epk: Uint8Array, recipientPk: Uint8Array): Uint8Array {

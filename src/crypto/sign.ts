@@ -9,10 +9,15 @@ import { canonicalBytes } from './jcs.js';
 import type { SealedEnvelope } from './seal.js';
 
 export const SIGNATURE_VERSION = 'amtp-sig-1';
+/** Binds full addresses (handle@domain) instead of server-local ids, so it holds across servers (SPEC §19.7). */
+export const SIGNATURE_VERSION_2 = 'amtp-sig-2';
 
 export interface SignedFields {
   sender_id: string;
   recipient_id: string;
+  /** Both set: the amtp-sig-2 bytes, which bind these addresses instead of the ids. */
+  sender_address?: string;
+  recipient_address?: string;
   scope: string;
   intent?: string | null;
   subject?: string | null;
@@ -39,10 +44,12 @@ export function generateSigningKeyPair(): { publicKey: string; secretKey: string
 export const signingPublicKey = (secretKey: string) => toBase64Url(ed25519.getPublicKey(fromBase64Url(secretKey)));
 
 export function messageSigningInput(f: SignedFields): Uint8Array {
+  const parties =
+    f.sender_address && f.recipient_address
+      ? { v: SIGNATURE_VERSION_2, sender: f.sender_address, recipient: f.recipient_address }
+      : { v: SIGNATURE_VERSION, sender_id: f.sender_id, recipient_id: f.recipient_id };
   return canonicalBytes({
-    v: SIGNATURE_VERSION,
-    sender_id: f.sender_id,
-    recipient_id: f.recipient_id,
+    ...parties,
     scope: f.scope,
     intent: f.intent ?? null,
     subject: f.subject ?? null,

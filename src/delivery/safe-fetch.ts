@@ -16,6 +16,8 @@ export interface SafePostOptions {
   maxResponseBytes?: number;
   /** Keep-alive pools to reuse (a transport's); without, the connection is closed after the call. */
   pools?: PinnedPools;
+  /** POST unless said otherwise (federation also GETs /.well-known/amtp, with a null body). */
+  method?: 'GET' | 'POST';
 }
 
 export type DeliveryErrorCode = 'timeout' | 'connection_failed' | 'response_too_large';
@@ -32,17 +34,17 @@ export class DeliveryError extends Error {
 
 export async function safePost(
   rawUrl: string,
-  body: string,
+  body: string | null,
   headers: Record<string, string>,
   opts: SafePostOptions,
-): Promise<{ status: number; body: string; address: string }> {
+): Promise<{ status: number; body: string; address: string; headers: Record<string, string> }> {
   const target = await resolveTarget(parseWebhookUrl(rawUrl, opts.policy), opts.policy, opts.resolver ?? systemResolver);
   const totalTimeoutMs = opts.totalTimeoutMs ?? 15_000;
   const pools = opts.pools ?? new PinnedPools();
   const dispatcher = pools.get(target, opts.connectTimeoutMs ?? 5_000, totalTimeoutMs);
   const signal = AbortSignal.timeout(totalTimeoutMs);
   try {
-    const res = await request(target.url, { method: 'POST', headers, body, dispatcher: dispatcher.agent, signal });
+    const res = await request(target.url, { method: opts.method ?? 'POST', headers, body, dispatcher: dispatcher.agent, signal });
     const max = opts.maxResponseBytes ?? 64 * 1024;
     let text = '';
     let size = 0;
@@ -54,7 +56,9 @@ export async function safePost(
       }
       text += (chunk as Buffer).toString('utf8');
     }
-    return { status: res.statusCode, body: text, address: target.address };
+    const answered: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') answered[name] = value;
+    return { status: res.statusCode, body: text, address: target.address, headers: answered };
   } catch (error) {
     pools.evict(dispatcher);
     if (error instanceof DeliveryError) throw error;

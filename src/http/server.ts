@@ -15,6 +15,7 @@ import { routes } from './routes.js';
 import { registerStream } from './stream.js';
 import { registerMetrics } from './metrics.js';
 import { registerWeb } from './web.js';
+import { registerFederation } from './federation.js';
 import { registerMcp } from '../mcp/http.js';
 import { registerA2A } from './a2a.js';
 import { checkedJsonParser, parseInput } from './validate.js';
@@ -77,6 +78,7 @@ export function buildServer(root: AmtpApp): AmtpServer {
   const openStreams = registerStream(app, core, (req) => core.identity.authenticate(bearerToken(req)));
   registerMetrics(app, openStreams, () => core.notifier.waiting(), store);
   registerMcp(app, core, bearerToken);
+  registerFederation(app, core);
   registerWeb(app);
 
   const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;
@@ -85,7 +87,10 @@ export function buildServer(root: AmtpApp): AmtpServer {
     await store.agentById('a2a_00000000000000000000000000000000');
     return { status: 'ok', store: store.dialect };
   });
-  app.get('/.well-known/amtp', async (req) => ({
+  app.get('/.well-known/amtp', async (req, reply) => {
+    // Peers cache it (the federation keys) with HTTP caching semantics.
+    void reply.header('cache-control', 'public, max-age=300');
+    return {
     server: config.serverName,
     protocol: 'amtp',
     protocol_version: PROTOCOL_VERSION,
@@ -100,7 +105,9 @@ export function buildServer(root: AmtpApp): AmtpServer {
       pair_per_minute: config.limits.pairPerMinute,
       max_wait_seconds: config.limits.maxWaitSeconds,
     },
-  }));
+    ...(core.federation.enabled ? { federation: await core.federation.wellKnown() } : {}),
+  };
+  });
   app.get('/openapi.json', async (req) => openApiDocument(routes, baseUrl(req)));
 
   return {

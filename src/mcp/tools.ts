@@ -65,7 +65,7 @@ async function fenced(ctx: ToolContext, messages: W.Message[]): Promise<string> 
   return messages.map((m) => (m.sender_id === self ? ownMessage(m) : fenceMessage(m, ctx.signatureOf(m)))).join('\n\n');
 }
 
-const AgentArg = W.AgentRef.describe('Agent id (a2a_…) or name');
+const AgentArg = W.AgentRef.describe('Agent id (a2a_…), name, or full address handle@domain for an agent on another server');
 
 /** What a model can fill honestly: signing and sealing happen in the client (the `amtp mcp` proxy), never in the model. */
 export const SendToolInput = W.SendInput.omit({
@@ -78,7 +78,7 @@ export const SendToolInput = W.SendInput.omit({
   origin: true,
   hold_for_approval: true,
 }).extend({
-  recipient_id: AgentArg.describe('The recipient: agent id (a2a_…) or name'),
+  recipient_id: AgentArg.describe('The recipient: agent id (a2a_…), name, or handle@domain on another server'),
   subject: W.SendInput.shape.subject.describe('Short subject line (optional)'),
   body: W.SendInput.shape.body.describe('The message text'),
   scope: W.SendInput.shape.scope.describe('A scope the recipient granted you (default "message"); see a2a_list_peers'),
@@ -162,7 +162,7 @@ export const tools: ToolDef[] = [
     operations: ['requestContact'],
     annotations: { ...WRITE, openWorldHint: true },
     input: {
-      agent_id: AgentArg.describe('The agent to ask: id (a2a_…) or name'),
+      agent_id: AgentArg.describe('The agent to ask: id (a2a_…), name, or handle@domain on another server'),
       note: W.ContactRequestInput.shape.note.describe('Why you ask, shown to their human (optional)'),
       scopes: W.ContactRequestInput.shape.scopes.describe('Scopes you ask for, and grant them in return (default ["message"])'),
     },

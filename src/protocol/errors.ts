@@ -41,6 +41,13 @@ export const ERRORS = {
   rate_limited: [429, 'Too many requests; retry after `Retry-After` seconds, also given as `retry_after` in the body.'],
   budget_exceeded: [429, "Over the recipient's budget for this pair (per hour or per day); retry after `Retry-After` seconds."],
   too_many_pending_requests: [429, 'Too many of your contact requests are still pending.'],
+  federation_unauthenticated: [401, 'A federation request whose RFC 9421 signature is missing, malformed, or does not verify against a key the origin domain publishes (SPEC §19.4).'],
+  federation_stale: [401, 'A federation request signed outside the accepted window (`created` more than 5 minutes old or in the future, or `expires` passed).'],
+  federation_replayed: [401, 'A federation request whose signature nonce this server has already seen from that origin.'],
+  federation_digest_mismatch: [400, 'A federation request whose body does not match its Content-Digest.'],
+  federation_origin_mismatch: [403, 'A federation request naming a sender address outside its origin domain.'],
+  federation_refused: [403, 'This server does not federate with that domain (AMTP_FEDERATION off, not allowlisted, or blocklisted), or the remote server refused.'],
+  federation_unavailable: [502, 'The remote server could not be reached or answered unexpectedly; retry later.'],
   internal_error: [500, 'A bug. It is logged; retry, and report it if it persists.'],
   storage_unavailable: [503, 'The store is unavailable (disk full, database down); nothing was changed; retry after `Retry-After`.'],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -13,8 +13,10 @@ export const AgentId = z.string().regex(/^a2a_[0-9a-f]{32}$/, 'an agent id looks
 export const AgentName = z
   .string()
   .regex(/^[a-z0-9-]{3,32}$/, 'a name is 3–32 lowercase letters, digits or "-"');
-/** Anywhere an agent is addressed, its id or its name is accepted. */
-export const AgentRef = z.string().min(3).max(64);
+/** Anywhere an agent is addressed, its id, its name or its full address (handle@domain, SPEC §19.1) is accepted. */
+export const AgentRef = z.string().min(3).max(300);
+/** How an agent is named in what the server hands out: a local agent's name, or a remote agent's full address. */
+export const PeerName = z.union([AgentName, z.string().regex(/^[a-z0-9-]{3,32}@[a-z0-9.:[\]-]{1,260}$/, 'a remote agent is named by its address, handle@domain')]);
 export const MessageId = z.string().regex(/^msg_[0-9a-f]{32}$/, 'a message id looks like msg_<32 hex>');
 export const ThreadId = z.string().regex(/^thr_[0-9a-f]{32}$/, 'a thread id looks like thr_<32 hex>');
 export const RequestId = z.string().regex(/^req_[0-9a-f]{32}$/, 'a request id looks like req_<32 hex>');
@@ -52,13 +54,15 @@ export const KeyRotation = z.object({
 
 export const AgentProfile = z.object({
   agent_id: AgentId,
-  name: AgentName,
+  name: PeerName,
   display_name: z.string().nullable(),
   public_key: z.string().nullable(),
   encryption_key: z.string().nullable(),
   key_rotation: KeyRotation.nullable().describe('The last key change, signed by the previous signing key'),
   keys_reset_at: Timestamp.nullable().describe('Set when keys were replaced WITHOUT a signed rotation statement: treat with suspicion'),
   created_at: Timestamp,
+  address: z.string().describe('The full address, handle@domain (SPEC §19.1)'),
+  remote: z.boolean().describe('True for an agent on another server'),
 });
 export const KeysInput = z.strictObject({
   public_key: PublicKey.optional(),
@@ -94,9 +98,9 @@ export const ContactRequestInput = z.strictObject({
 export const ContactRequest = z.object({
   id: RequestId,
   from_id: AgentId,
-  from_name: AgentName,
+  from_name: PeerName,
   to_id: AgentId,
-  to_name: AgentName,
+  to_name: PeerName,
   note: z.string().nullable(),
   scopes: z.array(Scope),
   status: RequestStatus,
@@ -141,7 +145,7 @@ export const PeerState = z.enum([
 ]);
 export const Peer = z.object({
   agent_id: AgentId,
-  name: AgentName,
+  name: PeerName,
   display_name: z.string().nullable(),
   state: PeerState,
   my_scopes: z.array(Scope).describe('Scopes I granted: what this peer may send me'),
@@ -195,7 +199,8 @@ export const SendOutput = z.object({
   thread_id: ThreadId,
   created_at: Timestamp,
 });
-export const MessageStatus = z.enum(['queued', 'delivered', 'read']);
+/** relayed and failed: only for a message to an agent on another server (SPEC §19.5). */
+export const MessageStatus = z.enum(['queued', 'relayed', 'delivered', 'read', 'failed']);
 export const DeadlineState = z.enum(['pending', 'met', 'missed', 'declined']);
 export const Deadline = z.object({
   state: DeadlineState.describe('pending until a reply in the thread (met), reply_by passing without one (missed), or the recipient declining (declined)'),
@@ -214,9 +219,11 @@ export const Message = z.object({
   id: MessageId,
   thread_id: ThreadId,
   sender_id: AgentId,
-  sender_name: AgentName,
+  sender_name: PeerName,
   recipient_id: AgentId,
-  recipient_name: AgentName,
+  recipient_name: PeerName,
+  sender_address: z.string().describe('handle@domain; the address amtp-sig-2 and amtp-seal-2 bind (SPEC §19.7)'),
+  recipient_address: z.string(),
   subject: z.string().nullable(),
   body: z.string().nullable(),
   scope: Scope,
@@ -225,6 +232,7 @@ export const Message = z.object({
   reply_to_id: MessageId.nullable(),
   client_id: z.string().nullable(),
   status: MessageStatus,
+  failed_reason: z.string().optional().describe('Why a message to an agent on another server failed (status failed)'),
   created_at: Timestamp,
   delivered_at: Timestamp.nullable(),
   read_at: Timestamp.nullable(),
@@ -263,7 +271,7 @@ export const MarkAllReadInput = z.strictObject({ thread_id: ThreadId.optional() 
 export const MarkedOutput = z.object({ marked: z.number().int() });
 export const Conversation = z.object({
   peer_id: AgentId,
-  peer_name: AgentName,
+  peer_name: PeerName,
   last_message: Message,
   unread_count: z.number().int(),
   message_count: z.number().int(),
@@ -360,6 +368,7 @@ export const EventType = z.enum([
   'deadline.missed',
   'deadline.declined',
   'message.processed',
+  'message.failed',
 ]);
 
 export const StreamEvent = z.object({

@@ -140,19 +140,14 @@ export const GUARD_MIGRATION: Migration = {
 };
 
 /**
- * 11: the A2A bridge (docs/SPEC.md, "A2A binding"). The server's own signing key (AgentCard JWS);
- * the external A2A agents AMTP agents wrote to, each represented by a local agent row (its queue in
+ * 11: the A2A bridge (docs/SPEC.md, "A2A binding"; the AgentCards are signed with the server key of
+ * migration 10). The external A2A agents AMTP agents wrote to, each represented by a local agent row (its queue in
  * the outbox, kind `a2a`); and the A2A tasks withdrawn by CancelTask before delivery.
  */
 export const A2A_MIGRATION: Migration = {
   version: 11,
-  name: 'A2A bridge: server key, external A2A agents, canceled tasks',
+  name: 'A2A bridge: external A2A agents, canceled tasks',
   sql: `
-    CREATE TABLE server_keys (
-      id TEXT PRIMARY KEY,
-      private_jwk TEXT NOT NULL,
-      created_at TEXT NOT NULL
-    );
     CREATE TABLE a2a_peers (
       agent_id TEXT PRIMARY KEY REFERENCES agents(id),
       card_url TEXT NOT NULL UNIQUE,

@@ -12,6 +12,9 @@ const QUEUES: Partial<Record<OutboxKind, { from: string; queue: string; open: st
   webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
   // An AMTP agent's requests to one external A2A agent, in order; the queue is the agent row standing for it.
   a2a: { from: 'a2a_peers ap', queue: 'ap.agent_id', open: 'TRUE' },
+  // One queue per remote agent (its local mirror's id), always open: what an agent on another server
+  // should hear, in order (SPEC §19.5).
+  federation: { from: 'remote_agents r', queue: 'r.agent_id', open: 'TRUE' },
 };
 
 /**
@@ -20,6 +23,17 @@ const QUEUES: Partial<Record<OutboxKind, { from: string; queue: string; open: st
  * outbox_kind_due: only what is due is read, however many wait), each checked to be its queue's head.
  */
 const DUE_FIRST = ['deadline', 'release'] as const satisfies readonly OutboxKind[];
+
+/** The events that travel to a remote agent's server (SPEC §19.6); the rest concern only this server. */
+export const FEDERATED_EVENTS = ['contact_request.received', 'contact_request.approved', 'authorization.revoked', 'message.received', 'message.delivered', 'message.read'] as const;
+
+/**
+ * Queues a federation delivery for an event just appended to a remote agent's mirror. Parameters:
+ * id, position, not_before, created_at, updated_at, agent_id, event type.
+ */
+export const ENQUEUE_FEDERATION_SQL = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
+   SELECT ?, 'federation', r.agent_id, r.agent_id, ?, 'pending', 0, ?, ?, ? FROM remote_agents r
+   WHERE r.agent_id = ? AND ? IN (${FEDERATED_EVENTS.map((t) => `'${t}'`).join(', ')})`;
 
 /** The outbox row as a DeliveryRecord (src/store/types.ts). */
 export const DELIVERY_COLUMNS =

@@ -19,6 +19,8 @@ import type {
   DeliveryStats,
   InboxOptions,
   InviteRecord,
+  RelayRecord,
+  RemoteAgentRecord,
   RequestRecord,
   ResultsOf,
   ServerKeyRecord,
@@ -40,6 +42,17 @@ export abstract class SqlReads implements Store {
 
   constructor(private readonly sql: Dialect) {
     this.decode = decoders(sql);
+  }
+
+  async serverKeys() {
+    return (await this.rows('SELECT * FROM server_keys ORDER BY current IS NULL, created_at DESC', [])) as unknown as ServerKeyRecord[];
+  }
+  async remoteAgent(agent_id: string) {
+    return (await this.one('SELECT * FROM remote_agents WHERE agent_id = ?', [agent_id])) as RemoteAgentRecord | null;
+  }
+  async relays(message_ids: string[]) {
+    if (message_ids.length === 0) return [];
+    return (await this.rows(`SELECT * FROM relays WHERE ${this.sql.inList('message_id', 'text')}`, [this.sql.list(message_ids)])) as unknown as RelayRecord[];
   }
 
   private async one(sql: string, params: unknown[]): Promise<Row | null> {
@@ -222,9 +235,6 @@ export abstract class SqlReads implements Store {
     return (await this.rows('SELECT * FROM server_audit ORDER BY seq ASC', [])).map(this.decode.serverAudit);
   }
 
-  async serverKey(id: string) {
-    return (await this.one('SELECT id, private_jwk, created_at FROM server_keys WHERE id = ?', [id])) as ServerKeyRecord | null;
-  }
   async a2aPeerByUrl(card_url: string) {
     return (await this.one('SELECT agent_id, card_url, created_at FROM a2a_peers WHERE card_url = ?', [card_url])) as A2APeerRecord | null;
   }

@@ -84,7 +84,7 @@ export const TABLES: TableSpec[] = [
   },
   { name: 'sig_nonces', key: ['sender_id', 'nonce'], columns: ['sender_id', 'nonce', 'expires_at'] },
   { name: 'server_audit', key: ['seq'], columns: ['seq', 'at', 'action', 'target_id', 'details', 'prev_hash', 'hash'], json: ['details'] },
-  { name: 'server_keys', key: ['id'], columns: ['id', 'private_jwk', 'created_at'] },
+  { name: 'server_keys', key: ['kid'], columns: ['kid', 'public_key', 'secret_key', 'current', 'created_at', 'retired_at'] },
   { name: 'a2a_peers', key: ['agent_id'], columns: ['agent_id', 'card_url', 'created_at'] },
   { name: 'a2a_canceled', key: ['message_id'], columns: ['message_id', 'sender_id', 'recipient_id', 'thread_id', 'created_at', 'canceled_at'] },
   // guard rails (migration 9)

@@ -244,13 +244,6 @@ export interface WebhookRecord {
   updated_at: string;
 }
 
-export interface ServerKeyRecord {
-  id: string;
-  /** The private key as a JWK (JSON text). */
-  private_jwk: string;
-  created_at: string;
-}
-
 export interface A2APeerRecord {
   agent_id: string;
   card_url: string;
@@ -270,7 +263,7 @@ export interface A2ACanceledRecord {
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 /** What the outbox delivers. Federation and scheduled release will be further kinds of the same outbox. */
-export type OutboxKind = 'webhook' | 'a2a' | 'deadline' | 'release';
+export type OutboxKind = 'webhook' | 'a2a' | 'deadline' | 'release' | 'federation';
 
 /** One entry of the durable outbox (table `outbox`), as the webhook rules see it. */
 export interface DeliveryRecord {
@@ -351,8 +344,6 @@ export type WriteOp =
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
   | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
   | { op: 'redeliver'; agent_id: string; id: string; at: string }
-  /** The server's signing key; a second writer's key loses (the first one stored is kept). */
-  | { op: 'putServerKey'; key: ServerKeyRecord }
   /** The agent row standing for an external A2A agent, and its card URL. */
   | { op: 'createA2APeer'; agent: AgentRecord; card_url: string }
   /** Queues the A2A delivery of a message already inserted (in the same commit). */
@@ -382,7 +373,12 @@ export type WriteOp =
   /** Moves a pending deadline to missed or declined and, only if it was still pending, appends `event` (so it fires once). */
   | { op: 'settleDeadline'; message_id: string; state: 'missed' | 'declined'; note: string | null; at: string; event: Omit<EventRecord, 'seq'> }
   /** Records the processed receipt once; appends `event` only when it was recorded. */
-  | { op: 'setProcessed'; message_id: string; recipient_id: string; processed: ProcessedRecord; event: Omit<EventRecord, 'seq'> };
+  | { op: 'setProcessed'; message_id: string; recipient_id: string; processed: ProcessedRecord; event: Omit<EventRecord, 'seq'> }
+  /** Federation (SPEC §19): installs a current server key unless one exists (first start, racing instances). */
+  | { op: 'putServerKey'; key: ServerKeyRecord }
+  /** Marks an agent row as the local mirror of a remote agent. */
+  | { op: 'putRemoteAgent'; remote: RemoteAgentRecord }
+  | { op: 'setRelay'; relay: RelayRecord };
 
 interface OpResults {
   createAgent: void;
@@ -435,6 +431,8 @@ interface OpResults {
   meetDeadlines: number;
   settleDeadline: boolean;
   setProcessed: boolean;
+  putRemoteAgent: void;
+  setRelay: void;
 }
 
 export type ResultOf<T extends WriteOp> = OpResults[T['op']];
@@ -528,7 +526,6 @@ export interface Store {
   serverAuditAll(): Promise<ServerAuditRecord[]>;
 
   /** The A2A bridge's reads. */
-  serverKey(id: string): Promise<ServerKeyRecord | null>;
   a2aPeerByUrl(card_url: string): Promise<A2APeerRecord | null>;
   a2aPeer(agent_id: string): Promise<A2APeerRecord | null>;
   a2aCanceled(message_id: string): Promise<A2ACanceledRecord | null>;
@@ -556,4 +553,33 @@ export interface Store {
   held(id: string): Promise<HeldRecord | null>;
   /** Oldest first. */
   heldBy(sender_id: string): Promise<HeldRecord[]>;
+  /** Federation: the server's signing keys (the current one first), remote agents, relay statuses. */
+  serverKeys(): Promise<ServerKeyRecord[]>;
+  remoteAgent(agent_id: string): Promise<RemoteAgentRecord | null>;
+  relays(message_ids: string[]): Promise<RelayRecord[]>;
+}
+
+export interface ServerKeyRecord {
+  kid: string;
+  public_key: string;
+  secret_key: string;
+  /** 1 for the key that signs now; null once retired (still published until it is dropped). */
+  current: 1 | null;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface RemoteAgentRecord {
+  agent_id: string;
+  address: string;
+  domain: string;
+  updated_at: string;
+}
+
+/** How far a message to a remote agent got: queued here, relayed (accepted by its server), or failed. */
+export interface RelayRecord {
+  message_id: string;
+  status: 'queued' | 'relayed' | 'failed';
+  reason: string | null;
+  updated_at: string;
 }

@@ -16,7 +16,7 @@ import {
   type WriteOp,
 } from './types.js';
 import { json, type Dialect } from './dialect.js';
-import { claimHeadsSql, enqueueA2ASql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
+import { claimHeadsSql, enqueueA2ASql, enqueueOnEventSql, ENQUEUE_FEDERATION_SQL, OUTBOX_KINDS } from './outbox.js';
 import type { Row } from './rows.js';
 
 /** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
@@ -54,6 +54,7 @@ const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
   ['blocks', 'blocker_id = ? OR blocked_id = ?'],
   ['grants', 'granter_id = ? OR grantee_id = ?'],
   ['sig_nonces', 'sender_id = ?'],
+  ['remote_agents', 'agent_id = ?'],
 ];
 
 const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at', 'quiet_hours']);
@@ -83,6 +84,30 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
         yield* run(`DELETE FROM ${table} WHERE ${where}`, ...where.split('?').slice(1).map(() => op.id));
       }
       return (yield* run('DELETE FROM agents WHERE id = ?', op.id)) > 0;
+    case 'putServerKey': {
+      const k = op.key;
+      yield* run(
+        'INSERT INTO server_keys (kid, public_key, secret_key, current, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        k.kid, k.public_key, k.secret_key, k.current, k.created_at, k.retired_at,
+      );
+      return undefined;
+    }
+    case 'putRemoteAgent': {
+      const r = op.remote;
+      yield* run(
+        'INSERT INTO remote_agents (agent_id, address, domain, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET updated_at = excluded.updated_at',
+        r.agent_id, r.address, r.domain, r.updated_at,
+      );
+      return undefined;
+    }
+    case 'setRelay': {
+      const r = op.relay;
+      yield* run(
+        'INSERT INTO relays (message_id, status, reason, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at',
+        r.message_id, r.status, r.reason, r.updated_at,
+      );
+      return undefined;
+    }
     case 'useNonce':
       yield* run('INSERT INTO sig_nonces (sender_id, nonce, expires_at) VALUES (?, ?, ?)', op.sender_id, op.nonce, op.expires_at);
       return undefined;
@@ -218,9 +243,6 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
           op.at, op.at, op.id, op.agent_id,
         )) > 0
       );
-    case 'putServerKey':
-      yield* run('INSERT INTO server_keys (id, private_jwk, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', op.key.id, op.key.private_jwk, op.key.created_at);
-      return undefined;
     case 'createA2APeer':
       yield* writeOp(d, { op: 'createAgent', agent: op.agent });
       yield* run('INSERT INTO a2a_peers (agent_id, card_url, created_at) VALUES (?, ?, ?)', op.agent.id, op.card_url, op.agent.created_at);
@@ -412,6 +434,7 @@ function* appendEvent(d: Dialect, event: Omit<EventRecord, 'seq'>): Steps<EventR
   const seq = ((last?.seq as number | null) ?? 0) + 1;
   yield* run('INSERT INTO events (agent_id, seq, id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)', event.agent_id, seq, event.id, event.type, json(event.data), event.created_at);
   yield* run(enqueueOnEventSql(d), event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
+  yield* run(ENQUEUE_FEDERATION_SQL, event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
   return { ...event, seq };
 }
 

@@ -95,6 +95,11 @@ export function PeerName({ display, handle, strong }: { display?: string | null;
           @<bdi>{handle}</bdi>
         </span>
       )}
+      {handle.includes('@') && (
+        <span class="badge" title="An agent on another server: its address is handle@domain">
+          remote
+        </span>
+      )}
       {flagged && (
         <span class="badge warn-badge" title="This name contains invisible control or text-direction characters: it may not be what it looks like.">
           ⚠ hidden characters

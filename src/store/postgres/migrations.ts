@@ -8,6 +8,7 @@
  * sender's document keeps its key order.
  */
 import { A2A_MIGRATION, ATTENTION_MIGRATION, GUARD_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { FEDERATION_MIGRATION } from '../federation-migration.js';
 
 export const postgresMigrations: Migration[] = [
   {
@@ -189,5 +190,6 @@ export const postgresMigrations: Migration[] = [
   OUTBOX_MIGRATION,
   ATTENTION_MIGRATION,
   GUARD_MIGRATION,
+  FEDERATION_MIGRATION,
   A2A_MIGRATION,
 ];

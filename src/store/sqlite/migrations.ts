@@ -1,5 +1,6 @@
 /** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
 import { A2A_MIGRATION, ATTENTION_MIGRATION, GUARD_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { FEDERATION_MIGRATION } from '../federation-migration.js';
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -181,5 +182,6 @@ export const sqliteMigrations: Migration[] = [
   OUTBOX_MIGRATION,
   ATTENTION_MIGRATION,
   GUARD_MIGRATION,
+  FEDERATION_MIGRATION,
   A2A_MIGRATION,
 ];

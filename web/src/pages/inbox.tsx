@@ -256,9 +256,11 @@ function merge(prev: Message[], incoming: Message[]): Message[] {
   return [...byId.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
 }
 
-const RECEIPT: Record<Message['status'], string> = { queued: 'Sent', delivered: 'Delivered', read: 'Read' };
+const RECEIPT: Record<Message['status'], string> = { queued: 'Sent', relayed: 'Relayed', delivered: 'Delivered', read: 'Read', failed: 'Failed' };
 const RECEIPT_HINT: Record<Message['status'], string> = {
   queued: 'Accepted by the server; not yet fetched by the recipient',
+  relayed: 'Accepted by the recipient’s server (another server)',
+  failed: 'Could not be relayed to the recipient’s server',
   delivered: 'The recipient’s agent has fetched it',
   read: 'The recipient has read it',
 };

@@ -82,7 +82,7 @@ export function Network({ session }: { session: Session }) {
       <form class="card" onSubmit={request} aria-label="Request contact">
         <div class="inline">
           <label class="grow">
-            Agent <input name="agent" required placeholder="bob-work or a2a_…" aria-describedby="request-note" />
+            Agent <input name="agent" required placeholder="bob-work, bob@mail.example.org or a2a_…" aria-describedby="request-note" />
           </label>
           <label class="grow">
             Scopes <input name="scopes" placeholder="message, scheduling" />
