@@ -12,7 +12,7 @@ test('npm run bench -- --smoke runs every figure and writes its results', { skip
   const results = JSON.parse(readFileSync(`${root}bench/results/smoke.json`, 'utf8'));
   assert.equal(results.smoke, true);
   const names: string[] = results.figures.map((f: { name: string }) => f.name);
-  const expected = ['ceiling', 'send, unsigned', 'ed25519 verify', 'send, signed', 'send, sealed + signed', 'inbox, 50 unread of 10,000 stored', 'inbox, 50 unread of 10,000, one client', 'inbox, 50 unread of 20,000 stored', 'inbox, 50 unread of 20,000, one client', 'send → SSE', 'send → webhook', 'send → SSE', 'send → webhook', 'memory', 'peer', 'A2A SendMessage into a mailbox', ...(postgresUnavailableReason() ? [] : ['PostgreSQL: send, 1', 'PostgreSQL: send, 2', 'PostgreSQL: inbox (50 unread), 1', 'PostgreSQL: inbox (50 unread), 2'])];
+  const expected = ['ceiling', 'send, unsigned', 'ed25519 verify', 'send, signed', 'send, sealed + signed', 'inbox, 50 unread of 10,000 stored', 'inbox, 50 unread of 10,000, one client', 'inbox, 50 unread of 20,000 stored', 'inbox, 50 unread of 20,000, one client', 'send → SSE', 'send → webhook', 'send → SSE', 'send → webhook', 'cross-server', 'memory', 'peer', 'A2A SendMessage into a mailbox', ...(postgresUnavailableReason() ? [] : ['PostgreSQL: send, 1', 'PostgreSQL: send, 2', 'PostgreSQL: inbox (50 unread), 1', 'PostgreSQL: inbox (50 unread), 2'])];
   assert.deepEqual(names.map((n, i) => n.startsWith(expected[i] ?? '\0')), expected.map(() => true), names.join(' | '));
   for (const f of results.figures) assert.ok(f.rps > 0 || f.name.startsWith('memory'), f.name);
   assert.ok(results.extras.rss_mib_with_streams > 0);
