@@ -75,3 +75,10 @@ export async function commit<const T extends readonly WriteOp[]>(deps: Pick<Core
   for (const op of ops) if (op.op === 'appendEvent') deps.notifier.publish({ type: op.event.type, agent_id: op.event.agent_id });
   return results;
 }
+
+/** Runs a retention batch (src/store/writes.ts PRUNE_BATCH) until one removes nothing; the total removed. */
+export async function untilNoneRemoved(batch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let removed = await batch(); removed > 0; removed = await batch()) total += removed;
+  return total;
+}

@@ -9,7 +9,7 @@ import { verifyMessageSignatureNode } from '../crypto/node-verify.js';
 import { StoreError, type MessageRecord } from '../store/types.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
+import { commit, currentCaller, eventOp, findAgent, untilNoneRemoved, type Caller, type CoreDeps } from './context.js';
 import { newMessageId, newThreadId, nowIso } from './ids.js';
 import { pageOf, parseCursor } from './pages.js';
 import type { MailboxEvent } from './notifier.js';
@@ -193,8 +193,7 @@ export class Messaging {
     const { maxAgeDays, maxMessagesPerMailbox } = this.deps.config.retention;
     if (!maxAgeDays && !maxMessagesPerMailbox) return 0;
     const olderThan = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000).toISOString() : null;
-    const [removed] = await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]);
-    return removed;
+    return untilNoneRemoved(async () => (await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]))[0]);
   }
 
   /**

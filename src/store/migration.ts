@@ -52,3 +52,15 @@ export const OUTBOX_MIGRATION: Migration = {
     CREATE INDEX outbox_queue_head ON outbox(kind, queue, position) WHERE status = 'pending';
   `,
 };
+
+/**
+ * 7: every hot query index-bounded by construction (test/soak/query-plans.test.ts): pruning finished
+ * outbox rows reads only the expired ones (the other hot queries were reshaped instead).
+ */
+export const HOT_PATH_INDEXES_MIGRATION: Migration = {
+  version: 7,
+  name: 'an index for pruning finished deliveries',
+  sql: `
+    CREATE INDEX outbox_finished ON outbox(updated_at) WHERE status <> 'pending';
+  `,
+};

@@ -29,17 +29,23 @@ export const enqueueOnEventSql = (d: Dialect) =>
 export const OUTBOX_KINDS = Object.keys(QUEUES) as OutboxKind[];
 
 /**
- * Leases a kind's due queue heads (one index probe per open queue, however long the queues are) and
- * returns them. Parameters: lease_until, now, now, [agent_id], limit. With `oneAgent`, only that
- * agent's queues (the next head right after a delivery, in the same commit).
+ * Leases a kind's due queue heads and returns them. Parameters: lease_until, [queue], now, now, limit.
+ * With `oneQueue`, only that queue (for a webhook, the agent's: its next head right after a
+ * delivery, in the same commit).
+ *
+ * The plan is bounded by construction, whatever the planner's statistics: the heads are found first
+ * (a materialized CTE the planner cannot turn inside out), one index probe per open queue into the
+ * pending-only index, so neither delivered history nor a long backlog is ever read; only then are
+ * the heads filtered by due time and lease.
  */
-export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): string {
+export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
   const q = QUEUES[kind];
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
-     SELECT d.id FROM ${q.from}
-     JOIN outbox d ON d.kind = '${kind}' AND d.queue = ${q.queue}
-       AND d.position = (SELECT MIN(position) FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending')
-     WHERE ${q.open} AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)${oneAgent ? ' AND d.agent_id = ?' : ''}
+     WITH heads AS MATERIALIZED (
+       SELECT (SELECT p.id FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending' ORDER BY p.position LIMIT 1) AS id
+       FROM ${q.from} WHERE ${q.open}${oneQueue ? ` AND ${q.queue} = ?` : ''})
+     SELECT d.id FROM heads JOIN outbox d ON d.id = heads.id
+     WHERE d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
      ORDER BY d.not_before LIMIT ?${d.skipLocked})
    RETURNING ${DELIVERY_COLUMNS}`;
 }

@@ -7,7 +7,7 @@
  * backends losslessly. Structured values are JSONB, except a message's payload, which is JSON so the
  * sender's document keeps its key order.
  */
-import { OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { HOT_PATH_INDEXES_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
 
 export const postgresMigrations: Migration[] = [
   {
@@ -187,4 +187,5 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   OUTBOX_MIGRATION,
+  HOT_PATH_INDEXES_MIGRATION,
 ];

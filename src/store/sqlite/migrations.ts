@@ -1,5 +1,5 @@
 /** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
-import { OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import { HOT_PATH_INDEXES_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
 
 export const sqliteMigrations: Migration[] = [
   {
@@ -179,4 +179,5 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   OUTBOX_MIGRATION,
+  HOT_PATH_INDEXES_MIGRATION,
 ];
