@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
   AMTP_PG_POOL_SIZE: Int(1).max(1000).default(10),
+  AMTP_SQLITE_CACHE_MB: Int(1).default(32),
+  AMTP_SQLITE_MMAP_MB: Int(0).default(128),
 });
 
 /**
@@ -119,6 +121,8 @@ export interface Config {
   };
   /** 0 = keep forever, for each. */
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
+  /** SQLite's page cache and memory map, per connection (two connections: reader and writer); docs/SELF-HOSTING.md. */
+  sqlite: { cacheMiB: number; mmapMiB: number };
 }
 
 /** Names proxy-addr (Fastify's trustProxy) understands besides addresses and CIDRs. */
@@ -214,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutSeconds: e.AMTP_WEBHOOK_TIMEOUT_SECONDS,
     },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
+    sqlite: { cacheMiB: e.AMTP_SQLITE_CACHE_MB, mmapMiB: e.AMTP_SQLITE_MMAP_MB },
     ...overrides,
   };
 }

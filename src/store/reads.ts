@@ -23,6 +23,7 @@ export abstract class SqlReads implements Store {
   abstract readonly dialect: Store['dialect'];
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
+  abstract optimize(): Promise<void>;
   abstract apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>>;
   protected abstract rows(sql: string, params: unknown[]): Promise<Row[]>;
 

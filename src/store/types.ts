@@ -309,6 +309,8 @@ export interface Store {
   readonly broadcast?: Broadcast;
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Keeps the planner's statistics fresh (SQLite: PRAGMA optimize; PostgreSQL: autovacuum does, a no-op). */
+  optimize(): Promise<void>;
   apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>>;
 
   agentById(id: string): Promise<AgentRecord | null>;
