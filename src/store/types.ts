@@ -347,6 +347,8 @@ export interface Store {
   /** Newest first. */
   deliveries(agent_id: string, opts: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
   pendingDeliveries(agent_id: string): Promise<number>;
+  /** Whether the agent's webhook accepted an event later than `event_seq` (a delivery with a higher position). */
+  webhookDeliveredAfter(agent_id: string, event_seq: number): Promise<boolean>;
   /** The whole outbox, for /metrics: queued, due now (and not leased), dead-lettered, and the oldest queued one's creation. */
   deliveryStats(now: string): Promise<DeliveryStats>;
 

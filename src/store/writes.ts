@@ -16,7 +16,7 @@ import {
   type WriteOp,
 } from './types.js';
 import { json, type Dialect } from './dialect.js';
-import { claimHeadsSql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
+import { claimHeadsSql, claimRetriesSql, enqueueOnEventSql, OUTBOX_KINDS } from './outbox.js';
 import type { Row } from './rows.js';
 
 /** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
@@ -200,6 +200,9 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
         const agent = op.agent_id === undefined ? [] : [op.agent_id];
         const rows = yield* all(claimHeadsSql(d, kind, agent.length > 0), op.lease_until, ...agent, op.now, op.now, op.limit - claimed.length);
         claimed.push(...(rows as unknown as DeliveryRecord[]));
+        if (agent.length > 0 || claimed.length >= op.limit) continue;
+        const retries = yield* all(claimRetriesSql(d, kind), op.lease_until, op.now, op.now, op.limit - claimed.length);
+        claimed.push(...(retries as unknown as DeliveryRecord[]));
       }
       // RETURNING gives no order: oldest due first.
       return claimed.sort((x, y) => (x.next_attempt_at < y.next_attempt_at ? -1 : x.next_attempt_at > y.next_attempt_at ? 1 : 0));

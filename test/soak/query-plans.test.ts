@@ -102,6 +102,7 @@ function hotQueries(d: Dialect): Promise<[string, Query[]][]> {
     ['claim: one queue head', w({ op: 'claimDeliveries', now: NOW, lease_until: NOW, limit: 1, agent_id: A(2) })],
     ['claim: record outcome', w({ op: 'recordDelivery', id: 'del_1', status: 'delivered', attempts: 1, next_attempt_at: NOW, last_status: 200, last_error: null, at: NOW })],
     ['claim: pending count', r((s) => s.pendingDeliveries(A(2)))],
+    ['claim: dead letter, endpoint still works?', r((s) => s.webhookDeliveredAfter(A(2), 500))],
     ['stream replay', r((s) => s.events(A(2), { afterSeq: 10, limit: 100 }))],
     ['stream: last event', r((s) => s.lastEventSeq(A(2)))],
     ['retention: messages by age', w({ op: 'pruneMessages', olderThan: CUTOFF, keepPerMailbox: null })],
