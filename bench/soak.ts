@@ -111,7 +111,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let inFlight = 0;
 
   /** One request; its latency recorded under `op`. Answers the parsed body, or null on failure. */
-  async function call(op: string, agent: number, method: string, path: string, body?: unknown, expect = [200, 201, 202]): Promise<any> {
+  async function call(op: string, agent: number, method: string, path: string, body?: unknown, expect = [200, 201, 202]): Promise<unknown> {
     if (inFlight >= MAX_IN_FLIGHT) return void counts.shed++;
     inFlight++;
     counts.requests++;
@@ -129,7 +129,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         counts.unexpected++;
         if (counts.unexpected <= 5) o.log(`unexpected ${res.status} on ${op}: ${text.slice(0, 200)}`);
       }
-      return res.ok ? JSON.parse(text) : null;
+      return res.ok ? (JSON.parse(text) as unknown) : null;
     } catch (error) {
       counts.unexpected++;
       if (counts.unexpected <= 5) o.log(`${op} failed: ${(error as Error).message}`);
@@ -143,8 +143,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const secrets = new Map<number, Webhook>();
   for (let w = 0; w < WEBHOOKS; w++) {
     const agent = STREAMS + 1 + w;
-    const set = await call('setup', agent, 'PUT', '/api/me/webhook', { url: `${receivers.url}/hook/${agent}`, events: ['message.received'] });
-    secrets.set(agent, new Webhook(set.secret as string));
+    const set = (await call('setup', agent, 'PUT', '/api/me/webhook', { url: `${receivers.url}/hook/${agent}`, events: ['message.received'] })) as { secret: string };
+    secrets.set(agent, new Webhook(set.secret));
   }
   receivers.verify = (agent, body, headers) => {
     try {
@@ -170,21 +170,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const from = Math.floor(Math.random() * SENDERS);
     const resend = sent[from]!.length > 0 && Math.random() < 0.03;
     const clientId = resend ? sent[from]![Math.floor(Math.random() * sent[from]!.length)]! : `c${++clientSeq}`;
-    const out = await call('send', from, 'POST', '/api/messages', { recipient_id: ids[from + 1], body: `soak ${clientId}`, client_id: clientId });
+    const out = (await call('send', from, 'POST', '/api/messages', { recipient_id: ids[from + 1], body: `soak ${clientId}`, client_id: clientId })) as { id: string } | null;
     if (!out) return;
     if (resend) {
       counts.resends++;
       if (sentIds.get(`${from}/${clientId}`) !== out.id) counts.resendMismatches++;
       return;
     }
-    sentIds.set(`${from}/${clientId}`, out.id as string);
+    sentIds.set(`${from}/${clientId}`, out.id);
     sent[from]!.push(clientId);
     if (sent[from]!.length > 50) sent[from]!.shift();
     if (from + 1 > STREAMS && from + 1 <= STREAMS + WEBHOOKS) expected.set(from + 1, (expected.get(from + 1) ?? 0) + 1);
   };
   const poll = async () => {
     const agent = 1 + Math.floor(Math.random() * SENDERS);
-    const inbox = await call('inbox', agent, 'GET', '/api/inbox?unread_only=true&limit=20');
+    const inbox = (await call('inbox', agent, 'GET', '/api/inbox?unread_only=true&limit=20')) as { messages: unknown[] } | null;
     if (inbox?.messages.length) await call('read', agent, 'POST', '/api/inbox/read', {});
   };
   const mcp = () =>
@@ -198,8 +198,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     rotatorBusy.v = true;
     try {
       if (what === 'rotate') {
-        const out = await call('rotate', ROTATOR, 'POST', '/api/me/api-key/rotate');
-        if (out) (keys[ROTATOR] = out.api_key as string), counts.keyRotations++;
+        const out = (await call('rotate', ROTATOR, 'POST', '/api/me/api-key/rotate')) as { api_key: string } | null;
+        if (out) (keys[ROTATOR] = out.api_key), counts.keyRotations++;
       } else {
         const ok = blocked ? await call('consent', ROTATOR, 'DELETE', `/api/blocks/${ids[0]}`) : await call('consent', ROTATOR, 'POST', '/api/blocks', { agent_id: ids[0] });
         if (ok) (blocked = !blocked), counts.consentChanges++;
@@ -243,7 +243,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ops,
       ...proc.sample(),
       heapMiB: await heapMiB(server.url),
-      dbMiB: db ? Number((await db.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n) / 2 ** 20 : sqliteMiB(o.target),
+      dbMiB: db ? Number((await db.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0]!.n) / 2 ** 20 : sqliteMiB(o.target),
     };
     samples.push(sample);
     o.log(line(sample));

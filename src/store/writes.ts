@@ -158,7 +158,8 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       if (op.olderThan) {
         removed += yield* run(`DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE created_at < ? ORDER BY created_at LIMIT ${PRUNE_BATCH})`, op.olderThan);
       }
-      if (op.keepPerMailbox) {
+      // The per-mailbox cap once the age batches are done (this one removed less than a batch).
+      if (op.keepPerMailbox && removed < PRUNE_BATCH) {
         // Mailbox by mailbox, so no plan can read every message: one index probe per mailbox finds the
         // oldest message to keep, and only mailboxes over the cap delete their older messages.
         const cuts = yield* all(
