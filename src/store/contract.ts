@@ -313,7 +313,7 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(await store.pendingDeliveries(b.id), 0, 'no webhook, no delivery');
       const firstId = appended[0]![0].id;
 
-      // Claims hand out each agent's oldest pending delivery only, and never twice while leased.
+      // Claims hand out each agent's oldest delivery not yet attempted only, and never twice while leased.
       const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(30), lease_until: at(90), limit: 10 }]);
       assert.deepEqual(claimed.map((d) => d.id), [firstId]);
       assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(31), lease_until: at(91), limit: 10 }]), [[]]);

@@ -161,7 +161,7 @@ export type OutboxKind = 'webhook';
 export interface DeliveryRecord {
   id: string;
   kind: OutboxKind;
-  /** Whose it is; for a webhook also its queue (deliveries of one queue go out in order). */
+  /** Whose it is; for a webhook also its queue (first attempts of one queue go out in order; a failed one is retried beside it). */
   agent_id: string;
   /** Its place in the queue: for a webhook, the event's seq. */
   event_seq: number;
