@@ -22,7 +22,7 @@ export interface AmtpApp {
   readonly config: Config;
   readonly store: Store;
   readonly core: Mailbox;
-  /** Starts the background work: the delivery worker and the hourly retention sweep (one at once). */
+  /** Starts the background work: the delivery worker and the hourly retention sweep (one at once), which then refreshes the planner's statistics. */
   start(log: AppLog): void;
   /**
    * First step of a shutdown: stops the retention timer, releases every long-poll and stream, and
@@ -51,10 +51,11 @@ export async function createApp(config: Config, options: { store?: Store } = {})
   let stopping: Promise<void> | undefined;
 
   const sweep = () =>
-    core.maintain().then(
-      (removed) => (removed.messages || removed.events) && log?.info(removed, 'retention: removed'),
-      (err: unknown) => log?.error({ err }, 'retention sweep failed'),
-    );
+    core
+      .maintain()
+      .then((removed) => (removed.messages || removed.events) && log?.info(removed, 'retention: removed'))
+      .then(() => store.optimize())
+      .catch((err: unknown) => log?.error({ err }, 'retention sweep failed'));
 
   const stop = () =>
     (stopping ??= (async () => {

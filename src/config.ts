@@ -65,6 +65,8 @@ const EnvSchema = z.object({
     .default(FEDERATION_RETRY_DEFAULT),
   AMTP_FEDERATION_REQUESTS_PER_HOUR: Int(0).default(300),
   AMTP_FEDERATION_DOMAIN: z.string().optional(),
+  AMTP_SQLITE_CACHE_MB: Int(1).default(32),
+  AMTP_SQLITE_MMAP_MB: Int(0).default(128),
 });
 
 /**
@@ -155,6 +157,8 @@ export interface Config {
   };
   /** 0 = keep forever, for each. */
   retention: { maxAgeDays: number; maxMessagesPerMailbox: number; eventDays: number };
+  /** SQLite's page cache and memory map, per connection (two connections: reader and writer); docs/SELF-HOSTING.md. */
+  sqlite: { cacheMiB: number; mmapMiB: number };
 }
 
 /** Names proxy-addr (Fastify's trustProxy) understands besides addresses and CIDRs. */
@@ -261,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestsPerHour: e.AMTP_FEDERATION_REQUESTS_PER_HOUR,
     },
     retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
+    sqlite: { cacheMiB: e.AMTP_SQLITE_CACHE_MB, mmapMiB: e.AMTP_SQLITE_MMAP_MB },
     ...overrides,
   };
 }

@@ -86,3 +86,10 @@ export async function commit<const T extends readonly WriteOp[]>(deps: Pick<Core
   });
   return results;
 }
+
+/** Runs a retention batch (src/store/writes.ts PRUNE_BATCH) until one removes nothing; the total removed. */
+export async function untilNoneRemoved(batch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let removed = await batch(); removed > 0; removed = await batch()) total += removed;
+  return total;
+}

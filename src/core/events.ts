@@ -4,7 +4,7 @@
  */
 import type { StreamEvent } from '../protocol/schemas.js';
 import type { EventRecord, WriteOp } from '../store/types.js';
-import { commit, type Caller, type CoreDeps } from './context.js';
+import { commit, untilNoneRemoved, type Caller, type CoreDeps } from './context.js';
 import { nowIso } from './ids.js';
 import type { Messaging } from './messaging.js';
 
@@ -38,8 +38,7 @@ export class Events {
   async prune(): Promise<number> {
     if (this.deps.config.retention.eventDays === 0) return 0;
     const olderThan = new Date(Date.now() - this.deps.config.retention.eventDays * 86_400_000).toISOString();
-    const [removed] = await commit(this.deps, [{ op: 'pruneEvents', olderThan }]);
-    return removed;
+    return untilNoneRemoved(async () => (await commit(this.deps, [{ op: 'pruneEvents', olderThan }]))[0]);
   }
 
   /** Messages pushed to the agent (stream written, webhook answered 2xx) count as delivered. */

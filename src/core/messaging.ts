@@ -10,7 +10,7 @@ import { StoreError, type AgentRecord, type MessageRecord, type RelayRecord, typ
 import { addressOf, serverDomain } from './addresses.js';
 import type { Capabilities } from './capabilities.js';
 import type { Consent } from './consent.js';
-import { auditOp, commit, currentCaller, eventOp, findAgent, type Caller, type CoreDeps } from './context.js';
+import { auditOp, commit, currentCaller, eventOp, findAgent, untilNoneRemoved, type Caller, type CoreDeps } from './context.js';
 import { loopView, type Guard } from './guard.js';
 import { newMessageId, newThreadId, nowIso } from './ids.js';
 import { pageOf, parseCursor } from './pages.js';
@@ -218,8 +218,7 @@ export class Messaging {
     const { maxAgeDays, maxMessagesPerMailbox } = this.deps.config.retention;
     if (!maxAgeDays && !maxMessagesPerMailbox) return 0;
     const olderThan = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000).toISOString() : null;
-    const [removed] = await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]);
-    return removed;
+    return untilNoneRemoved(async () => (await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]))[0]);
   }
 
   /**

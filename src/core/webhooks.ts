@@ -1,7 +1,9 @@
 /**
  * Webhooks: one endpoint per agent, Standard Webhooks signatures, and the rules of the durable
- * outbox — at-least-once, in event order per agent, the same webhook-id on every retry, exponential
- * backoff with jitter, 410 Gone disables, exhausted retries dead-letter and disable with a notice.
+ * outbox — at-least-once, in event order per agent while deliveries succeed (a failed one steps
+ * aside and is retried on its own; bodies carry the event's seq), the same webhook-id on every retry,
+ * exponential backoff with jitter, 410 Gone disables, exhausted retries dead-letter (and disable
+ * the endpoint with a notice unless it accepted later events).
  */
 import { generateWebhookSecret, webhookHeaders } from '../crypto/standard-webhooks.js';
 import { AmtpError } from '../protocol/errors.js';
@@ -115,7 +117,7 @@ export class Webhooks implements OutboxKindRules {
       return null;
     }
     const expanded = await this.events.expand(agent, event);
-    const body = JSON.stringify({ id: expanded.id, type: expanded.type, timestamp: expanded.created_at, agent_id: agent.id, data: expanded.data });
+    const body = JSON.stringify({ id: expanded.id, seq: expanded.seq, type: expanded.type, timestamp: expanded.created_at, agent_id: agent.id, data: expanded.data });
     let status: number | null = null;
     let error: string | null = null;
     try {
@@ -132,10 +134,16 @@ export class Webhooks implements OutboxKindRules {
     return null;
   }
 
+  /**
+   * A failed delivery has stepped out of its queue's line (src/store/outbox.ts) and waits for its
+   * retry. Once its schedule is exhausted it is dead-lettered; the endpoint is disabled too unless it
+   * accepted a later event meanwhile (then this one event is the problem, not the endpoint).
+   */
   private async retryOrGiveUp(d: DeliveryRecord, status: number | null, error: string): Promise<void> {
     const notBefore = retryAt(this.retrySeconds(), d);
-    if (notBefore) await commit(this.deps, [recordOp(d, 'pending', status, error, notBefore)]);
-    else await this.finish(d, 'dead', status, error, `${d.attempts + 1} delivery attempts failed (last: ${error})`);
+    if (notBefore) return void (await commit(this.deps, [recordOp(d, 'pending', status, error, notBefore)]));
+    const endpointWorks = await this.deps.store.webhookDeliveredAfter(d.agent_id, d.event_seq);
+    await this.finish(d, 'dead', status, error, endpointWorks ? undefined : `${d.attempts + 1} delivery attempts failed (last: ${error})`);
   }
 
   /** Records the outcome; with `disableReason`, also disables the webhook (audited, shown as a notice). */

@@ -53,6 +53,7 @@ export function registerMetrics(app: FastifyInstance, openStreams: () => number,
       ...metric('amtp_webhook_oldest_pending_age_seconds', 'gauge', 'Age of the oldest queued delivery; 0 when the queue is empty.', [['', Math.round(oldestAge)]]),
       ...metric('process_resident_memory_bytes', 'gauge', 'Resident memory.', [['', process.memoryUsage.rss()]]),
       ...metric('process_uptime_seconds', 'gauge', 'Seconds since the process started.', [['', Math.round(process.uptime())]]),
+      ...metric('nodejs_heap_used_bytes', 'gauge', 'JavaScript heap in use (SQLite page caches and mmap are outside it, in resident memory).', [['', process.memoryUsage().heapUsed]]),
     ];
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });

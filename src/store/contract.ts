@@ -321,7 +321,7 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(await store.pendingDeliveries(b.id), 0, 'no webhook, no delivery');
       const firstId = appended[0]![0].id;
 
-      // Claims hand out each agent's oldest pending delivery only, and never twice while leased.
+      // Claims hand out each agent's oldest delivery not yet attempted only, and never twice while leased.
       const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(30), lease_until: at(90), limit: 10 }]);
       assert.deepEqual(claimed.map((d) => d.id), [firstId]);
       assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(31), lease_until: at(91), limit: 10 }]), [[]]);
@@ -333,8 +333,13 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(next[0]!.event_seq, 3);
       assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(33), lease_until: at(93), limit: 10, agent_id: b.id }]), [[]], 'only that agent’s queue');
       await store.apply([{ op: 'recordDelivery', id: next[0]!.id, status: 'pending', attempts: 1, next_attempt_at: at(50), last_status: 500, last_error: 'boom', at: at(34) }]);
-      assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(40), lease_until: at(99), limit: 10 }]), [[]], 'not due yet, and it blocks later ones');
-      assert.equal((await store.apply([{ op: 'claimDeliveries', now: at(51), lease_until: at(99), limit: 10 }]))[0].length, 1);
+      const [stepped] = await store.apply([{ op: 'claimDeliveries', now: at(40), lease_until: at(99), limit: 10 }]);
+      assert.deepEqual(stepped.map((d) => d.event_seq), [4], 'a failed delivery steps out of line: the next one is the head');
+      assert.deepEqual(await store.apply([{ op: 'claimDeliveries', now: at(41), lease_until: at(99), limit: 10 }]), [[]], 'the head is leased, the retry not due yet');
+      const [retried] = await store.apply([{ op: 'claimDeliveries', now: at(51), lease_until: at(99), limit: 10 }]);
+      assert.deepEqual(retried.map((d) => [d.event_seq, d.attempts]), [[3, 1]], 'the retry, when due, beside the queue');
+      assert.equal(await store.webhookDeliveredAfter(a.id, 3), false);
+      assert.equal(await store.webhookDeliveredAfter(a.id, 1), true, 'seq 2 was delivered');
 
       assert.deepEqual(await store.apply([{ op: 'disableWebhook', agent_id: a.id, reason: 'gone', at: at(60) }]), [true]);
       assert.equal((await store.webhook(a.id))?.enabled, false);

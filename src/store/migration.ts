@@ -54,6 +54,23 @@ export const OUTBOX_MIGRATION: Migration = {
 };
 
 /**
+ * 7: every hot query index-bounded by construction (test/soak/query-plans.test.ts), and failed
+ * deliveries step out of their queue's line (src/store/outbox.ts): a queue's head is found among the
+ * deliveries not yet attempted, due retries among the failed ones only (outbox_due, by status and
+ * due time, would walk every pending delivery), and pruning finished rows reads only the expired ones.
+ */
+export const HOT_PATH_INDEXES_MIGRATION: Migration = {
+  version: 7,
+  name: 'outbox indexes: queue heads not yet attempted, due retries, finished rows by age',
+  sql: `
+    CREATE INDEX outbox_queue_next ON outbox(kind, queue, position) WHERE status = 'pending' AND attempts = 0;
+    DROP INDEX outbox_due;
+    CREATE INDEX outbox_status ON outbox(status, attempts, not_before);
+    CREATE INDEX outbox_finished ON outbox(updated_at) WHERE status <> 'pending';
+  `,
+};
+
+/**
  * 8 (issue 18, attention): reply-by deadlines, held (quiet hours) mail and processed receipts on
  * messages, quiet hours on agents. JSON kept as TEXT in both dialects (read back by rows.ts), so the
  * DDL is shared. Deadlines and releases are outbox kinds: no new queue table.

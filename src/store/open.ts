@@ -21,7 +21,7 @@ export async function openStore(config: Config): Promise<Store> {
     return store;
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const store = new SqliteStore({ path: join(config.dataDir, 'amtp.sqlite'), durability: config.durability });
+  const store = new SqliteStore({ path: join(config.dataDir, 'amtp.sqlite'), durability: config.durability, memory: config.sqlite });
   await store.migrate();
   return store;
 }

@@ -1,21 +1,30 @@
 /**
  * The durable outbox's rules in SQL, once for both backends. A delivery belongs to a kind (`webhook`;
- * `deadline` and `release` since issue 18; federation plugs in as another) and to a queue (its destination:
+ * `deadline` and `release` since issue 18; `federation`; `a2a`) and to a queue (its destination:
  * for a webhook, the agent whose endpoint it is). A queue's deliveries go out in `position` order, so
  * only each open queue's head is ever due: pending, `not_before` passed, and not leased.
+ *
+ * A webhook delivery that failed steps out of line (attempts > 0): the queue's head is its oldest
+ * delivery not yet attempted, so one failing delivery never holds back the ones behind it; the failed
+ * one is retried on its own, when its `not_before` comes (SPEC §8.2). The other kinds keep a failed
+ * head in place: a relay to another server, a request to an A2A agent and held mail must arrive in
+ * order (SPEC §19.5, §16.4, §18.3), so their queue waits for its head.
  */
 import type { OutboxKind } from './types.js';
 import type { Dialect } from './dialect.js';
 
-/** Where each kind's queues come from, and when a queue is open (worked). */
-const QUEUES: Partial<Record<OutboxKind, { from: string; queue: string; open: string }>> = {
-  webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled' },
+/** Where each kind's queues come from, when a queue is open (worked), and whether a failed delivery steps aside. */
+const QUEUES: Partial<Record<OutboxKind, { from: string; queue: string; open: string; stepAside: boolean }>> = {
+  webhook: { from: 'webhooks w', queue: 'w.agent_id', open: 'w.enabled', stepAside: true },
   // An AMTP agent's requests to one external A2A agent, in order; the queue is the agent row standing for it.
-  a2a: { from: 'a2a_peers ap', queue: 'ap.agent_id', open: 'TRUE' },
+  a2a: { from: 'a2a_peers ap', queue: 'ap.agent_id', open: 'TRUE', stepAside: false },
   // One queue per remote agent (its local mirror's id), always open: what an agent on another server
   // should hear, in order (SPEC §19.5).
-  federation: { from: 'remote_agents r', queue: 'r.agent_id', open: 'TRUE' },
+  federation: { from: 'remote_agents r', queue: 'r.agent_id', open: 'TRUE', stepAside: false },
 };
+
+/** Whether a failed delivery of `kind` steps out of its queue's line (and is claimed as a retry on its own). */
+export const stepsAside = (kind: OutboxKind): boolean => QUEUES[kind]?.stepAside ?? false;
 
 /**
  * Kinds without a table of destinations (issue 18: `deadline`, one queue per message; `release`, one
@@ -52,18 +61,44 @@ export const enqueueOnEventSql = (d: Dialect) =>
 export const OUTBOX_KINDS: readonly OutboxKind[] = [...(Object.keys(QUEUES) as OutboxKind[]), ...DUE_FIRST];
 
 /**
- * Leases a kind's due queue heads (one index probe per open queue, however long the queues are) and
- * returns them. Parameters: lease_until, now, now, [agent_id], limit. With `oneAgent`, only that
- * agent's queues (the next head right after a delivery, in the same commit).
+ * Leases a kind's due queue heads and returns them. Parameters: lease_until, [queue], now, now, limit.
+ * With `oneQueue`, only that queue (for a webhook, the agent's: its next head right after a
+ * delivery, in the same commit).
+ *
+ * The plan is bounded by construction, whatever the planner's statistics: the heads are found first
+ * (a materialized CTE the planner cannot turn inside out), one index probe per open queue into the
+ * index of deliveries not yet attempted, so neither delivered history nor a long backlog is ever read;
+ * only then are the heads filtered by due time and lease.
  */
-export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): string {
+export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
   const q = QUEUES[kind];
-  if (!q) return claimDueSql(d, kind, oneAgent);
+  if (!q) return claimDueSql(d, kind, oneQueue);
+  // A kind that keeps failed heads in place finds its heads among every pending delivery (index outbox_queue_head).
+  const notAttempted = q.stepAside ? ' AND p.attempts = 0' : '';
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
-     SELECT d.id FROM ${q.from}
-     JOIN outbox d ON d.kind = '${kind}' AND d.queue = ${q.queue}
-       AND d.position = (SELECT MIN(position) FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending')
-     WHERE ${q.open} AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)${oneAgent ? ' AND d.agent_id = ?' : ''}
+     WITH heads AS MATERIALIZED (
+       SELECT (SELECT p.id FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending'${notAttempted}
+               ORDER BY p.position LIMIT 1) AS id
+       FROM ${q.from} WHERE ${q.open}${oneQueue ? ` AND ${q.queue} = ?` : ''})
+     SELECT d.id FROM heads JOIN outbox d ON d.id = heads.id
+     WHERE d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+     ORDER BY d.not_before LIMIT ?${d.skipLocked})
+   RETURNING ${DELIVERY_COLUMNS}`;
+}
+
+/**
+ * Leases a kind's due retries — deliveries that failed and stepped out of their queue's line — of
+ * open queues, oldest due first. Parameters: lease_until, now, now, limit. Bounded by the failed
+ * deliveries waiting for a retry (index outbox_status: status, attempts, not_before), never by the
+ * backlog of deliveries not yet attempted.
+ */
+export function claimRetriesSql(d: Dialect, kind: OutboxKind): string {
+  const q = QUEUES[kind];
+  if (!q?.stepAside) throw new Error(`outbox kind ${kind} keeps failed deliveries in line: it has no separate retries`);
+  return `UPDATE outbox SET lease_until = ? WHERE id IN (
+     SELECT d.id FROM outbox d JOIN ${q.from} ON ${q.queue} = d.queue
+     WHERE d.status = 'pending' AND d.attempts > 0 AND d.not_before <= ? AND d.kind = '${kind}' AND ${q.open}
+       AND (d.lease_until IS NULL OR d.lease_until < ?)
      ORDER BY d.not_before LIMIT ?${d.skipLocked})
    RETURNING ${DELIVERY_COLUMNS}`;
 }
@@ -74,11 +109,11 @@ export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): 
  */
 export const enqueueA2ASql = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
    SELECT m.id, 'a2a', m.recipient_id, m.recipient_id, m.seq, 'pending', 0, ?, ?, ? FROM messages m WHERE m.id = ?`;
-/** claimHeadsSql for the DUE_FIRST kinds: the same parameters, the same result. */
-function claimDueSql(d: Dialect, kind: OutboxKind, oneAgent: boolean): string {
+/** claimHeadsSql for the DUE_FIRST kinds: the same parameters, the same result (with `oneQueue`, one agent's). */
+function claimDueSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
      SELECT d.id FROM outbox d
-     WHERE d.kind = '${kind}' AND d.status = 'pending' AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)${oneAgent ? ' AND d.agent_id = ?' : ''}
+     WHERE ${oneQueue ? 'd.agent_id = ? AND ' : ''}d.kind = '${kind}' AND d.status = 'pending' AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
        AND d.position = (SELECT MIN(position) FROM outbox p WHERE p.kind = '${kind}' AND p.queue = d.queue AND p.status = 'pending')
      ORDER BY d.not_before LIMIT ?${d.skipLocked})
    RETURNING ${DELIVERY_COLUMNS}`;

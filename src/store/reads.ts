@@ -35,6 +35,7 @@ export abstract class SqlReads implements Store {
   abstract readonly dialect: Store['dialect'];
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
+  abstract optimize(): Promise<void>;
   abstract apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>>;
   protected abstract rows(sql: string, params: unknown[]): Promise<Row[]>;
 
@@ -198,6 +199,10 @@ export abstract class SqlReads implements Store {
   }
   pendingDeliveries(agent_id: string) {
     return this.count("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'webhook' AND queue = ? AND status = 'pending'", [agent_id]);
+  }
+  async webhookDeliveredAfter(agent_id: string, event_seq: number) {
+    const sql = "SELECT 1 AS yes FROM outbox WHERE agent_id = ? AND position > ? AND kind = 'webhook' AND status = 'delivered' ORDER BY position LIMIT 1";
+    return (await this.one(sql, [agent_id, event_seq])) !== null;
   }
   /**
    * Counts come from the partial and status indexes. Pending and oldest count webhook deliveries only:

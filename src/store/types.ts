@@ -269,7 +269,7 @@ export type OutboxKind = 'webhook' | 'a2a' | 'deadline' | 'release' | 'federatio
 export interface DeliveryRecord {
   id: string;
   kind: OutboxKind;
-  /** Whose it is; for a webhook also its queue (deliveries of one queue go out in order). */
+  /** Whose it is; for a webhook also its queue (first attempts of one queue go out in order; a failed one is retried beside it). */
   agent_id: string;
   /** Its place in the queue: for a webhook, the event's seq. */
   event_seq: number;
@@ -475,6 +475,8 @@ export interface Store {
   readonly broadcast?: Broadcast;
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Keeps the planner's statistics fresh (SQLite: PRAGMA optimize; PostgreSQL: autovacuum does, a no-op). */
+  optimize(): Promise<void>;
   apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>>;
 
   agentById(id: string): Promise<AgentRecord | null>;
@@ -513,6 +515,8 @@ export interface Store {
   /** Newest first. */
   deliveries(agent_id: string, opts: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
   pendingDeliveries(agent_id: string): Promise<number>;
+  /** Whether the agent's webhook accepted an event later than `event_seq` (a delivery with a higher position). */
+  webhookDeliveredAfter(agent_id: string, event_seq: number): Promise<boolean>;
   /** The whole outbox, for /metrics: queued, due now (and not leased), dead-lettered, and the oldest queued one's creation. */
   deliveryStats(now: string): Promise<DeliveryStats>;
 

@@ -16,7 +16,7 @@ import {
   type WriteOp,
 } from './types.js';
 import { json, type Dialect } from './dialect.js';
-import { claimHeadsSql, enqueueA2ASql, enqueueOnEventSql, ENQUEUE_FEDERATION_SQL, OUTBOX_KINDS } from './outbox.js';
+import { claimHeadsSql, claimRetriesSql, enqueueA2ASql, enqueueOnEventSql, ENQUEUE_FEDERATION_SQL, OUTBOX_KINDS, stepsAside } from './outbox.js';
 import type { Row } from './rows.js';
 
 /** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
@@ -56,6 +56,13 @@ const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
   ['sig_nonces', 'sender_id = ?'],
   ['remote_agents', 'agent_id = ?'],
 ];
+
+/**
+ * Retention deletes at most this many rows of a table per operation, oldest first: the ordered,
+ * limited shape walks the age index whatever the planner's statistics, and no sweep holds the writer
+ * for long. The core repeats the operation until it removes nothing.
+ */
+export const PRUNE_BATCH = 1_000;
 
 const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at', 'quiet_hours']);
 const AGENT_JSON = new Set(['key_rotation', 'quiet_hours']);
@@ -144,16 +151,12 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
     case 'markDelivered':
       if (op.ids.length === 0) return 0;
       return yield* run(
-        `UPDATE messages SET delivered_at = ? WHERE recipient_id = ? AND delivered_at IS NULL AND ${d.inList('id', 'text')}`,
-        op.at, op.recipient_id, d.list(op.ids),
+        `UPDATE messages SET delivered_at = ? WHERE ${bySeqOfIds(d)} AND recipient_id = ? AND delivered_at IS NULL`,
+        op.at, d.list(op.ids), op.recipient_id,
       );
     case 'markRead': {
-      let sql = 'UPDATE messages SET read_at = ?, delivered_at = COALESCE(delivered_at, ?) WHERE recipient_id = ? AND read_at IS NULL';
-      const params: unknown[] = [op.at, op.at, op.recipient_id];
-      if (op.ids) {
-        sql += ` AND ${d.inList('id', 'text')}`;
-        params.push(d.list(op.ids));
-      }
+      let sql = `UPDATE messages SET read_at = ?, delivered_at = COALESCE(delivered_at, ?) WHERE ${op.ids ? `${bySeqOfIds(d)} AND ` : ''}recipient_id = ? AND read_at IS NULL`;
+      const params: unknown[] = op.ids ? [op.at, op.at, d.list(op.ids), op.recipient_id] : [op.at, op.at, op.recipient_id];
       if (op.thread_id) {
         sql += ' AND thread_id = ?';
         params.push(op.thread_id);
@@ -186,22 +189,28 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       return yield* appendServerAudit(op.entry);
     case 'pruneMessages': {
       let removed = 0;
-      if (op.olderThan) removed += yield* run('DELETE FROM messages WHERE created_at < ?', op.olderThan);
-      if (op.keepPerMailbox) {
-        removed += yield* run(
-          `DELETE FROM messages WHERE seq IN (SELECT seq FROM (
-             SELECT seq, ROW_NUMBER() OVER (PARTITION BY recipient_id ORDER BY seq DESC) AS rn FROM messages) ranked WHERE rn > ?)`,
-          op.keepPerMailbox,
+      if (op.olderThan) {
+        removed += yield* run(`DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE created_at < ? ORDER BY created_at LIMIT ${PRUNE_BATCH})`, op.olderThan);
+      }
+      // The per-mailbox cap once the age batches are done (this one removed less than a batch).
+      if (op.keepPerMailbox && removed < PRUNE_BATCH) {
+        // Mailbox by mailbox, so no plan can read every message: one index probe per mailbox finds the
+        // oldest message to keep, and only mailboxes over the cap delete their older messages.
+        const cuts = yield* all(
+          'SELECT a.id, (SELECT k.seq FROM messages k WHERE k.recipient_id = a.id ORDER BY k.seq DESC LIMIT 1 OFFSET ?) AS cut FROM agents a',
+          op.keepPerMailbox - 1,
         );
+        for (const { id, cut } of cuts) if (cut !== null) removed += yield* run('DELETE FROM messages WHERE recipient_id = ? AND seq < ?', id, cut);
       }
       return removed;
     }
     case 'appendEvent':
       return yield* appendEvent(d, op.event);
     case 'pruneEvents':
-      yield* run("DELETE FROM outbox WHERE status <> 'pending' AND updated_at < ?", op.olderThan);
+      yield* run(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status <> 'pending' AND updated_at < ? ORDER BY updated_at LIMIT ${PRUNE_BATCH})`, op.olderThan);
       return yield* run(
-        "DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM outbox d WHERE d.id = events.id AND d.status = 'pending')",
+        `DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM outbox d WHERE d.id = e.id AND d.status = 'pending') ORDER BY e.created_at LIMIT ${PRUNE_BATCH})`,
         op.olderThan,
       );
     case 'putWebhook': {
@@ -224,8 +233,11 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       for (const kind of OUTBOX_KINDS) {
         if (claimed.length >= op.limit) break;
         const agent = op.agent_id === undefined ? [] : [op.agent_id];
-        const rows = yield* all(claimHeadsSql(d, kind, agent.length > 0), op.lease_until, op.now, op.now, ...agent, op.limit - claimed.length);
+        const rows = yield* all(claimHeadsSql(d, kind, agent.length > 0), op.lease_until, ...agent, op.now, op.now, op.limit - claimed.length);
         claimed.push(...(rows as unknown as DeliveryRecord[]));
+        if (agent.length > 0 || claimed.length >= op.limit || !stepsAside(kind)) continue;
+        const retries = yield* all(claimRetriesSql(d, kind), op.lease_until, op.now, op.now, op.limit - claimed.length);
+        claimed.push(...(retries as unknown as DeliveryRecord[]));
       }
       // RETURNING gives no order: oldest due first.
       return claimed.sort((x, y) => (x.next_attempt_at < y.next_attempt_at ? -1 : x.next_attempt_at > y.next_attempt_at ? 1 : 0));
@@ -412,6 +424,12 @@ const lapseAudit = (op: Extract<WriteOp, { op: 'lapseGrant' }>): AuditDraft => (
   target_id: op.grantee_id,
   details: { scope: op.scope, reason: op.reason },
 });
+
+/**
+ * Messages named by id, found through the id index (one probe per id) and then by primary key: a
+ * shape no planner turns into a walk through the recipient's whole mailbox. Parameter: the ids.
+ */
+const bySeqOfIds = (d: Dialect) => `seq IN (SELECT s.seq FROM messages s WHERE ${d.inList('s.id', 'text')})`;
 
 function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
   const rows = yield* all(

@@ -1,6 +1,7 @@
 /** GET /metrics: the figures operators alert on, scraped as Prometheus would. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitFor } from '../helpers/receiver.js';
 import { openStream } from '../helpers/sse.js';
 import { connect, register, startServer, untilWaiting } from '../helpers/server.js';
 import type { InboxOutput, SendOutput } from '../../src/protocol/schemas.js';
@@ -29,7 +30,8 @@ test('metrics: outbox depth, due and dead letters, per-route latency histograms,
     await store.apply([{ op: 'putWebhook', webhook: { agent_id: b.id, url: 'https://hooks.example/b', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } }]);
     for (const body of ['one', 'two', 'three']) assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body })).status, 202);
     await store.apply([{ op: 'disableWebhook', agent_id: b.id, reason: 'test', at: now }]);
-    // The newest: the worker only ever claims the head of a queue, so it cannot race this write.
+    // A disabled webhook is not claimed any more: once no delivery is leased, the worker cannot race this write.
+    await waitFor(async () => (await store.deliveries(b.id, { limit: 10 })).every((d) => d.lease_until === null), 'no delivery in flight');
     const [newest] = await store.deliveries(b.id, { status: 'pending', limit: 10 });
     await store.apply([{ op: 'recordDelivery', id: newest!.id, status: 'dead', attempts: 11, next_attempt_at: now, last_status: 500, last_error: 'gave up', at: now }]);
 

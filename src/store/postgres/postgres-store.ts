@@ -54,6 +54,11 @@ export class PostgresStore extends SqlReads {
     this.broadcast = new PgBroadcast(this.pool, config);
   }
 
+  /** Autovacuum's ANALYZE keeps PostgreSQL's statistics fresh (docs/SELF-HOSTING.md): nothing to do. */
+  optimize(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Applies pending migrations. Instances starting together queue on an advisory lock; one migrates. */
   async migrate(): Promise<void> {
     const client = await this.connect();

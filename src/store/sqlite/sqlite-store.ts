@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { StoreError, type ResultsOf, type WriteOp } from '../types.js';
-import { openConnection, statementCache, type Durability } from './connection.js';
+import { DEFAULT_SQLITE_MEMORY, openConnection, statementCache, type Durability, type SqliteMemory } from './connection.js';
 import { assertSchemaKnown } from '../migration.js';
 import { sqliteDialect } from '../dialect.js';
 import { SqlReads } from '../reads.js';
@@ -28,6 +28,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Default full; see Durability. */
   durability?: Durability;
+  /** Page cache and memory map per connection; see SqliteMemory. */
+  memory?: SqliteMemory;
 }
 
 interface Waiter {
@@ -38,12 +40,15 @@ interface Waiter {
 /** The worker's entry: writer-thread.js when built; from source (tests, benchmarks) the .ts through tsx. */
 const WRITER_ENTRY = new URL(`./writer-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
-function startWriter(workerData: { path: string; durability: Durability }): Worker {
+function startWriter(workerData: { path: string; durability: Durability; memory: SqliteMemory }): Worker {
   if (!WRITER_ENTRY.pathname.endsWith('.ts')) return new Worker(WRITER_ENTRY, { workerData });
   // Worker threads do not inherit tsx's loader hooks: register them in the thread first.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER_ENTRY.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
+
+/** Every table, not only those this connection queried (0x10000); ANALYZE where it helps (0x02). */
+const OPTIMIZE = 'optimize = 0x10002';
 
 export class SqliteStore extends SqlReads {
   readonly dialect = 'sqlite' as const;
@@ -60,7 +65,7 @@ export class SqliteStore extends SqlReads {
 
   constructor(private readonly opts: SqliteStoreOptions) {
     super(sqliteDialect);
-    this.db = openConnection(opts.path, opts.durability);
+    this.db = openConnection(opts.path, opts.durability, opts.memory);
     this.stmt = statementCache(this.db);
     this.inline = this.db.memory ? new SqliteWriter(this.db) : null;
   }
@@ -76,6 +81,18 @@ export class SqliteStore extends SqlReads {
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       }).immediate();
     }
+    // Fresh planner statistics before the first query (the writer thread is not running yet).
+    this.db.pragma(OPTIMIZE);
+  }
+
+  /**
+   * Refreshes the planner's statistics where tables changed enough (PRAGMA optimize, bounded by
+   * analysis_limit: milliseconds), on the writer's connection, which holds the write lock ANALYZE
+   * needs; the reader picks the new statistics up with the schema change ANALYZE makes.
+   */
+  async optimize(): Promise<void> {
+    if (this.inline) this.db.pragma(OPTIMIZE);
+    else await this.writerPragma(OPTIMIZE);
   }
 
   async close(): Promise<void> {
@@ -104,6 +121,10 @@ export class SqliteStore extends SqlReads {
   async pragma(statement: string): Promise<unknown> {
     const local = this.db.pragma(statement, { simple: true });
     if (this.inline) return local;
+    return this.writerPragma(statement);
+  }
+
+  private writerPragma(statement: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = ++this.nextId;
       this.waiting.set(id, { resolve, reject });
@@ -142,7 +163,7 @@ export class SqliteStore extends SqlReads {
 
   private writer(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWriter({ path: this.opts.path, durability: this.opts.durability ?? 'full' });
+    const worker = startWriter({ path: this.opts.path, durability: this.opts.durability ?? 'full', memory: this.opts.memory ?? DEFAULT_SQLITE_MEMORY });
     worker.on('message', (replies: FromWriter[]) => {
       for (const reply of replies) {
         const waiter = this.waiting.get(reply.id);

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WriteOp } from '../types.js';
-import { openConnection, type Durability } from './connection.js';
+import { openConnection, type Durability, type SqliteMemory } from './connection.js';
 import { toWireError } from './errors.js';
 import { SqliteWriter } from './writer.js';
 
@@ -17,8 +17,8 @@ export type ToWriter =
 /** Answers travel in arrays: one message per group commit. */
 export type FromWriter = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ReturnType<typeof toWireError> };
 
-const { path, durability } = workerData as { path: string; durability: Durability };
-const writer = new SqliteWriter(openConnection(path, durability));
+const { path, durability, memory } = workerData as { path: string; durability: Durability; memory: SqliteMemory };
+const writer = new SqliteWriter(openConnection(path, durability, memory));
 const port = parentPort!;
 let pending: { id: number; ops: readonly WriteOp[] }[] = [];
 let scheduled = false;
