@@ -73,7 +73,7 @@ export class A2AOutbound implements OutboxKindRules {
       client_id: input.client_id ?? null,
     };
     try {
-      const [inserted] = await commit(this.deps, [{ op: 'insertMessage', message }, { op: 'enqueueA2A', message_id: message.id, at }]);
+      const [inserted] = await commit(this.deps, [{ op: 'insertMessage', message }, { op: 'enqueue', delivery: { id: message.id, kind: 'a2a', agent_id: message.recipient_id, queue: message.recipient_id, message_id: message.id, not_before: at, created_at: at } }]);
       return this.accepted(inserted);
     } catch (error) {
       const winner = error instanceof StoreError && error.kind === 'duplicate' && input.client_id ? await store.messageByClientId(caller.id, input.client_id) : null;

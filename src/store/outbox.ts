@@ -103,12 +103,6 @@ export function claimRetriesSql(d: Dialect, kind: OutboxKind): string {
    RETURNING ${DELIVERY_COLUMNS}`;
 }
 
-/**
- * Queues the A2A delivery of a message just inserted: its id is the delivery's, its recipient (the
- * agent row standing for an external A2A agent) the queue. Parameters: not_before, created_at, updated_at, message id.
- */
-export const enqueueA2ASql = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
-   SELECT m.id, 'a2a', m.recipient_id, m.recipient_id, m.seq, 'pending', 0, ?, ?, ? FROM messages m WHERE m.id = ?`;
 /** claimHeadsSql for the DUE_FIRST kinds: the same parameters, the same result (with `oneQueue`, one agent's). */
 function claimDueSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
   return `UPDATE outbox SET lease_until = ? WHERE id IN (

@@ -346,8 +346,6 @@ export type WriteOp =
   | { op: 'redeliver'; agent_id: string; id: string; at: string }
   /** The agent row standing for an external A2A agent, and its card URL. */
   | { op: 'createA2APeer'; agent: AgentRecord; card_url: string }
-  /** Queues the A2A delivery of a message already inserted (in the same commit). */
-  | { op: 'enqueueA2A'; message_id: string; at: string }
   /** Removes a message not yet delivered and records its task as canceled; false if it was delivered (or gone). */
   | { op: 'withdrawMessage'; message: MessageRecord; at: string }
   /** Replaces every limit of the grant granter → grantee. */
@@ -366,7 +364,7 @@ export type WriteOp =
   | { op: 'clearLoop'; thread_id: string; at: string }
   | { op: 'holdMessage'; held: HeldRecord }
   | { op: 'deleteHeld'; id: string; sender_id: string }
-  /** Queues a delivery about a message (a deadline, a release) at the message's place (its seq) in the queue; after its insert. */
+  /** Queues a delivery about a message (a deadline, a release, an A2A request) at the message's place (its seq) in the queue; after its insert. */
   | { op: 'enqueue'; delivery: { id: string; kind: OutboxKind; agent_id: string; queue: string; message_id: string; not_before: string; created_at: string } }
   /** A reply by `recipient_id` in the thread meets every pending deadline it was given there (and cancels their outbox entries). */
   | { op: 'meetDeadlines'; thread_id: string; recipient_id: string; at: string }
@@ -414,7 +412,6 @@ interface OpResults {
   redeliver: boolean;
   putServerKey: void;
   createA2APeer: void;
-  enqueueA2A: void;
   withdrawMessage: boolean;
   setGrantLimits: void;
   /** The scope's remaining count after this message (null: not counted). */

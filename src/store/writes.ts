@@ -16,7 +16,7 @@ import {
   type WriteOp,
 } from './types.js';
 import { json, type Dialect } from './dialect.js';
-import { claimHeadsSql, claimRetriesSql, enqueueA2ASql, enqueueOnEventSql, ENQUEUE_FEDERATION_SQL, OUTBOX_KINDS, stepsAside } from './outbox.js';
+import { claimHeadsSql, claimRetriesSql, enqueueOnEventSql, ENQUEUE_FEDERATION_SQL, OUTBOX_KINDS, stepsAside } from './outbox.js';
 import type { Row } from './rows.js';
 
 /** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
@@ -258,9 +258,6 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
     case 'createA2APeer':
       yield* writeOp(d, { op: 'createAgent', agent: op.agent });
       yield* run('INSERT INTO a2a_peers (agent_id, card_url, created_at) VALUES (?, ?, ?)', op.agent.id, op.card_url, op.agent.created_at);
-      return undefined;
-    case 'enqueueA2A':
-      yield* run(enqueueA2ASql, op.at, op.at, op.at, op.message_id);
       return undefined;
     case 'withdrawMessage': {
       const m = op.message;
