@@ -41,7 +41,11 @@ try {
     const inbox = await measure(
       'inbox',
       inboxData,
-      (url) => ({ url: `${url}/api/inbox?unread_only=true&limit=50`, connections: 16, headers: { authorization: `Bearer ${reader.readerKey}` } }),
+      (url) => ({
+        url: `${url}/api/inbox?unread_only=true&limit=50`,
+        connections: 16,
+        headers: { authorization: `Bearer ${reader.readerKey}` },
+      }),
       5000,
     );
     const send = await measure(

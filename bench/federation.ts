@@ -12,7 +12,13 @@ import { waitFor } from '../test/helpers/receiver.js';
 import { percentile, type Figure } from './lib.js';
 
 export async function crossServer(opts: { rate: number; seconds: number; pairs: number }): Promise<Figure[]> {
-  const env = { AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_PAIR_PER_MINUTE: '0', AMTP_RATE_REQUESTS_PER_HOUR: '0', AMTP_RATE_REGISTER_PER_HOUR: '0', AMTP_WEBHOOK_CONCURRENCY: '32' };
+  const env = {
+    AMTP_RATE_SEND_PER_MINUTE: '0',
+    AMTP_RATE_PAIR_PER_MINUTE: '0',
+    AMTP_RATE_REQUESTS_PER_HOUR: '0',
+    AMTP_RATE_REGISTER_PER_HOUR: '0',
+    AMTP_WEBHOOK_CONCURRENCY: '32',
+  };
   const [A, B] = await Promise.all([startNode(env), startNode(env)]);
   const streams = new AbortController();
   try {
@@ -22,7 +28,10 @@ export async function crossServer(opts: { rate: number; seconds: number; pairs: 
       const stream = await fetch(`${B.url}/api/inbox/stream`, { headers: { authorization: `Bearer ${bob.key}` }, signal: streams.signal });
       void (async () => {
         for await (const frame of sseFrames(stream.body!)) {
-          const id = frame.event === 'message.received' ? (JSON.parse(frame.data) as { data?: { message_id?: string } }).data?.message_id : undefined;
+          const id =
+            frame.event === 'message.received'
+              ? (JSON.parse(frame.data) as { data?: { message_id?: string } }).data?.message_id
+              : undefined;
           if (id) seen.set(id, performance.now());
         }
       })().catch(() => undefined);
@@ -47,8 +56,13 @@ export async function crossServer(opts: { rate: number; seconds: number; pairs: 
     await waitFor(() => [...started.keys()].every((id) => seen.has(id)), 'every message in B’s streams', 120_000);
     const latencies = [...started].map(([id, t]) => seen.get(id)! - t);
     if (process.env.DEBUG_FED) {
-      console.log(A.query('SELECT MIN(created_at) a, MAX(created_at) b FROM messages'), B.query('SELECT MIN(created_at) a, MAX(created_at) b FROM messages'));
-      console.log(A.query("SELECT MIN(updated_at) a, MAX(updated_at) b, SUM(attempts) n, COUNT(*) c FROM outbox WHERE kind = 'federation'"));
+      console.log(
+        A.query('SELECT MIN(created_at) a, MAX(created_at) b FROM messages'),
+        B.query('SELECT MIN(created_at) a, MAX(created_at) b FROM messages'),
+      );
+      console.log(
+        A.query("SELECT MIN(updated_at) a, MAX(updated_at) b, SUM(attempts) n, COUNT(*) c FROM outbox WHERE kind = 'federation'"),
+      );
     }
     const elapsed = (Math.max(...seen.values()) - t0) / 1000;
     return [
@@ -69,9 +83,15 @@ export async function crossServer(opts: { rate: number; seconds: number; pairs: 
 async function connectPair(A: Node, B: Node, i: number): Promise<{ alice: TestAgent; bob: TestAgent }> {
   const [alice, bob] = await Promise.all([register(A.url, `bench-alice-${i}`), register(B.url, `bench-bob-${i}`)]);
   await alice.api.post('/api/contact-requests', { agent_id: B.at(bob.name) });
-  const incoming = await waitFor(async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+  const incoming = await waitFor(
+    async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0],
+    'the request on B',
+  );
   await bob.api.post(`/api/contact-requests/${incoming.id}/approve`, {});
-  await waitFor(async () => (await alice.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+  await waitFor(
+    async () => (await alice.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'),
+    'the approval on A',
+  );
   return { alice, bob };
 }
 

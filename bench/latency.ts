@@ -28,7 +28,11 @@ export async function endToEnd(url: string, seeded: Seeded, opts: { rate: number
   try {
     for (let i = 1; i <= opts.pairs; i++) {
       // PUT replaces a webhook left by an earlier run on the same data (new secret, same URL).
-      const res = await fetch(`${url}/api/me/webhook`, { method: 'PUT', headers: auth(i), body: JSON.stringify({ url: hookUrl, events: ['message.received'] }) });
+      const res = await fetch(`${url}/api/me/webhook`, {
+        method: 'PUT',
+        headers: auth(i),
+        body: JSON.stringify({ url: hookUrl, events: ['message.received'] }),
+      });
       if (res.status !== 200) throw new Error(`webhook: ${res.status} ${await res.text()}`);
       const stream = await fetch(`${url}/api/inbox/stream`, { headers: auth(i), signal: streams.signal });
       void (async () => {
@@ -51,7 +55,11 @@ export async function endToEnd(url: string, seeded: Seeded, opts: { rate: number
       const i = k % opts.pairs;
       const begin = performance.now();
       inFlight.push(
-        fetch(`${url}/api/messages`, { method: 'POST', headers: auth(i), body: JSON.stringify({ recipient_id: seeded.ids[i + 1], body: `e2e ${k}` }) }).then(async (res) => {
+        fetch(`${url}/api/messages`, {
+          method: 'POST',
+          headers: auth(i),
+          body: JSON.stringify({ recipient_id: seeded.ids[i + 1], body: `e2e ${k}` }),
+        }).then(async (res) => {
           const sent = (await res.json()) as { id?: string };
           if (res.status !== 202 || !sent.id) throw new Error(`send: ${res.status} ${JSON.stringify(sent)}`);
           started.set(sent.id, begin);
@@ -64,10 +72,24 @@ export async function endToEnd(url: string, seeded: Seeded, opts: { rate: number
     const deadline = Date.now() + 30_000;
     while ((seen.sse.size < total || seen.hook.size < total) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const latencies = (arrivals: Map<string, number>) => [...started].map(([id, begin]) => (arrivals.get(id) ?? Infinity) - begin);
-    const figure = (name: string, xs: number[], note: string): Figure => ({ name, rps: achieved, p50: round(percentile(xs, 0.5)), p99: round(percentile(xs, 0.99)), note });
+    const figure = (name: string, xs: number[], note: string): Figure => ({
+      name,
+      rps: achieved,
+      p50: round(percentile(xs, 0.5)),
+      p99: round(percentile(xs, 0.99)),
+      note,
+    });
     return [
-      figure(`send → SSE event at ${opts.rate.toLocaleString('en')} msg/s`, latencies(seen.sse), `${seen.sse.size}/${total} events; send itself p99 ${round(percentile(sendLatency, 0.99))} ms`),
-      figure(`send → webhook received at ${opts.rate.toLocaleString('en')} msg/s`, latencies(seen.hook), `${seen.hook.size}/${total} deliveries`),
+      figure(
+        `send → SSE event at ${opts.rate.toLocaleString('en')} msg/s`,
+        latencies(seen.sse),
+        `${seen.sse.size}/${total} events; send itself p99 ${round(percentile(sendLatency, 0.99))} ms`,
+      ),
+      figure(
+        `send → webhook received at ${opts.rate.toLocaleString('en')} msg/s`,
+        latencies(seen.hook),
+        `${seen.hook.size}/${total} deliveries`,
+      ),
     ];
   } finally {
     streams.abort();

@@ -33,7 +33,11 @@ export interface Proc {
  * helper processes) or stderr (`amtp serve`'s banner; its stdout is JSON logs). stderr is passed on.
  */
 export function startProcess(args: string[], env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [...tsx, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...tsx, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stderr.pipe(process.stderr, { end: false });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -77,14 +81,21 @@ export function seed(target: string, agents: number, messages: number, unread: n
 export async function load(name: string, opts: autocannon.Options, note?: string): Promise<Figure> {
   const result = await autocannon(opts);
   const bad = result.non2xx + result.errors + result.timeouts;
-  if (bad > 0) throw new Error(`${name}: ${bad} failed requests (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`);
+  if (bad > 0)
+    throw new Error(`${name}: ${bad} failed requests (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`);
   return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, note };
 }
 
 /** The same load split over several servers at once: summed throughput, worst p50/p99. */
 export async function loadSpread(name: string, urls: string[], opts: (url: string) => autocannon.Options, note?: string): Promise<Figure> {
   const parts = await Promise.all(urls.map((url, i) => load(`${name} [${i}]`, opts(url))));
-  return { name, rps: parts.reduce((sum, p) => sum + p.rps, 0), p50: Math.max(...parts.map((p) => p.p50)), p99: Math.max(...parts.map((p) => p.p99)), note };
+  return {
+    name,
+    rps: parts.reduce((sum, p) => sum + p.rps, 0),
+    p50: Math.max(...parts.map((p) => p.p50)),
+    p99: Math.max(...parts.map((p) => p.p99)),
+    note,
+  };
 }
 
 export function percentile(samples: number[], p: number): number {
@@ -95,6 +106,8 @@ export function percentile(samples: number[], p: number): number {
 
 /** Resident set size of a process, in MiB (Linux). */
 export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? NaN) / 1024;
 }

@@ -11,7 +11,8 @@ import { load, seed, startAmtp, stop } from './lib.js';
 const scenario = process.argv[2] ?? 'send';
 const dir = mkdtempSync(join(tmpdir(), 'amtp-profile-'));
 const profiles = join(dir, 'profiles');
-const seeded = scenario === 'inbox' ? seed(join(dir, 'data'), 1000, 10_000, 50) : seed(join(dir, 'data'), scenario === 'latency' ? 101 : 128, 0, 0);
+const seeded =
+  scenario === 'inbox' ? seed(join(dir, 'data'), 1000, 10_000, 50) : seed(join(dir, 'data'), scenario === 'latency' ? 101 : 128, 0, 0);
 const server = await startAmtp(
   join(dir, 'data'),
   scenario === 'latency' ? { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' } : {},
@@ -19,7 +20,14 @@ const server = await startAmtp(
 );
 if (scenario === 'latency') console.log(await endToEnd(server.url, seeded, { rate: 1000, seconds: 5, pairs: 100 }));
 else if (scenario === 'inbox') {
-  console.log(await load('inbox', { url: `${server.url}/api/inbox?unread_only=true&limit=50`, duration: 8, connections: 16, headers: { authorization: `Bearer ${seeded.readerKey}` } }));
+  console.log(
+    await load('inbox', {
+      url: `${server.url}/api/inbox?unread_only=true&limit=50`,
+      duration: 8,
+      connections: 16,
+      headers: { authorization: `Bearer ${seeded.readerKey}` },
+    }),
+  );
 } else {
   const n = seeded.keys.length;
   console.log(
@@ -33,7 +41,11 @@ else if (scenario === 'inbox') {
           path: '/api/messages',
           setupRequest: (req: any) => {
             const i = Math.floor(Math.random() * n);
-            return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${seeded.keys[i]}` }, body: JSON.stringify({ recipient_id: seeded.ids[(i + 1) % n], body: 'x'.repeat(200) }) };
+            return {
+              ...req,
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${seeded.keys[i]}` },
+              body: JSON.stringify({ recipient_id: seeded.ids[(i + 1) % n], body: 'x'.repeat(200) }),
+            };
           },
         },
       ],
@@ -63,6 +75,7 @@ for (const file of readdirSync(profiles).sort()) {
   const busy = 1 - (self.get('(idle) :0') ?? 0) / total;
   if (busy < 0.1) continue; // threads that only loaded modules
   console.log(`\n── ${file}: busy ${(busy * 100).toFixed(0)} %`);
-  for (const [where, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)} %  ${where}`);
+  for (const [where, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`${((t / total) * 100).toFixed(1).padStart(5)} %  ${where}`);
 }
 rmSync(dir, { recursive: true, force: true });

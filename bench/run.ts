@@ -18,7 +18,10 @@ import { signedSends, type PreparedSend } from './signed.js';
 import { streamMemory } from './streams.js';
 
 const smoke = process.argv.includes('--smoke');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const DURATION = smoke ? 1 : 8;
 const BIG = smoke ? 20_000 : 1_000_000;
 const SENDERS = 128;
@@ -114,7 +117,12 @@ async function sqliteSections() {
       const seeded = seed(dir, SENDERS, 0, 0, true);
       const server = await startAmtp(dir);
       const prepared = signedSends(seeded, smoke ? 2_000 : 40_000, { sealed });
-      figures.push(await load(sealed ? 'send, sealed + signed, durable' : 'send, signed, durable', preparedOpts(server.url, prepared, () => signedSends(seeded, 5_000, { sealed }))));
+      figures.push(
+        await load(
+          sealed ? 'send, sealed + signed, durable' : 'send, signed, durable',
+          preparedOpts(server.url, prepared, () => signedSends(seeded, 5_000, { sealed })),
+        ),
+      );
       await stop(server.child);
     }
   }
@@ -133,7 +141,11 @@ async function sqliteSections() {
     const seeded = seed(dir, E2E.pairs + 1, 0, 0);
     // At the target rate, and at a quarter of it (the latency of a server that is not saturated).
     for (const rate of [E2E.rate, E2E.rate / 4]) {
-      const server = await startAmtp(dir, { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' });
+      const server = await startAmtp(dir, {
+        AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true',
+        AMTP_WEBHOOK_ALLOW_HTTP: 'true',
+        AMTP_WEBHOOK_CONCURRENCY: '32',
+      });
       figures.push(...(await endToEnd(server.url, seeded, { ...E2E, rate })));
       await stop(server.child);
     }
@@ -147,8 +159,18 @@ async function sqliteSections() {
     const seeded = seed(dir, STREAMS, 0, 0);
     const server = await startAmtp(dir);
     const rss = await streamMemory(server.url, server.child.pid!, seeded, STREAMS);
-    Object.assign(extras, { rss_mib_idle: Math.round(rss.before), rss_mib_with_streams: Math.round(rss.after), sse_streams_open: rss.open });
-    figures.push({ name: `memory: RSS with ${rss.open.toLocaleString('en')} open SSE streams`, rps: 0, p50: 0, p99: 0, note: `${Math.round(rss.after)} MiB (idle ${Math.round(rss.before)} MiB)` });
+    Object.assign(extras, {
+      rss_mib_idle: Math.round(rss.before),
+      rss_mib_with_streams: Math.round(rss.after),
+      sse_streams_open: rss.open,
+    });
+    figures.push({
+      name: `memory: RSS with ${rss.open.toLocaleString('en')} open SSE streams`,
+      rps: 0,
+      p50: 0,
+      p99: 0,
+      note: `${Math.round(rss.after)} MiB (idle ${Math.round(rss.before)} MiB)`,
+    });
     await stop(server.child);
   }
 }
@@ -168,7 +190,12 @@ async function peerSection() {
           setupRequest: (req: any) => ({
             ...req,
             headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
-            body: JSON.stringify({ jsonrpc: '2.0', id: ++n, method: 'SendMessage', params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } } }),
+            body: JSON.stringify({
+              jsonrpc: '2.0',
+              id: ++n,
+              method: 'SendMessage',
+              params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } },
+            }),
           }),
         },
       ],
@@ -199,7 +226,12 @@ async function a2aIntoMailbox(): Promise<Figure> {
               // Agent i may write to agent i + 1 (the seed connects them), whose endpoint is /a2a/agents/bench-<i + 1>.
               path: `/a2a/agents/bench-${(i + 1) % seeded.keys.length}`,
               headers: { 'content-type': 'application/json', 'a2a-version': '1.0', authorization: `Bearer ${seeded.keys[i]}` },
-              body: JSON.stringify({ jsonrpc: '2.0', id: n, method: 'SendMessage', params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } } }),
+              body: JSON.stringify({
+                jsonrpc: '2.0',
+                id: n,
+                method: 'SendMessage',
+                params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } },
+              }),
             };
           },
         },
@@ -240,7 +272,16 @@ async function main() {
   const started = Date.now();
   try {
     const ceiling = await startProcess(['bench/ceiling.ts']);
-    figures.push(await load('ceiling: trivial 202', { url: `${ceiling.url}/api/messages`, duration: DURATION, connections: 64, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }));
+    figures.push(
+      await load('ceiling: trivial 202', {
+        url: `${ceiling.url}/api/messages`,
+        duration: DURATION,
+        connections: 64,
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
     await stop(ceiling.child);
     await sqliteSections();
     if (wanted('peer')) await peerSection();
@@ -259,7 +300,11 @@ function report(seconds: number) {
     send_vs_ceiling: ratio(by('send, unsigned'), figures[0]),
     signed_vs_verify_rate: ratio(by('send, signed'), by('ed25519 verify')),
     sealed_vs_verify_rate: ratio(by('send, sealed'), by('ed25519 verify')),
-    inbox_p99_big_vs_small: ratio(by(`inbox, 50 unread of ${BIG.toLocaleString('en')} stored`), by('inbox, 50 unread of 10,000 stored'), 'p99'),
+    inbox_p99_big_vs_small: ratio(
+      by(`inbox, 50 unread of ${BIG.toLocaleString('en')} stored`),
+      by('inbox, 50 unread of 10,000 stored'),
+      'p99',
+    ),
     send_vs_peer: ratio(by('send, unsigned'), by('peer:')),
     a2a_into_mailbox_vs_peer: ratio(by('A2A SendMessage into a mailbox'), by('peer:')),
     postgres_send_2_vs_1: ratio(by('PostgreSQL: send, 2'), by('PostgreSQL: send, 1')),
@@ -267,13 +312,29 @@ function report(seconds: number) {
   const lines = figures.map((f) => {
     const rate = f.rps ? `${f.rps.toFixed(0).padStart(8)} req/s` : ' '.repeat(14);
     const lat = f.p99 ? `p50 ${String(f.p50).padStart(5)} ms   p99 ${String(f.p99).padStart(5)} ms` : ' '.repeat(31);
-    const share = f.rps && !f.name.startsWith('ed25519') ? `${((f.rps / ceiling) * 100).toFixed(1).padStart(5)}% of ceiling` : ' '.repeat(18);
+    const share =
+      f.rps && !f.name.startsWith('ed25519') ? `${((f.rps / ceiling) * 100).toFixed(1).padStart(5)}% of ceiling` : ' '.repeat(18);
     return `${f.name.padEnd(52)} ${rate}   ${lat}   ${share}   ${f.note ?? ''}`;
   });
-  console.log(`\nAMTP benchmarks (${smoke ? 'smoke' : 'full'}; ${cpus().length} cores ${cpus()[0]?.model ?? ''}; ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${seconds.toFixed(0)} s)`);
+  console.log(
+    `\nAMTP benchmarks (${smoke ? 'smoke' : 'full'}; ${cpus().length} cores ${cpus()[0]?.model ?? ''}; ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${seconds.toFixed(0)} s)`,
+  );
   console.log(lines.join('\n'));
-  console.log(Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v!.toFixed(2)}`).join('   '));
-  const results = { at: new Date().toISOString(), smoke, duration_s: DURATION, machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version }, figures, ratios, extras };
+  console.log(
+    Object.entries(ratios)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${v!.toFixed(2)}`)
+      .join('   '),
+  );
+  const results = {
+    at: new Date().toISOString(),
+    smoke,
+    duration_s: DURATION,
+    machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version },
+    figures,
+    ratios,
+    extras,
+  };
   writeFileSync(join(root, `bench/results/${smoke ? 'smoke' : 'latest'}.json`), JSON.stringify(results, null, 2));
 }
 

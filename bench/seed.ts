@@ -13,7 +13,12 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { AgentRecord, Store, WriteOp } from '../src/store/types.js';
 
-const [target, agentCount, messageCount, unreadCount] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
+const [target, agentCount, messageCount, unreadCount] = [
+  process.argv[2]!,
+  Number(process.argv[3]),
+  Number(process.argv[4]),
+  Number(process.argv[5]),
+];
 const withKeys = process.argv.includes('--keys');
 let store: Store;
 if (/^postgres/.test(target)) store = new PostgresStore({ url: target });
@@ -44,15 +49,39 @@ const agents: AgentRecord[] = Array.from({ length: agentCount }, (_, i) => ({
 await store.apply(agents.map((agent) => ({ op: 'createAgent', agent }) as const));
 
 // Every agent i and i+1 form a mutual pair (a ring), so any agent can message its neighbours.
-const grant = (a: AgentRecord, b: AgentRecord): WriteOp => ({ op: 'putGrant', grant: { granter_id: a.id, grantee_id: b.id, scopes: ['message'], created_at: now, updated_at: now } });
-await store.apply(agents.flatMap((a, i) => { const b = agents[(i + 1) % agents.length]!; return [grant(a, b), grant(b, a)]; }));
+const grant = (a: AgentRecord, b: AgentRecord): WriteOp => ({
+  op: 'putGrant',
+  grant: { granter_id: a.id, grantee_id: b.id, scopes: ['message'], created_at: now, updated_at: now },
+});
+await store.apply(
+  agents.flatMap((a, i) => {
+    const b = agents[(i + 1) % agents.length]!;
+    return [grant(a, b), grant(b, a)];
+  }),
+);
 
 const message = (from: AgentRecord, to: AgentRecord, read: boolean): WriteOp => ({
   op: 'insertMessage',
   message: {
-    id: `msg_${hex()}`, thread_id: `thr_${hex()}`, sender_id: from.id, recipient_id: to.id, subject: 'bench', body: 'x'.repeat(200),
-    scope: 'message', intent: null, payload: null, reply_to_id: null, client_id: null,
-    sealed: null, sealed_for_sender: null, ed25519_signature: null, sig_nonce: null, signed_at: null, created_at: now, delivered_at: now, read_at: read ? now : null,
+    id: `msg_${hex()}`,
+    thread_id: `thr_${hex()}`,
+    sender_id: from.id,
+    recipient_id: to.id,
+    subject: 'bench',
+    body: 'x'.repeat(200),
+    scope: 'message',
+    intent: null,
+    payload: null,
+    reply_to_id: null,
+    client_id: null,
+    sealed: null,
+    sealed_for_sender: null,
+    ed25519_signature: null,
+    sig_nonce: null,
+    signed_at: null,
+    created_at: now,
+    delivered_at: now,
+    read_at: read ? now : null,
   },
 });
 const reader = agents[0]!;
@@ -69,4 +98,6 @@ for (let done = 0; done < background; done += 5000) {
 await store.apply(Array.from({ length: unreadCount }, () => message(peer, reader, false)));
 await store.close();
 const keys = { signing: signing.map((k) => k.secretKey), encryption: encryption.map((k) => k.publicKey) };
-process.stdout.write(JSON.stringify({ readerKey: keyFor(0), keys: agents.map((_, i) => keyFor(i)), ids: agents.map((a) => a.id), ...keys }) + '\n');
+process.stdout.write(
+  JSON.stringify({ readerKey: keyFor(0), keys: agents.map((_, i) => keyFor(i)), ids: agents.map((a) => a.id), ...keys }) + '\n',
+);

@@ -10,7 +10,8 @@ import { fromBase64Url, messageSigningInput, sealMessage, toBase64Url, type Seal
 import type { Seeded } from './lib.js';
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const privateKey = (secret: string): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, fromBase64Url(secret)]), format: 'der', type: 'pkcs8' });
+const privateKey = (secret: string): KeyObject =>
+  createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, fromBase64Url(secret)]), format: 'der', type: 'pkcs8' });
 
 export interface PreparedSend {
   authorization: string;
@@ -21,7 +22,14 @@ export function signedSends(seeded: Seeded, count: number, opts: { sealed: boole
   const n = seeded.ids.length;
   const keys = seeded.signing.map(privateKey);
   const envelopes: (SealedEnvelope | null)[] = seeded.ids.map((id, i) =>
-    opts.sealed ? sealMessage({ subject: 'bench', body: 'x'.repeat(200) }, seeded.encryption[(i + 1) % n]!, { sender_id: id, recipient_id: seeded.ids[(i + 1) % n]!, scope: 'message', client_id: null }) : null,
+    opts.sealed
+      ? sealMessage({ subject: 'bench', body: 'x'.repeat(200) }, seeded.encryption[(i + 1) % n]!, {
+          sender_id: id,
+          recipient_id: seeded.ids[(i + 1) % n]!,
+          scope: 'message',
+          client_id: null,
+        })
+      : null,
   );
   const signed_at = new Date().toISOString();
   const out: PreparedSend[] = [];
@@ -32,7 +40,10 @@ export function signedSends(seeded: Seeded, count: number, opts: { sealed: boole
     const sig_nonce = toBase64Url(randomBytes(16));
     const signature = toBase64Url(sign(null, messageSigningInput({ ...fields, sig_nonce, signed_at }), keys[i]!));
     const { sender_id: _, ...wire } = fields;
-    out.push({ authorization: `Bearer ${seeded.keys[i]}`, body: JSON.stringify({ ...wire, ed25519_signature: signature, sig_nonce, signed_at }) });
+    out.push({
+      authorization: `Bearer ${seeded.keys[i]}`,
+      body: JSON.stringify({ ...wire, ed25519_signature: signature, sig_nonce, signed_at }),
+    });
   }
   return out;
 }

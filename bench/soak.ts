@@ -92,9 +92,24 @@ const MAX_IN_FLIGHT = 256;
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const counts: Counts = {
-    requests: 0, status5xx: 0, unexpected: 0, shed: 0, sseEvents: 0, sseGaps: 0, sseRepeats: 0, sseReconnects: 0,
-    webhookExpected: 0, webhookDelivered: 0, webhookMissing: 0, webhookRepeats: 0, webhookBadSignatures: 0, webhookFailedAnswers: 0,
-    resends: 0, resendMismatches: 0, keyRotations: 0, consentChanges: 0,
+    requests: 0,
+    status5xx: 0,
+    unexpected: 0,
+    shed: 0,
+    sseEvents: 0,
+    sseGaps: 0,
+    sseRepeats: 0,
+    sseReconnects: 0,
+    webhookExpected: 0,
+    webhookDelivered: 0,
+    webhookMissing: 0,
+    webhookRepeats: 0,
+    webhookBadSignatures: 0,
+    webhookFailedAnswers: 0,
+    resends: 0,
+    resendMismatches: 0,
+    keyRotations: 0,
+    consentChanges: 0,
   };
   const seeded = seed(o.target, AGENTS, o.preload ?? 0, 0);
   const keys = [...seeded.keys];
@@ -119,7 +134,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     try {
       const res = await fetch(`${server.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${keys[agent]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(op === 'mcp' ? { accept: 'application/json, text/event-stream' } : {}) },
+        headers: {
+          authorization: `Bearer ${keys[agent]}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(op === 'mcp' ? { accept: 'application/json, text/event-stream' } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
@@ -143,7 +162,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const secrets = new Map<number, Webhook>();
   for (let w = 0; w < WEBHOOKS; w++) {
     const agent = STREAMS + 1 + w;
-    const set = (await call('setup', agent, 'PUT', '/api/me/webhook', { url: `${receivers.url}/hook/${agent}`, events: ['message.received'] })) as { secret: string };
+    const set = (await call('setup', agent, 'PUT', '/api/me/webhook', {
+      url: `${receivers.url}/hook/${agent}`,
+      events: ['message.received'],
+    })) as { secret: string };
     secrets.set(agent, new Webhook(set.secret));
   }
   receivers.verify = (agent, body, headers) => {
@@ -170,7 +192,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const from = Math.floor(Math.random() * SENDERS);
     const resend = sent[from]!.length > 0 && Math.random() < 0.03;
     const clientId = resend ? sent[from]![Math.floor(Math.random() * sent[from]!.length)]! : `c${++clientSeq}`;
-    const out = (await call('send', from, 'POST', '/api/messages', { recipient_id: ids[from + 1], body: `soak ${clientId}`, client_id: clientId })) as { id: string } | null;
+    const out = (await call('send', from, 'POST', '/api/messages', {
+      recipient_id: ids[from + 1],
+      body: `soak ${clientId}`,
+      client_id: clientId,
+    })) as { id: string } | null;
     if (!out) return;
     if (resend) {
       counts.resends++;
@@ -189,7 +215,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   };
   const mcp = () =>
     call('mcp', 1 + Math.floor(Math.random() * SENDERS), 'POST', '/mcp', {
-      jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'a2a_check_inbox', arguments: { limit: 5 } },
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'a2a_check_inbox', arguments: { limit: 5 } },
     });
   let blocked = false;
   const rotatorBusy = { v: false };
@@ -204,7 +233,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           counts.keyRotations++;
         }
       } else {
-        const ok = blocked ? await call('consent', ROTATOR, 'DELETE', `/api/blocks/${ids[0]}`) : await call('consent', ROTATOR, 'POST', '/api/blocks', { agent_id: ids[0] });
+        const ok = blocked
+          ? await call('consent', ROTATOR, 'DELETE', `/api/blocks/${ids[0]}`)
+          : await call('consent', ROTATOR, 'POST', '/api/blocks', { agent_id: ids[0] });
         if (ok) {
           blocked = !blocked;
           counts.consentChanges++;
@@ -249,7 +280,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ops,
       ...proc.sample(),
       heapMiB: await heapMiB(server.url),
-      dbMiB: db ? Number((await db.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0]!.n) / 2 ** 20 : sqliteMiB(o.target),
+      dbMiB: db
+        ? Number((await db.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0]!.n) / 2 ** 20
+        : sqliteMiB(o.target),
     };
     samples.push(sample);
     o.log(line(sample));
@@ -450,13 +483,16 @@ function sqliteMiB(dir: string): number {
 
 const OPS = ['send', 'inbox', 'read', 'mcp', 'consent', 'rotate'];
 const f = (n: number | undefined, w = 6, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d)).padStart(w);
-const header = () => `${'t s'.padStart(5)} ${OPS.map((op) => `${op} p50/p99 ms`.padStart(20)).join('')}${'cpu %'.padStart(7)}${'rss'.padStart(7)}${'heap'.padStart(7)}${'fds'.padStart(5)}${'db MiB'.padStart(8)}`;
+const header = () =>
+  `${'t s'.padStart(5)} ${OPS.map((op) => `${op} p50/p99 ms`.padStart(20)).join('')}${'cpu %'.padStart(7)}${'rss'.padStart(7)}${'heap'.padStart(7)}${'fds'.padStart(5)}${'db MiB'.padStart(8)}`;
 const line = (s: Sample) =>
   `${f(s.t, 5, 0)} ${OPS.map((op) => `${f(s.ops[op]?.p50, 9)}/${f(s.ops[op]?.p99, 9).trimStart().padEnd(9)} `).join('')}${f(s.cpu, 7, 0)}${f(s.rssMiB, 7, 0)}${f(s.heapMiB, 7, 0)}${f(s.fds, 5, 0)}${f(s.dbMiB, 8)}`;
 
 /** Least-squares slope of `value` against time, per minute. */
 export function slope(samples: Sample[], value: (s: Sample) => number | undefined): number {
-  const points = samples.map((s) => [s.t / 60, value(s)] as const).filter((p): p is readonly [number, number] => p[1] !== undefined && !Number.isNaN(p[1]));
+  const points = samples
+    .map((s) => [s.t / 60, value(s)] as const)
+    .filter((p): p is readonly [number, number] => p[1] !== undefined && !Number.isNaN(p[1]));
   if (points.length < 2) return NaN;
   const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
   const my = points.reduce((a, p) => a + p[1], 0) / points.length;
@@ -500,11 +536,20 @@ async function main() {
     target = mkdtempSync(join(tmpdir(), 'amtp-soak-'));
     cleanup = async () => rmSync(target, { recursive: true, force: true });
   }
-  console.log(`soak: ${backend}, ${values.seconds} s at ${values.rps} requests/s (plus mark-read, consent, rotations), ${values.preload} messages preloaded, samples every 10 s`);
+  console.log(
+    `soak: ${backend}, ${values.seconds} s at ${values.rps} requests/s (plus mark-read, consent, rotations), ${values.preload} messages preloaded, samples every 10 s`,
+  );
   try {
     const result = await runSoak({
-      backend, target, seconds: Number(values.seconds), rps: Number(values.rps), intervalSeconds: 10,
-      warmupSeconds: Number(values.warmup), failRate: Number(values['fail-rate']), preload: Number(values.preload), log: (l) => console.log(l),
+      backend,
+      target,
+      seconds: Number(values.seconds),
+      rps: Number(values.rps),
+      intervalSeconds: 10,
+      warmupSeconds: Number(values.warmup),
+      failRate: Number(values['fail-rate']),
+      preload: Number(values.preload),
+      log: (l) => console.log(l),
     });
     console.log(`\nslopes after ${values.warmup} s of warm-up:`);
     for (const [name, v] of Object.entries(result.slopes)) console.log(`  ${name.padEnd(22)} ${f(v, 9, 2)}`);

@@ -25,7 +25,16 @@ import { fileURLToPath } from 'node:url';
  * (logs) — on SQLite and PostgreSQL. Left out: suites about files and other programs (container,
  * reverse proxies), the slow reliability/security/bench suites, multi-instance and the browser.
  */
-const LTS_SUBSET = ['src/', 'test/api/', 'test/mcp/', 'test/push/stream', 'test/e2e/', 'test/cli/backup', 'test/cli/restore-drill', 'test/deploy/logs'];
+const LTS_SUBSET = [
+  'src/',
+  'test/api/',
+  'test/mcp/',
+  'test/push/stream',
+  'test/e2e/',
+  'test/cli/backup',
+  'test/cli/restore-drill',
+  'test/deploy/logs',
+];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = process.env.AMTP_LTS_NODE ?? '22';
@@ -58,7 +67,8 @@ function installNode() {
     console.log(`Installing node@${major} into ${dir} …`);
     run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node@${major}`], { cwd: dir });
   }
-  if (!existsSync(join(dist, 'include', 'node', 'common.gypi'))) throw new Error(`node@${major} came without its headers (${dist}/include)`);
+  if (!existsSync(join(dist, 'include', 'node', 'common.gypi')))
+    throw new Error(`node@${major} came without its headers (${dist}/include)`);
   return { bin: join(dist, 'bin', 'node'), dist, version: run(join(dist, 'bin', 'node'), ['--version']).trim() };
 }
 
@@ -72,7 +82,9 @@ function buildSqlite(node) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
   console.log(`Building better-sqlite3 ${version} for Node ${node.version} in ${dir} …`);
-  run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts', `better-sqlite3@${version}`], { cwd: dir });
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts', `better-sqlite3@${version}`], {
+    cwd: dir,
+  });
   // node-gyp finds headers in <devdir>/<version>/include/node; point it at the ones the package ships.
   const target = node.version.slice(1);
   const devdir = join(dir, 'gyp');
@@ -82,7 +94,11 @@ function buildSqlite(node) {
   // --nodedir names the LTS headers outright: this machine's npm config sets nodedir to the installed
   // Node's headers, and under `npm test` that arrives as npm_config_nodedir, which would win over --target.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(nodedir|target|devdir)$/i.test(k)));
-  run(process.execPath, [nodeGyp(), 'rebuild', '--release', `--target=${target}`, `--devdir=${devdir}`, `--nodedir=${node.dist}`, '-j', '2'], { cwd: join(dir, 'node_modules', 'better-sqlite3'), env });
+  run(
+    process.execPath,
+    [nodeGyp(), 'rebuild', '--release', `--target=${target}`, `--devdir=${devdir}`, `--nodedir=${node.dist}`, '-j', '2'],
+    { cwd: join(dir, 'node_modules', 'better-sqlite3'), env },
+  );
   // Fail here, not in every test, if the build does not load on the LTS Node.
   run(node.bin, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(addon)})`]);
   if (!existsSync(addon)) throw new Error(`node-gyp finished without ${addon}`);
@@ -91,7 +107,10 @@ function buildSqlite(node) {
 
 /** The node-gyp that npm bundles (npm_execpath when run through npm, else the global npm's). */
 function nodeGyp() {
-  const npmDirs = [process.env.npm_execpath && join(dirname(process.env.npm_execpath), '..'), join(run('npm', ['root', '-g']).trim(), 'npm')];
+  const npmDirs = [
+    process.env.npm_execpath && join(dirname(process.env.npm_execpath), '..'),
+    join(run('npm', ['root', '-g']).trim(), 'npm'),
+  ];
   for (const dir of npmDirs.filter(Boolean)) {
     const gyp = join(dir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
     if (existsSync(gyp)) return gyp;

@@ -32,7 +32,9 @@ function run(label, files, env) {
       { stdio: 'inherit', env: { ...process.env, ...env } },
     );
     child.on('exit', (code, signal) => {
-      console.log(`\n── ${label}: ${files.length} files, ${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+      console.log(
+        `\n── ${label}: ${files.length} files, ${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+      );
       resolve(code ?? (signal ? 1 : 0));
     });
   });
@@ -40,7 +42,13 @@ function run(label, files, env) {
 
 const filters = process.argv.slice(2);
 const files = ['src', 'test']
-  .flatMap((d) => { try { return findTests(d); } catch { return []; } })
+  .flatMap((d) => {
+    try {
+      return findTests(d);
+    } catch {
+      return [];
+    }
+  })
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
@@ -72,6 +80,7 @@ let status = await run('all tests (integration on SQLite)', files, env);
 if (!unavailable && integration.length > 0) {
   status = (await run('integration tests on PostgreSQL', integration, { ...env, AMTP_TEST_BACKEND: 'postgres' })) || status;
 }
-if (filters.length === 0) status = (await run('error-code coverage (SPEC §11 ⇄ codes observed)', [join('test', 'error-codes.final.ts')], env)) || status;
+if (filters.length === 0)
+  status = (await run('error-code coverage (SPEC §11 ⇄ codes observed)', [join('test', 'error-codes.final.ts')], env)) || status;
 if (unavailable) console.warn(`\n!! PostgreSQL suites were SKIPPED: ${unavailable}\n`);
 process.exit(status);

@@ -38,7 +38,11 @@ const RETENTION_SWEEP_MS = 3_600_000;
 /** The app over the configured store (or `options.store`, already migrated). */
 export async function createApp(config: Config, options: { store?: Store } = {}): Promise<AmtpApp> {
   const store = options.store ?? (await openStore(config));
-  const relay = federationTransport({ allowHttp: config.federation.allowHttp, allowLoopback: config.federation.allowLoopback, timeoutSeconds: config.webhooks.timeoutSeconds });
+  const relay = federationTransport({
+    allowHttp: config.federation.allowHttp,
+    allowLoopback: config.federation.allowLoopback,
+    timeoutSeconds: config.webhooks.timeoutSeconds,
+  });
   const core = new Mailbox(store, config, httpTransport(config.webhooks), a2aTransport(config.webhooks), relay);
   let log: AppLog | undefined;
   const worker = new DeliveryWorker(core.outbox, core.notifier, {

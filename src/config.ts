@@ -38,7 +38,10 @@ const EnvSchema = z.object({
   AMTP_EVENT_RETENTION_DAYS: Int(0).default(7),
   AMTP_WEBHOOK_ALLOW_HTTP: Bool.default(false),
   AMTP_WEBHOOK_ALLOW_LOOPBACK: Bool.default(false),
-  AMTP_WEBHOOK_ALLOWED_PORTS: z.string().regex(/^(\*|\d+(,\d+)*)$/, 'a comma-separated list of ports, or *').default('*'),
+  AMTP_WEBHOOK_ALLOWED_PORTS: z
+    .string()
+    .regex(/^(\*|\d+(,\d+)*)$/, 'a comma-separated list of ports, or *')
+    .default('*'),
   AMTP_WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds')
@@ -177,7 +180,9 @@ function parseTrustProxy(value: string): Config['trustProxy'] {
   const entries = list(value);
   const bad = entries.filter((e) => !PROXY_RANGE_NAMES.has(e) && !isAddressOrCidr(e));
   if (bad.length || entries.length === 0) {
-    throw new Error(`Invalid configuration: AMTP_TRUST_PROXY: "${bad.join(', ') || value}" is not a hop count, an IP address or a CIDR (e.g. 1, 127.0.0.1, 10.0.0.0/8).`);
+    throw new Error(
+      `Invalid configuration: AMTP_TRUST_PROXY: "${bad.join(', ') || value}" is not a hop count, an IP address or a CIDR (e.g. 1, 127.0.0.1, 10.0.0.0/8).`,
+    );
   }
   return entries;
 }
@@ -207,7 +212,11 @@ export function assertHostsConfigured(config: Config): void {
   );
 }
 
-const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
@@ -264,7 +273,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retrySeconds: e.AMTP_FEDERATION_RETRY_SCHEDULE.split(',').map(Number),
       requestsPerHour: e.AMTP_FEDERATION_REQUESTS_PER_HOUR,
     },
-    retention: { maxAgeDays: e.AMTP_RETENTION_DAYS, maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES, eventDays: e.AMTP_EVENT_RETENTION_DAYS },
+    retention: {
+      maxAgeDays: e.AMTP_RETENTION_DAYS,
+      maxMessagesPerMailbox: e.AMTP_RETENTION_MAX_MESSAGES,
+      eventDays: e.AMTP_EVENT_RETENTION_DAYS,
+    },
     sqlite: { cacheMiB: e.AMTP_SQLITE_CACHE_MB, mmapMiB: e.AMTP_SQLITE_MMAP_MB },
     ...overrides,
   };

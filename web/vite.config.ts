@@ -11,7 +11,8 @@ function precompress(): Plugin {
     apply: 'build',
     configResolved: (config) => void (outDir = resolve(config.root, config.build.outDir)),
     closeBundle() {
-      const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
+      const files = (dir: string): string[] =>
+        readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
       const totals = { raw: 0, gzip: 0, brotli: 0 };
       for (const file of files(outDir).filter((f) => /\.(js|css|html|svg|json)$/.test(f))) {
         const raw = readFileSync(file);

@@ -10,8 +10,7 @@ import { vectorsReference } from './vectors.js';
 
 type JsonSchema = Record<string, any>;
 
-const toJson = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+const toJson = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 function typeOf(s: JsonSchema): string {
   if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');
@@ -43,18 +42,16 @@ function fieldTable(schema: JsonSchema, title: string): string {
 }
 
 export function endpointReference(): string {
-  return OPERATION_SPECS
-    .map((r) => {
-      const head = `### \`${r.method} ${r.path}\`\n\n${r.summary} Auth: ${r.auth === 'agent' ? 'Bearer API key' : 'none (public)'}. Success: \`${r.status ?? 200}\`.\n\n`;
-      return (
-        head +
-        (r.params ? fieldTable(toJson(r.params, 'input'), 'Path parameters:') : '') +
-        (r.query ? fieldTable(toJson(r.query, 'input'), 'Query parameters:') : '') +
-        (r.body ? fieldTable(toJson(r.body, 'input'), 'Body (JSON):') : '') +
-        fieldTable(toJson(r.response, 'output'), 'Response:')
-      );
-    })
-    .join('');
+  return OPERATION_SPECS.map((r) => {
+    const head = `### \`${r.method} ${r.path}\`\n\n${r.summary} Auth: ${r.auth === 'agent' ? 'Bearer API key' : 'none (public)'}. Success: \`${r.status ?? 200}\`.\n\n`;
+    return (
+      head +
+      (r.params ? fieldTable(toJson(r.params, 'input'), 'Path parameters:') : '') +
+      (r.query ? fieldTable(toJson(r.query, 'input'), 'Query parameters:') : '') +
+      (r.body ? fieldTable(toJson(r.body, 'input'), 'Body (JSON):') : '') +
+      fieldTable(toJson(r.response, 'output'), 'Response:')
+    );
+  }).join('');
 }
 
 export function errorReference(): string {
@@ -64,7 +61,12 @@ export function errorReference(): string {
 
 export const auditActionsReference = () => `${AuditAction.options.map((a) => `\`${a}\``).join(', ')}.\n`;
 
-export const BLOCKS = { endpoints: endpointReference, errors: errorReference, 'audit-actions': auditActionsReference, vectors: vectorsReference } as const;
+export const BLOCKS = {
+  endpoints: endpointReference,
+  errors: errorReference,
+  'audit-actions': auditActionsReference,
+  vectors: vectorsReference,
+} as const;
 
 /** Replaces every `<!-- generated:NAME -->…<!-- /generated:NAME -->` block with fresh content. */
 export function renderSpec(spec: string): string {

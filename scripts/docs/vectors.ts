@@ -39,7 +39,10 @@ function signatureVector(): Vector {
     reply_to_id: null,
     client_id: 'c-1',
   };
-  const sig = signMessage(fields, OLD_SECRET, { nonce: toBase64Url(Uint8Array.from({ length: 16 }, (_, i) => i)), now: new Date('2026-01-01T00:00:00.000Z') });
+  const sig = signMessage(fields, OLD_SECRET, {
+    nonce: toBase64Url(Uint8Array.from({ length: 16 }, (_, i) => i)),
+    now: new Date('2026-01-01T00:00:00.000Z'),
+  });
   return {
     vector: 'A.1 message signature',
     secret_key_seed: OLD_SECRET,
@@ -106,10 +109,34 @@ function deliveryMacVector(): Vector {
 }
 
 function auditVector(): Vector {
-  const first = { agent_id: SENDER, seq: 1, at: '2026-01-01T00:00:00.000Z', action: 'agent.registered', target_id: SENDER, details: { name: 'alice' }, prev_hash: AUDIT_GENESIS };
+  const first = {
+    agent_id: SENDER,
+    seq: 1,
+    at: '2026-01-01T00:00:00.000Z',
+    action: 'agent.registered',
+    target_id: SENDER,
+    details: { name: 'alice' },
+    prev_hash: AUDIT_GENESIS,
+  };
   const firstHash = auditHash(first);
-  const second = { agent_id: SENDER, seq: 2, at: '2026-01-01T00:05:00.000Z', action: 'grant.created', target_id: RECIPIENT, details: { scopes: ['message', 'scheduling'] }, prev_hash: firstHash };
-  const server = { agent_id: SERVER_AUDIT_SUBJECT, seq: 1, at: '2026-01-02T00:00:00.000Z', action: 'admin.agent.suspended', target_id: RECIPIENT, details: { name: 'bob', operator: 'root' }, prev_hash: AUDIT_GENESIS };
+  const second = {
+    agent_id: SENDER,
+    seq: 2,
+    at: '2026-01-01T00:05:00.000Z',
+    action: 'grant.created',
+    target_id: RECIPIENT,
+    details: { scopes: ['message', 'scheduling'] },
+    prev_hash: firstHash,
+  };
+  const server = {
+    agent_id: SERVER_AUDIT_SUBJECT,
+    seq: 1,
+    at: '2026-01-02T00:00:00.000Z',
+    action: 'admin.agent.suspended',
+    target_id: RECIPIENT,
+    details: { name: 'bob', operator: 'root' },
+    prev_hash: AUDIT_GENESIS,
+  };
   const input = (e: ChainFields) => canonicalJson({ v: 'amtp-audit-1', ...e });
   return {
     vector: 'A.4 audit chain',

@@ -76,7 +76,8 @@ async function dispatch(
   values: Values,
 ): Promise<{ text: string; json: unknown; code?: number }> {
   const needs = (n: 0 | 1) => {
-    if (extra.length || (n === 1 ? !target : target)) throw new Usage(`"admin ${command}" takes ${n === 1 ? 'one argument' : 'no argument'}`);
+    if (extra.length || (n === 1 ? !target : target))
+      throw new Usage(`"admin ${command}" takes ${n === 1 ? 'one argument' : 'no argument'}`);
     return target!;
   };
   switch (command) {
@@ -89,13 +90,16 @@ async function dispatch(
     case 'suspend':
     case 'unsuspend': {
       const ref = needs(1);
-      const { agent, changed } = command === 'suspend' ? await core.admin.suspend(ref, values.reason ?? null) : await core.admin.unsuspend(ref);
+      const { agent, changed } =
+        command === 'suspend' ? await core.admin.suspend(ref, values.reason ?? null) : await core.admin.unsuspend(ref);
       const state = agent.suspended_at ? `suspended since ${agent.suspended_at}` : 'active';
       return { text: `${agent.name} (${agent.agent_id}): ${changed ? '' : 'unchanged, '}${state}\n`, json: { agent, changed } };
     }
     case 'reset-key': {
       const r = await core.admin.resetApiKey(needs(1));
-      process.stderr.write(`New API key for ${r.name} (${r.agent_id}); the old one no longer works. It is shown once: hand it to the owner over a safe channel.\n`);
+      process.stderr.write(
+        `New API key for ${r.name} (${r.agent_id}); the old one no longer works. It is shown once: hand it to the owner over a safe channel.\n`,
+      );
       return { text: `${r.api_key}\n`, json: r };
     }
     case 'delete': {
@@ -125,7 +129,9 @@ async function dispatch(
       needs(0);
       const log = await core.admin.auditLog();
       const rows = log.entries.map((e) => [String(e.seq), e.at, e.action, e.target_id ?? '-', JSON.stringify(e.details)]);
-      const verdict = log.valid ? `chain intact: ${log.entries.length} entries, head ${log.head ?? '-'}\n` : `CHAIN BROKEN at seq ${log.broken_at_seq}\n`;
+      const verdict = log.valid
+        ? `chain intact: ${log.entries.length} entries, head ${log.head ?? '-'}\n`
+        : `CHAIN BROKEN at seq ${log.broken_at_seq}\n`;
       return { text: table(['seq', 'at', 'action', 'target', 'details'], rows) + verdict, json: log, code: log.valid ? 0 : 4 };
     }
     default:

@@ -14,11 +14,19 @@ import { exportPassphrase } from './passphrase.js';
 import { serve } from './serve.js';
 
 const SERVER_COMMANDS: Record<string, { usage: string; summary: string; options?: ParseArgsConfig['options'] }> = {
-  serve: { usage: 'serve', summary: 'run the mailbox server; settings come from AMTP_* environment variables (see .env.example and docs/SELF-HOSTING.md)' },
-  invite: { usage: 'invite create [--ttl-hours N]', summary: 'create a single-use registration invite (for AMTP_REGISTRATION=invite)', options: { 'ttl-hours': { type: 'string' } } },
+  serve: {
+    usage: 'serve',
+    summary: 'run the mailbox server; settings come from AMTP_* environment variables (see .env.example and docs/SELF-HOSTING.md)',
+  },
+  invite: {
+    usage: 'invite create [--ttl-hours N]',
+    summary: 'create a single-use registration invite (for AMTP_REGISTRATION=invite)',
+    options: { 'ttl-hours': { type: 'string' } },
+  },
   export: {
     usage: 'export [--encrypt [--passphrase-file F]] <file>',
-    summary: 'write every table to a new JSON-lines file, mode 0600 (one consistent snapshot; --encrypt: scrypt + AES-256-GCM with AMTP_EXPORT_PASSPHRASE or the file)',
+    summary:
+      'write every table to a new JSON-lines file, mode 0600 (one consistent snapshot; --encrypt: scrypt + AES-256-GCM with AMTP_EXPORT_PASSPHRASE or the file)',
     options: { encrypt: { type: 'boolean' }, 'passphrase-file': { type: 'string' } },
   },
   import: {
@@ -46,12 +54,20 @@ function version(): string {
 }
 
 /** Parses a server command's arguments strictly; --help prints its help instead. */
-function parseServerArgs(command: string, args: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } | number {
+function parseServerArgs(
+  command: string,
+  args: string[],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } | number {
   const spec = SERVER_COMMANDS[command]!;
   const help = `Usage: amtp ${spec.usage}\n\n${spec.summary}.\n`;
   try {
-    const parsed = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    if (parsed.values.help) return process.stdout.write(help), 0;
+    const parsed = parseArgs({
+      args,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (parsed.values.help) return (process.stdout.write(help), 0);
     return parsed;
   } catch (error) {
     const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
@@ -62,9 +78,9 @@ function parseServerArgs(command: string, args: string[]): { values: Record<stri
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined) return process.stderr.write(`${USAGE}\n${CLIENT_USAGE}`), 2;
-  if (['help', '--help', '-h'].includes(command)) return process.stdout.write(`${USAGE}\n${CLIENT_USAGE}`), 0;
-  if (['--version', '-V', 'version'].includes(command)) return process.stdout.write(`${version()}\n`), 0;
+  if (command === undefined) return (process.stderr.write(`${USAGE}\n${CLIENT_USAGE}`), 2);
+  if (['help', '--help', '-h'].includes(command)) return (process.stdout.write(`${USAGE}\n${CLIENT_USAGE}`), 0);
+  if (['--version', '-V', 'version'].includes(command)) return (process.stdout.write(`${version()}\n`), 0);
   if (CLIENT_COMMANDS.has(command)) return runClient(argv);
   if (command === 'admin') return runAdmin(rest);
   if (!SERVER_COMMANDS[command]) {
@@ -94,15 +110,19 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) return usage();
       const file = positionals[0]!;
       const passphrase = values.encrypt ? exportPassphrase(values['passphrase-file'] as string | undefined) : undefined;
-      if (values.encrypt && passphrase === undefined) throw new Error('--encrypt needs a passphrase: set AMTP_EXPORT_PASSPHRASE or pass --passphrase-file <file>');
+      if (values.encrypt && passphrase === undefined)
+        throw new Error('--encrypt needs a passphrase: set AMTP_EXPORT_PASSPHRASE or pass --passphrase-file <file>');
       const config = loadConfig();
       const source = join(config.dataDir, 'amtp.sqlite');
-      if (!config.databaseUrl && !existsSync(source)) throw new Error(`no database at ${source} (check AMTP_DATA_DIR, or set DATABASE_URL)`);
+      if (!config.databaseUrl && !existsSync(source))
+        throw new Error(`no database at ${source} (check AMTP_DATA_DIR, or set DATABASE_URL)`);
       const store = await openStore(config);
       try {
         const counts = await exportStore(store, file, { passphrase });
         process.stdout.write(formatCounts(counts));
-        process.stderr.write(`Exported the ${store.dialect} store to ${file}${passphrase ? ', encrypted' : ''}. It holds secrets: keep it private.\n`);
+        process.stderr.write(
+          `Exported the ${store.dialect} store to ${file}${passphrase ? ', encrypted' : ''}. It holds secrets: keep it private.\n`,
+        );
       } finally {
         await store.close();
       }
@@ -113,7 +133,9 @@ async function main(argv: string[]): Promise<number> {
       const file = positionals[0]!;
       const store = await openStore(loadConfig());
       try {
-        const { expected, actual } = await importStore(store, file, { passphrase: exportPassphrase(values['passphrase-file'] as string | undefined) });
+        const { expected, actual } = await importStore(store, file, {
+          passphrase: exportPassphrase(values['passphrase-file'] as string | undefined),
+        });
         process.stdout.write(formatCounts(expected, actual));
         process.stderr.write(`Imported ${file} into the ${store.dialect} store: every row count and audit chain verified.\n`);
       } finally {
@@ -166,7 +188,9 @@ function reportUnservable(rows: UnservableRow[]): number {
     process.stderr.write('Every stored row can be served.\n');
     return 0;
   }
-  process.stderr.write(`${rows.length} stored row(s) break the input rules (SPEC §2) and may fail reads. Delete or repair them, then run amtp doctor again.\n`);
+  process.stderr.write(
+    `${rows.length} stored row(s) break the input rules (SPEC §2) and may fail reads. Delete or repair them, then run amtp doctor again.\n`,
+  );
   return 1;
 }
 

@@ -59,7 +59,12 @@ export class AmtpClient implements MailboxApi {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+      res = await this.fetchImpl(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
+      });
     } catch (error) {
       throw new AmtpApiError(0, 'network_error', `Cannot reach ${this.baseUrl}: ${(error as Error).message}`);
     }
@@ -75,13 +80,19 @@ export class AmtpClient implements MailboxApi {
   }
 
   /** Calls one operation of the table (src/protocol/operations.ts): its method and path come from there. */
-  call<N extends OperationName>(name: N, opts: { params?: Record<string, string>; body?: unknown; query?: Query; signal?: AbortSignal } = {}) {
+  call<N extends OperationName>(
+    name: N,
+    opts: { params?: Record<string, string>; body?: unknown; query?: Query; signal?: AbortSignal } = {},
+  ) {
     return this.request<OperationOutput<N>>(OPERATIONS[name].method, operationPath(name, opts.params), opts);
   }
 
   /** The server's discovery document (/.well-known/amtp): its limits and endpoints. */
   serverInfo() {
-    return this.request<{ server: string; protocol_version: string; limits: { max_message_bytes: number; max_request_bytes: number } }>('GET', '/.well-known/amtp');
+    return this.request<{ server: string; protocol_version: string; limits: { max_message_bytes: number; max_request_bytes: number } }>(
+      'GET',
+      '/.well-known/amtp',
+    );
   }
 
   // identity

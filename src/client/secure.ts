@@ -142,11 +142,19 @@ export class SecureMailbox implements MailboxApi {
     let message: Record<string, unknown> = { ...input, recipient_id: recipient.agent_id, scope };
     const sealed = Boolean(recipient.encryption_key) && !this.opts.plain;
     if (!recipient.encryption_key && !this.opts.plain && this.opts.requireSealing) {
-      throw new AmtpApiError(0, 'invalid_request', `${recipient.name} publishes no encryption key, so this message cannot be sealed: the server would read it. Send it in plain text only deliberately, with --plain.`);
+      throw new AmtpApiError(
+        0,
+        'invalid_request',
+        `${recipient.name} publishes no encryption key, so this message cannot be sealed: the server would read it. Send it in plain text only deliberately, with --plain.`,
+      );
     }
     if (sealed) {
       if (this.distrusted.has(recipient.agent_id)) {
-        throw new AmtpApiError(0, 'invalid_signature', `${recipient.name}'s keys changed without a signed rotation statement; refusing to seal to them. Verify with them out of band, then re-pin.`);
+        throw new AmtpApiError(
+          0,
+          'invalid_signature',
+          `${recipient.name}'s keys changed without a signed rotation statement; refusing to seal to them. Verify with them out of band, then re-pin.`,
+        );
       }
       const content = { subject: input.subject ?? null, body: input.body ?? null, payload: input.payload ?? null };
       await this.assertSealable(content);
@@ -160,7 +168,14 @@ export class SecureMailbox implements MailboxApi {
       };
     }
     if (this.me.signing) {
-      const fields = { ...(message as unknown as W.SendInput), sender_id: this.me.agent_id, recipient_id: recipient.agent_id, scope, client_id, ...addresses } as never;
+      const fields = {
+        ...(message as unknown as W.SendInput),
+        sender_id: this.me.agent_id,
+        recipient_id: recipient.agent_id,
+        scope,
+        client_id,
+        ...addresses,
+      } as never;
       const key = this.me.signing;
       const signature = 'sign' in key ? await signMessageWith(fields, key.sign) : signMessage(fields, key.secretKey);
       message = { ...message, ...signature };
@@ -177,7 +192,8 @@ export class SecureMailbox implements MailboxApi {
     const text = [content.subject ?? '', content.body ?? '', content.payload === null ? '' : JSON.stringify(content.payload)].join('\n');
     const own = [this.client.apiKey, this.me.delivery_secret].filter((s): s is string => Boolean(s));
     if (own.some((secret) => text.includes(secret))) {
-      const message = 'The message contains your own API key or delivery secret, so it was not sent. Remove it; if it leaked anywhere, rotate it.';
+      const message =
+        'The message contains your own API key or delivery secret, so it was not sent. Remove it; if it leaked anywhere, rotate it.';
       throw new AmtpApiError(422, 'secret_blocked', message, { error: { code: 'secret_blocked', message } });
     }
     if (!this.opts.leakScanner || !(await this.client.guard()).leak_guard) return [];
@@ -193,12 +209,19 @@ export class SecureMailbox implements MailboxApi {
   /** The size limit, checked on the plaintext before sealing, so the refusal names what the user wrote. */
   private async assertSealable(content: SealedContent): Promise<void> {
     const size = canonicalBytes(content).length;
-    this.limits ??= this.client.serverInfo().then((info) => info.limits, () => null);
+    this.limits ??= this.client.serverInfo().then(
+      (info) => info.limits,
+      () => null,
+    );
     const limits = await this.limits;
     if (!limits) return; // the server checks the sealed size anyway
     const ceiling = maxSealedPlaintextBytes(limits.max_message_bytes);
     if (size > ceiling) {
-      const refusal = { code: 'too_large' as const, message: `The message is ${size} bytes; sealed messages on this server hold at most ${ceiling} bytes of content (subject, body and payload together), since sealing grows them to its ${limits.max_message_bytes}-byte limit. Shorten it or send it in parts.`, limit: ceiling };
+      const refusal = {
+        code: 'too_large' as const,
+        message: `The message is ${size} bytes; sealed messages on this server hold at most ${ceiling} bytes of content (subject, body and payload together), since sealing grows them to its ${limits.max_message_bytes}-byte limit. Shorten it or send it in parts.`,
+        limit: ceiling,
+      };
       throw new AmtpApiError(413, refusal.code, refusal.message, { error: refusal });
     }
   }
@@ -230,7 +253,14 @@ export class SecureMailbox implements MailboxApi {
     if (!signing) return this.receive(await this.client.ack(id, input));
     const m = await this.message(id); // MAC-verified: the receipt binds the sender the delivery names
     const signed_at = new Date().toISOString();
-    const fields = { message_id: m.id, sender_id: m.sender_id, recipient_id: m.recipient_id, outcome: input.outcome, note: input.note ?? null, signed_at };
+    const fields = {
+      message_id: m.id,
+      sender_id: m.sender_id,
+      recipient_id: m.recipient_id,
+      outcome: input.outcome,
+      note: input.note ?? null,
+      signed_at,
+    };
     const ed25519_signature = 'secretKey' in signing ? signReceipt(fields, signing.secretKey) : await signReceiptWith(fields, signing.sign);
     return this.receive(await this.client.ack(id, { ...input, ed25519_signature, signed_at }));
   }
@@ -247,7 +277,14 @@ export class SecureMailbox implements MailboxApi {
     const pin = recipient && !this.distrusted.has(m.recipient_id) ? this.pins.get(m.recipient_id) : undefined;
     if (!p.ed25519_signature || !p.signed_at) return pin?.public_key || recipient?.public_key ? 'failed' : 'unsigned';
     if (!pin) return 'failed';
-    const fields = { message_id: m.id, sender_id: m.sender_id, recipient_id: m.recipient_id, outcome: p.outcome, note: p.note, signed_at: p.signed_at };
+    const fields = {
+      message_id: m.id,
+      sender_id: m.sender_id,
+      recipient_id: m.recipient_id,
+      outcome: p.outcome,
+      note: p.note,
+      signed_at: p.signed_at,
+    };
     return keysValidAt(pin, p.signed_at).some((key) => verifyReceipt(fields, p.ed25519_signature!, key)) ? 'verified' : 'failed';
   }
 
@@ -264,8 +301,14 @@ export class SecureMailbox implements MailboxApi {
       sealed.map(async ({ p, t }) => {
         const opened = await this.message(t.latest!.message_id).catch(() => null);
         if (!opened) return;
-        t.latest = { ...t.latest!, subject: opened.subject, snippet: opened.body === null ? null : opened.body.replace(/\s+/g, ' ').trim().slice(0, 160) };
-        if (this.signatureOf(opened) === 'failed') for (const g of [t, p]) if (!g.flags.includes('signature_failed')) g.flags = W_FLAGS.filter((f) => f === 'signature_failed' || g.flags.includes(f));
+        t.latest = {
+          ...t.latest!,
+          subject: opened.subject,
+          snippet: opened.body === null ? null : opened.body.replace(/\s+/g, ' ').trim().slice(0, 160),
+        };
+        if (this.signatureOf(opened) === 'failed')
+          for (const g of [t, p])
+            if (!g.flags.includes('signature_failed')) g.flags = W_FLAGS.filter((f) => f === 'signature_failed' || g.flags.includes(f));
       }),
     );
     return out;
@@ -311,7 +354,11 @@ export class SecureMailbox implements MailboxApi {
   /** Refuses (throws) when the delivery MAC does not check out: nothing unverified is ever shown. */
   async receive(m: W.Message): Promise<W.Message> {
     if (!verifyDeliveryMac(this.me.delivery_secret, m)) {
-      throw new AmtpApiError(0, 'invalid_signature', `Message ${m.id} failed its delivery MAC check: it was altered after the server signed it, or your delivery secret is out of date. Refusing to show it.`);
+      throw new AmtpApiError(
+        0,
+        'invalid_signature',
+        `Message ${m.id} failed its delivery MAC check: it was altered after the server signed it, or your delivery secret is out of date. Refusing to show it.`,
+      );
     }
     const status = await this.signatureStatus(m);
     const opened = await this.open(m);
@@ -325,7 +372,10 @@ export class SecureMailbox implements MailboxApi {
 
   /** The server cannot read a sealed payload, so its typed intent is validated here. */
   private async checkIntent(intent: string, payload: unknown): Promise<string | undefined> {
-    this.ownCapabilities ??= this.client.capabilities(this.me.agent_id).then((c) => c.capabilities, () => []);
+    this.ownCapabilities ??= this.client.capabilities(this.me.agent_id).then(
+      (c) => c.capabilities,
+      () => [],
+    );
     const schema = (await this.ownCapabilities).find((c) => c.id === intent)?.input_schema;
     if (!schema) return undefined;
     // An interpreting validator (draft-07, as the server's Ajv): no generated code, so it runs under a CSP without 'unsafe-eval'.
@@ -352,7 +402,15 @@ export class SecureMailbox implements MailboxApi {
       return 'failed';
     }
     if (!pin) return 'failed';
-    const fields = { ...m, ...crossServer(m), payload: m.sealed ? null : m.payload, subject: m.sealed ? null : m.subject, body: m.sealed ? null : m.body, sig_nonce: m.sig_nonce, signed_at: m.signed_at };
+    const fields = {
+      ...m,
+      ...crossServer(m),
+      payload: m.sealed ? null : m.payload,
+      subject: m.sealed ? null : m.subject,
+      body: m.sealed ? null : m.body,
+      sig_nonce: m.sig_nonce,
+      signed_at: m.signed_at,
+    };
     return keysValidAt(pin, m.signed_at).some((key) => verifyMessageSignature(fields, m.ed25519_signature!, key)) ? 'verified' : 'failed';
   }
 
@@ -362,7 +420,12 @@ export class SecureMailbox implements MailboxApi {
     const key = this.me.encryption;
     if (!envelope || !key) return m;
     try {
-      return { ...m, ...('sharedSecret' in key ? await openMessageWith(envelope, key.sharedSecret, key.publicKey, binding) : openMessage(envelope, key.secretKey, binding)) };
+      return {
+        ...m,
+        ...('sharedSecret' in key
+          ? await openMessageWith(envelope, key.sharedSecret, key.publicKey, binding)
+          : openMessage(envelope, key.secretKey, binding)),
+      };
     } catch {
       return { ...m, body: '[sealed: this message could not be opened with your encryption key]' };
     }
@@ -389,16 +452,24 @@ export class SecureMailbox implements MailboxApi {
       // Trust on first use covers the profile's last verified rotation too, so older mail still verifies.
       const r = profile.key_rotation;
       const chained = r && r.new_public_key === current.public_key && verifyRotation({ agent_id: profile.agent_id, ...r }, r.signature);
-      this.pins.set(profile.agent_id, chained ? rotated({ public_key: r.old_public_key, encryption_key: null }, current, r.rotated_at) : current);
+      this.pins.set(
+        profile.agent_id,
+        chained ? rotated({ public_key: r.old_public_key, encryption_key: null }, current, r.rotated_at) : current,
+      );
     } else if (pinned.public_key !== current.public_key || pinned.encryption_key !== current.encryption_key) {
       const r = profile.key_rotation;
       const continuous =
-        r && pinned.public_key === r.old_public_key && r.new_public_key === current.public_key && r.new_encryption_key === current.encryption_key &&
+        r &&
+        pinned.public_key === r.old_public_key &&
+        r.new_public_key === current.public_key &&
+        r.new_encryption_key === current.encryption_key &&
         verifyRotation({ agent_id: profile.agent_id, ...r }, r.signature);
       if (continuous) this.pins.set(profile.agent_id, rotated(pinned, current, r.rotated_at));
       else {
         this.distrusted.add(profile.agent_id);
-        this.opts.onWarning?.(`WARNING: ${profile.name} (${profile.agent_id}) changed keys WITHOUT a valid rotation statement signed by the key you pinned. Their messages will show signature: failed until you verify them and re-pin.`);
+        this.opts.onWarning?.(
+          `WARNING: ${profile.name} (${profile.agent_id}) changed keys WITHOUT a valid rotation statement signed by the key you pinned. Their messages will show signature: failed until you verify them and re-pin.`,
+        );
       }
     }
     this.profiles.set(ref, profile);
@@ -410,12 +481,15 @@ export class SecureMailbox implements MailboxApi {
 /** The pin after a verified rotation: the old signing key joins the chain, valid until the rotation. */
 function rotated(pinned: PinnedKeys, current: PinnedKeys, rotatedAt: string): PinnedKeys {
   const previous = [...(pinned.previous ?? [])];
-  if (pinned.public_key) previous.push({ public_key: pinned.public_key, ...(pinned.since ? { since: pinned.since } : {}), until: rotatedAt });
+  if (pinned.public_key)
+    previous.push({ public_key: pinned.public_key, ...(pinned.since ? { since: pinned.since } : {}), until: rotatedAt });
   return { ...current, since: rotatedAt, previous };
 }
 
 /** For a message between servers, the addresses its signature and seal bind (SPEC §19.7); none for local mail (v1, ids). */
 function crossServer(m: W.Message): { sender_address?: string; recipient_address?: string } {
   const remote = m.sender_name.includes('@') || m.recipient_name.includes('@');
-  return remote ? { sender_address: m.sender_address, recipient_address: m.recipient_address } : { sender_address: undefined, recipient_address: undefined };
+  return remote
+    ? { sender_address: m.sender_address, recipient_address: m.recipient_address }
+    : { sender_address: undefined, recipient_address: undefined };
 }

@@ -55,7 +55,10 @@ export class A2AOutbound implements OutboxKindRules {
   async send(caller: Caller, input: A2ASendInput): Promise<A2ASendOutput> {
     const { store, config, limiter } = this.deps;
     if (input.body === undefined && input.payload === undefined) {
-      throw new AmtpError('invalid_request', 'Give the A2A agent something to read: a body (a text part), a payload (a data part), or both.');
+      throw new AmtpError(
+        'invalid_request',
+        'Give the A2A agent something to read: a body (a text part), a payload (a data part), or both.',
+      );
     }
     this.messaging.assertSize(input);
     const previous = input.client_id ? await store.messageByClientId(caller.id, input.client_id) : null;
@@ -73,10 +76,27 @@ export class A2AOutbound implements OutboxKindRules {
       client_id: input.client_id ?? null,
     };
     try {
-      const [inserted] = await commit(this.deps, [{ op: 'insertMessage', message }, { op: 'enqueue', delivery: { id: message.id, kind: 'a2a', agent_id: message.recipient_id, queue: message.recipient_id, message_id: message.id, not_before: at, created_at: at } }]);
+      const [inserted] = await commit(this.deps, [
+        { op: 'insertMessage', message },
+        {
+          op: 'enqueue',
+          delivery: {
+            id: message.id,
+            kind: 'a2a',
+            agent_id: message.recipient_id,
+            queue: message.recipient_id,
+            message_id: message.id,
+            not_before: at,
+            created_at: at,
+          },
+        },
+      ]);
       return this.accepted(inserted);
     } catch (error) {
-      const winner = error instanceof StoreError && error.kind === 'duplicate' && input.client_id ? await store.messageByClientId(caller.id, input.client_id) : null;
+      const winner =
+        error instanceof StoreError && error.kind === 'duplicate' && input.client_id
+          ? await store.messageByClientId(caller.id, input.client_id)
+          : null;
       if (winner) return this.accepted(winner);
       throw error;
     }
@@ -97,12 +117,21 @@ export class A2AOutbound implements OutboxKindRules {
     }
     let answer: A2AAnswer;
     try {
-      answer = await this.transport.send(peer.card_url, { message_id: request.id, subject: request.subject, body: request.body, payload: request.payload });
+      answer = await this.transport.send(peer.card_url, {
+        message_id: request.id,
+        subject: request.subject,
+        body: request.body,
+        payload: request.payload,
+      });
     } catch (e) {
       const error = (e as Error).message;
       const notBefore = retryAt(this.retrySeconds(), d);
       if (notBefore) await commit(this.deps, [recordOp(d, 'pending', null, error, notBefore)]);
-      else await commit(this.deps, [recordOp(d, 'dead', null, error), ...this.answerOps(request, failureText(d, error), { a2a: { state: 'failed', error } })]);
+      else
+        await commit(this.deps, [
+          recordOp(d, 'dead', null, error),
+          ...this.answerOps(request, failureText(d, error), { a2a: { state: 'failed', error } }),
+        ]);
       return null;
     }
     const at = nowIso();
@@ -119,8 +148,22 @@ export class A2AOutbound implements OutboxKindRules {
   /** The answer as a message from the external agent's stand-in to the sender, in the request's thread. */
   private answerOps(request: MessageRecord, body: string | null, payload: unknown): WriteOp[] {
     const at = nowIso();
-    const message = { ...blankMessage(request.recipient_id, request.sender_id, at), thread_id: request.thread_id, reply_to_id: request.id, subject: request.subject && `Re: ${request.subject}`.slice(0, 300), body, payload };
-    return [{ op: 'insertMessage', message }, eventOp(request.sender_id, 'message.received', { message_id: message.id, thread_id: message.thread_id, sender_id: message.sender_id })];
+    const message = {
+      ...blankMessage(request.recipient_id, request.sender_id, at),
+      thread_id: request.thread_id,
+      reply_to_id: request.id,
+      subject: request.subject && `Re: ${request.subject}`.slice(0, 300),
+      body,
+      payload,
+    };
+    return [
+      { op: 'insertMessage', message },
+      eventOp(request.sender_id, 'message.received', {
+        message_id: message.id,
+        thread_id: message.thread_id,
+        sender_id: message.sender_id,
+      }),
+    ];
   }
 
   /** The agent row standing for the external agent at `cardUrl`, created on first use. */
@@ -156,15 +199,38 @@ export class A2AOutbound implements OutboxKindRules {
 
   private async accepted(m: MessageRecord): Promise<A2ASendOutput> {
     const peer = await this.deps.store.agentById(m.recipient_id);
-    return { id: m.id, status: 'queued', thread_id: m.thread_id, created_at: m.created_at, recipient_id: m.recipient_id, recipient_name: peer?.name ?? 'unknown' };
+    return {
+      id: m.id,
+      status: 'queued',
+      thread_id: m.thread_id,
+      created_at: m.created_at,
+      recipient_id: m.recipient_id,
+      recipient_name: peer?.name ?? 'unknown',
+    };
   }
 }
 
 function blankMessage(sender_id: string, recipient_id: string, at: string): Omit<MessageRecord, 'seq'> {
   return {
-    id: newMessageId(), thread_id: newThreadId(), sender_id, recipient_id, subject: null, body: null, scope: 'message', intent: null, payload: null,
-    reply_to_id: null, client_id: null, sealed: null, sealed_for_sender: null, ed25519_signature: null, sig_nonce: null, signed_at: null,
-    created_at: at, delivered_at: null, read_at: null,
+    id: newMessageId(),
+    thread_id: newThreadId(),
+    sender_id,
+    recipient_id,
+    subject: null,
+    body: null,
+    scope: 'message',
+    intent: null,
+    payload: null,
+    reply_to_id: null,
+    client_id: null,
+    sealed: null,
+    sealed_for_sender: null,
+    ed25519_signature: null,
+    sig_nonce: null,
+    signed_at: null,
+    created_at: at,
+    delivered_at: null,
+    read_at: null,
   };
 }
 
@@ -174,7 +240,11 @@ function answerText(a: A2AAnswer): string | null {
 }
 
 function answerPayload(a: A2AAnswer): unknown {
-  return { a2a: { state: a.error ? 'failed' : a.state, task_id: a.task_id, context_id: a.context_id, ...(a.error ? { error: a.error } : {}) }, data: a.data };
+  return {
+    a2a: { state: a.error ? 'failed' : a.state, task_id: a.task_id, context_id: a.context_id, ...(a.error ? { error: a.error } : {}) },
+    data: a.data,
+  };
 }
 
-const failureText = (d: DeliveryRecord, error: string) => `Your message could not be delivered to the A2A agent after ${d.attempts + 1} attempts (last: ${error}).`;
+const failureText = (d: DeliveryRecord, error: string) =>
+  `Your message could not be delivered to the A2A agent after ${d.attempts + 1} attempts (last: ${error}).`;

@@ -54,7 +54,15 @@ export class A2ATasks {
     const request = await this.messaging.find(caller, sent.id);
     // A retried message (same client_id) may have moved on since: read its whole task.
     if (request?.status !== 'queued') return this.task(caller, sent.id);
-    return { id: sent.id, context_id: sent.thread_id, recipient_id: request.recipient_id, state: 'submitted', updated_at: request.created_at, request, reply: null };
+    return {
+      id: sent.id,
+      context_id: sent.thread_id,
+      recipient_id: request.recipient_id,
+      state: 'submitted',
+      updated_at: request.created_at,
+      request,
+      reply: null,
+    };
   }
 
   /** The task of a message the caller sent. Handing out the reply counts as its delivery. */
@@ -62,7 +70,9 @@ export class A2ATasks {
     const { store } = this.deps;
     const record = await store.message(id);
     if (!record || record.sender_id !== caller.id) return this.canceled(caller, id);
-    const replyRecord = (await store.thread(record.thread_id)).find((m) => m.seq > record.seq && m.sender_id === record.recipient_id && m.recipient_id === caller.id);
+    const replyRecord = (await store.thread(record.thread_id)).find(
+      (m) => m.seq > record.seq && m.sender_id === record.recipient_id && m.recipient_id === caller.id,
+    );
     const reply = replyRecord ? await this.messaging.get(caller, replyRecord.id) : null;
     const request = await this.messaging.find(caller, id);
     if (!request) return this.canceled(caller, id);
@@ -112,6 +122,14 @@ export class A2ATasks {
   private async canceled(caller: Caller, id: string): Promise<A2ATask> {
     const withdrawn = await this.deps.store.a2aCanceled(id);
     if (!withdrawn || withdrawn.sender_id !== caller.id) throw taskNotFound();
-    return { id, context_id: withdrawn.thread_id, recipient_id: withdrawn.recipient_id, state: 'canceled', updated_at: withdrawn.canceled_at, request: null, reply: null };
+    return {
+      id,
+      context_id: withdrawn.thread_id,
+      recipient_id: withdrawn.recipient_id,
+      state: 'canceled',
+      updated_at: withdrawn.canceled_at,
+      request: null,
+      reply: null,
+    };
   }
 }

@@ -13,4 +13,5 @@ export const federationDomain = (config: Pick<Config, 'publicUrl' | 'federation'
 /** The domain in this server's agents' addresses: `localhost` for a server that does not federate. */
 export const serverDomain = (config: Pick<Config, 'publicUrl' | 'federation'>) => federationDomain(config) ?? 'localhost';
 
-export const addressOf = (agent: Pick<AgentRecord, 'name'>, domain: string) => (agent.name.includes('@') ? agent.name : formatAddress(agent.name, domain));
+export const addressOf = (agent: Pick<AgentRecord, 'name'>, domain: string) =>
+  agent.name.includes('@') ? agent.name : formatAddress(agent.name, domain);

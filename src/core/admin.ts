@@ -138,14 +138,16 @@ export class Admin {
   /** By invite id (or a unique prefix of it, 8 hex digits at least). Only an open invite can be revoked. */
   async revokeInvite(id: string): Promise<AdminInvite> {
     const prefix = id.toLowerCase();
-    if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new AmtpError('invalid_request', 'An invite id is 8 to 64 hex digits, as `amtp admin invites` lists them.');
+    if (!/^[0-9a-f]{8,64}$/.test(prefix))
+      throw new AmtpError('invalid_request', 'An invite id is 8 to 64 hex digits, as `amtp admin invites` lists them.');
     const matches = (await this.deps.store.invites()).filter((i) => i.token_hash.startsWith(prefix));
     if (matches.length === 0) throw new AmtpError('not_found', `No invite with the id ${id}. List them with \`amtp admin invites\`.`);
     if (matches.length > 1) throw new AmtpError('invalid_request', `${matches.length} invites start with ${id}; give more digits.`);
     const invite = matches[0]!;
     const at = nowIso();
     const view = inviteView(invite, at);
-    if (view.status !== 'open') throw new AmtpError('invalid_request', `The invite ${view.invite_id} is ${view.status}; only an open invite can be revoked.`);
+    if (view.status !== 'open')
+      throw new AmtpError('invalid_request', `The invite ${view.invite_id} is ${view.status}; only an open invite can be revoked.`);
     const [revoked] = await commit(this.deps, [
       { op: 'revokeInvite', token_hash: invite.token_hash, at },
       serverAuditOp('admin.invite.revoked', view.invite_id),
@@ -179,5 +181,11 @@ const adminView = (a: AgentRecord): AdminAgent => ({
 
 function inviteView(i: InviteRecord, now: string): AdminInvite {
   const status = i.revoked_at ? 'revoked' : i.used_at ? 'used' : i.expires_at && i.expires_at <= now ? 'expired' : 'open';
-  return { invite_id: i.token_hash.slice(0, INVITE_ID_LENGTH), created_at: i.created_at, expires_at: i.expires_at, status, used_by: i.used_by };
+  return {
+    invite_id: i.token_hash.slice(0, INVITE_ID_LENGTH),
+    created_at: i.created_at,
+    expires_at: i.expires_at,
+    status,
+    used_by: i.used_by,
+  };
 }

@@ -32,12 +32,28 @@ export class Attention {
     const m = await this.received(caller, id);
     if (m.processed) throw alreadyProcessed(m.processed);
     const at = nowIso();
-    const processed: ProcessedRecord = { outcome: input.outcome, note: input.note ?? null, at, ...this.checkReceiptSignature(caller, m, input) };
-    const event = newEvent(m.sender_id, 'message.processed', { message_id: m.id, thread_id: m.thread_id, recipient_id: caller.id, ...processed });
+    const processed: ProcessedRecord = {
+      outcome: input.outcome,
+      note: input.note ?? null,
+      at,
+      ...this.checkReceiptSignature(caller, m, input),
+    };
+    const event = newEvent(m.sender_id, 'message.processed', {
+      message_id: m.id,
+      thread_id: m.thread_id,
+      recipient_id: caller.id,
+      ...processed,
+    });
     const read: WriteOp[] = m.read_at
       ? []
-      : [{ op: 'markRead', recipient_id: caller.id, ids: [m.id], at }, eventOp(m.sender_id, 'message.read', { message_id: m.id, thread_id: m.thread_id, reader_id: caller.id, read_at: at })];
-    const [recorded] = await commit(this.deps, [{ op: 'setProcessed', message_id: m.id, recipient_id: caller.id, processed, event }, ...read]);
+      : [
+          { op: 'markRead', recipient_id: caller.id, ids: [m.id], at },
+          eventOp(m.sender_id, 'message.read', { message_id: m.id, thread_id: m.thread_id, reader_id: caller.id, read_at: at }),
+        ];
+    const [recorded] = await commit(this.deps, [
+      { op: 'setProcessed', message_id: m.id, recipient_id: caller.id, processed, event },
+      ...read,
+    ]);
     if (!recorded) throw alreadyProcessed((await this.deps.store.message(id))?.processed ?? processed);
     return this.messaging.get(caller, id);
   }
@@ -45,10 +61,23 @@ export class Attention {
   /** The recipient declines a pending reply-by deadline ("can't by then"); the sender hears `deadline.declined` with the reason. */
   async declineDeadline(caller: Caller, id: string, reason: string): Promise<Message> {
     const m = await this.received(caller, id);
-    const event = newEvent(m.sender_id, 'deadline.declined', { message_id: m.id, thread_id: m.thread_id, recipient_id: caller.id, reply_by: m.reply_by, reason });
-    const [settled] = m.deadline_state === 'pending' ? await commit(this.deps, [{ op: 'settleDeadline', message_id: m.id, state: 'declined', note: reason, at: nowIso(), event }]) : [false];
+    const event = newEvent(m.sender_id, 'deadline.declined', {
+      message_id: m.id,
+      thread_id: m.thread_id,
+      recipient_id: caller.id,
+      reply_by: m.reply_by,
+      reason,
+    });
+    const [settled] =
+      m.deadline_state === 'pending'
+        ? await commit(this.deps, [{ op: 'settleDeadline', message_id: m.id, state: 'declined', note: reason, at: nowIso(), event }])
+        : [false];
     if (!settled) {
-      throw new AmtpError('no_pending_deadline', `This message has no pending reply-by deadline (${m.deadline_state ?? 'none was set'}). Nothing to decline.`, { state: m.deadline_state ?? null });
+      throw new AmtpError(
+        'no_pending_deadline',
+        `This message has no pending reply-by deadline (${m.deadline_state ?? 'none was set'}). Nothing to decline.`,
+        { state: m.deadline_state ?? null },
+      );
     }
     return this.messaging.get(caller, id);
   }
@@ -59,12 +88,21 @@ export class Attention {
   }
 
   /** Sets (or with null removes) the quiet hours. Mail already held keeps its release time. */
-  async setQuietHours(caller: Caller, input: QuietHoursInput | null): Promise<{ quiet_hours: (QuietHoursRecord & { held_until: string | null }) | null }> {
+  async setQuietHours(
+    caller: Caller,
+    input: QuietHoursInput | null,
+  ): Promise<{ quiet_hours: (QuietHoursRecord & { held_until: string | null }) | null }> {
     let record: QuietHoursRecord | null = null;
     if (input) {
       assertTimeZone(input.time_zone);
-      if (input.start === input.end) throw new AmtpError('invalid_request', 'start and end are the same time: a window needs a length. Remove quiet hours with DELETE instead.');
-      const except = await Promise.all(input.except.map(async (ref) => (await findAgent(this.deps.store, ref))?.id ?? Promise.reject(agentNotFound())));
+      if (input.start === input.end)
+        throw new AmtpError(
+          'invalid_request',
+          'start and end are the same time: a window needs a length. Remove quiet hours with DELETE instead.',
+        );
+      const except = await Promise.all(
+        input.except.map(async (ref) => (await findAgent(this.deps.store, ref))?.id ?? Promise.reject(agentNotFound())),
+      );
       record = { time_zone: input.time_zone, start: input.start, end: input.end, except: [...new Set(except)] };
     }
     await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch: { quiet_hours: record } }]);
@@ -79,30 +117,62 @@ export class Attention {
 
   private async received(caller: Caller, id: string): Promise<MessageRecord> {
     const m = await this.deps.store.message(id);
-    if (!m || m.recipient_id !== caller.id) throw new AmtpError('message_not_found', 'No message with that id among the messages you received (only the recipient acknowledges or declines).');
+    if (!m || m.recipient_id !== caller.id)
+      throw new AmtpError(
+        'message_not_found',
+        'No message with that id among the messages you received (only the recipient acknowledges or declines).',
+      );
     return m;
   }
 
-  private checkReceiptSignature(caller: Caller, m: MessageRecord, input: AckInput): Pick<ProcessedRecord, 'ed25519_signature' | 'signed_at'> {
+  private checkReceiptSignature(
+    caller: Caller,
+    m: MessageRecord,
+    input: AckInput,
+  ): Pick<ProcessedRecord, 'ed25519_signature' | 'signed_at'> {
     const { ed25519_signature, signed_at } = input;
     if (!caller.public_key) {
-      if (ed25519_signature) throw new AmtpError('invalid_signature', 'You publish no signing key, so a receipt signature cannot be checked. Publish one with PUT /api/me/keys.');
+      if (ed25519_signature)
+        throw new AmtpError(
+          'invalid_signature',
+          'You publish no signing key, so a receipt signature cannot be checked. Publish one with PUT /api/me/keys.',
+        );
       return { ed25519_signature: null, signed_at: null };
     }
     if (!ed25519_signature || !signed_at) {
-      throw new AmtpError('signature_required', 'You publish a signing key, so a processed receipt must carry ed25519_signature and signed_at (SPEC §12, processed receipts).');
+      throw new AmtpError(
+        'signature_required',
+        'You publish a signing key, so a processed receipt must carry ed25519_signature and signed_at (SPEC §12, processed receipts).',
+      );
     }
     const window = this.deps.config.signatureWindowSeconds * 1000;
     if (!(Math.abs(Date.now() - Date.parse(signed_at)) <= window)) {
-      throw new AmtpError('stale_signature', `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`);
+      throw new AmtpError(
+        'stale_signature',
+        `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`,
+      );
     }
-    const fields = { message_id: m.id, sender_id: m.sender_id, recipient_id: m.recipient_id, outcome: input.outcome, note: input.note ?? null, signed_at };
+    const fields = {
+      message_id: m.id,
+      sender_id: m.sender_id,
+      recipient_id: m.recipient_id,
+      outcome: input.outcome,
+      note: input.note ?? null,
+      signed_at,
+    };
     if (!verifyReceipt(fields, ed25519_signature, caller.public_key)) {
-      throw new AmtpError('invalid_signature', 'The receipt signature does not verify against your published signing key. Sign the processed-receipt fields (SPEC §12).');
+      throw new AmtpError(
+        'invalid_signature',
+        'The receipt signature does not verify against your published signing key. Sign the processed-receipt fields (SPEC §12).',
+      );
     }
     return { ed25519_signature, signed_at };
   }
 }
 
 const alreadyProcessed = (p: ProcessedRecord) =>
-  new AmtpError('already_processed', `This message was already acknowledged as ${p.outcome} at ${p.at}; a receipt is final. Reply in the thread to add anything.`, { outcome: p.outcome });
+  new AmtpError(
+    'already_processed',
+    `This message was already acknowledged as ${p.outcome} at ${p.at}; a receipt is final. Reply in the thread to add anything.`,
+    { outcome: p.outcome },
+  );

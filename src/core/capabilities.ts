@@ -70,9 +70,13 @@ export class Capabilities {
       this.validators.set(key, validate);
     }
     if (!validate(payload === undefined ? null : payload)) {
-      throw new AmtpError('invalid_payload', `The payload does not match the "${intent}" schema: ${describe(validate.errors)}. Fix it and send again.`, {
-        errors: simplify(validate.errors),
-      });
+      throw new AmtpError(
+        'invalid_payload',
+        `The payload does not match the "${intent}" schema: ${describe(validate.errors)}. Fix it and send again.`,
+        {
+          errors: simplify(validate.errors),
+        },
+      );
     }
   }
 

@@ -20,9 +20,24 @@ const agent = (id: string, name: string): AgentRecord => ({
   suspended_at: null,
   created_at: AT,
 });
-const grant = (granter_id: string, grantee_id: string, scopes = ['message']): GrantRecord => ({ granter_id, grantee_id, scopes, created_at: AT, updated_at: AT });
+const grant = (granter_id: string, grantee_id: string, scopes = ['message']): GrantRecord => ({
+  granter_id,
+  grantee_id,
+  scopes,
+  created_at: AT,
+  updated_at: AT,
+});
 const block = (blocker_id: string, blocked_id: string): BlockRecord => ({ blocker_id, blocked_id, created_at: AT });
-const request = (id: string, from_id: string, to_id: string): RequestRecord => ({ id, from_id, to_id, note: null, scopes: ['message'], status: 'pending', created_at: AT, decided_at: null });
+const request = (id: string, from_id: string, to_id: string): RequestRecord => ({
+  id,
+  from_id,
+  to_id,
+  note: null,
+  scopes: ['message'],
+  status: 'pending',
+  created_at: AT,
+  decided_at: null,
+});
 
 const view = (other: AgentRecord, involving: Partial<Parameters<typeof peerViews>[2]>) =>
   peerViews(ME, [other], { grants: [], blocks: [], pending: [], ...involving })[0]!;
@@ -48,7 +63,11 @@ test('one grant: authorized by me or by them; pending requests name their id and
   const incoming = view(bob, { pending: [request('req_in', bob.id, ME)] });
   assert.deepEqual([incoming.state, incoming.pending_request_id], ['pending_incoming', 'req_in']);
   const outgoing = view(bob, { grants: [grant(ME, bob.id)], pending: [request('req_out', ME, bob.id)] });
-  assert.deepEqual([outgoing.state, outgoing.pending_request_id], ['pending_outgoing', 'req_out'], 'a pending request outranks a one-sided grant');
+  assert.deepEqual(
+    [outgoing.state, outgoing.pending_request_id],
+    ['pending_outgoing', 'req_out'],
+    'a pending request outranks a one-sided grant',
+  );
 });
 
 test('my block outranks everything; their block of me is not shown', () => {

@@ -51,10 +51,16 @@ export class Consent {
       // What the sender did itself (its own blocks; the recipient's grant, listed in its peers) may be
       // named. Nothing here depends on whether the recipient blocked the sender: that stays unsaid.
       if (recipient && other !== NO_AGENT && blockedBySender) {
-        throw new AmtpError('not_authorized', `You blocked ${recipient.name}. Unblock them (a2a_unblock_agent, or DELETE /api/blocks/${recipient.id}) and connect again before messaging them.`);
+        throw new AmtpError(
+          'not_authorized',
+          `You blocked ${recipient.name}. Unblock them (a2a_unblock_agent, or DELETE /api/blocks/${recipient.id}) and connect again before messaging them.`,
+        );
       }
       if (recipient && inbound && !outbound) {
-        throw new AmtpError('not_authorized', `You revoked ${recipient.name} (or never authorized them), so the pair is not mutual. a2a_authorize_agent (or POST /api/authorizations) restores it.`);
+        throw new AmtpError(
+          'not_authorized',
+          `You revoked ${recipient.name} (or never authorized them), so the pair is not mutual. a2a_authorize_agent (or POST /api/authorizations) restores it.`,
+        );
       }
       throw notAuthorized();
     }
@@ -68,7 +74,11 @@ export class Consent {
     return recipient;
   }
 
-  async request(caller: Caller, input: ContactRequestInput, source?: { ip: string }): Promise<{ request: ContactRequest; created: boolean }> {
+  async request(
+    caller: Caller,
+    input: ContactRequestInput,
+    source?: { ip: string },
+  ): Promise<{ request: ContactRequest; created: boolean }> {
     const { store, config, limiter } = this.deps;
     const target = await this.reachableAgent(caller, await this.ref(caller, input.agent_id));
     if (await store.isBlocked(caller.id, target.id)) {
@@ -80,14 +90,20 @@ export class Consent {
       store.pendingRequest(caller.id, target.id),
     ]);
     if (mine && theirs) {
-      throw new AmtpError('already_connected', `You and ${target.name} already authorize each other. Send a message, or change scopes with POST /api/authorizations.`);
+      throw new AmtpError(
+        'already_connected',
+        `You and ${target.name} already authorize each other. Send a message, or change scopes with POST /api/authorizations.`,
+      );
     }
     if (pending) return { request: await this.view(pending), created: false };
     limiter.take(`request:${caller.id}`, config.limits.requestsPerHour, 3_600_000, 'contact requests');
     // Per source address too, so one host cannot fan out through many fresh agents.
     if (source) limiter.take(`request-ip:${source.ip}`, config.limits.requestsPerHour * 5, 3_600_000, 'contact requests from this address');
     if ((await store.countPendingOutgoing(caller.id)) >= config.limits.maxPendingRequests) {
-      throw new AmtpError('too_many_pending_requests', `You have ${config.limits.maxPendingRequests} requests still pending. Wait for answers before asking more agents.`);
+      throw new AmtpError(
+        'too_many_pending_requests',
+        `You have ${config.limits.maxPendingRequests} requests still pending. Wait for answers before asking more agents.`,
+      );
     }
     const at = nowIso();
     const scopes = input.scopes ?? DEFAULT_SCOPES;
@@ -105,7 +121,14 @@ export class Consent {
     const ops: WriteOp[] = [
       { op: 'createRequest', request },
       auditOp(caller.id, 'request.sent', target.id, { request_id: request.id, scopes }),
-      eventOp(target.id, 'contact_request.received', { request_id: request.id, from_id: caller.id, from_name: caller.name, note: request.note, scopes, status: request.status }),
+      eventOp(target.id, 'contact_request.received', {
+        request_id: request.id,
+        from_id: caller.id,
+        from_name: caller.name,
+        note: request.note,
+        scopes,
+        status: request.status,
+      }),
     ];
     if (!mine) ops.push(...grantOps(caller.id, target.id, scopes, null));
     await commit(this.deps, ops);
@@ -152,10 +175,14 @@ export class Consent {
     }
     const [existing, pending] = await Promise.all([store.grant(caller.id, target.id), store.pendingRequest(target.id, caller.id)]);
     const newScopes = scopes ?? existing?.scopes ?? pending?.scopes ?? DEFAULT_SCOPES;
-    const ops: WriteOp[] = [...grantOps(caller.id, target.id, newScopes, existing), ...(await this.guard.limitOps(caller.id, target.id, newScopes, limits))];
+    const ops: WriteOp[] = [
+      ...grantOps(caller.id, target.id, newScopes, existing),
+      ...(await this.guard.limitOps(caller.id, target.id, newScopes, limits)),
+    ];
     if (pending) ops.unshift({ op: 'decideRequest', id: pending.id, status: 'approved', at: nowIso() }, approvedEvent(pending, caller));
     // An agent on another server learns of a new or changed grant (its server mirrors it, SPEC §19.6).
-    else if (ops.length && target.name.includes('@')) ops.push(eventOp(target.id, 'contact_request.approved', { request_id: null, by_id: caller.id, by_name: caller.name }));
+    else if (ops.length && target.name.includes('@'))
+      ops.push(eventOp(target.id, 'contact_request.approved', { request_id: null, by_id: caller.id, by_name: caller.name }));
     await commit(this.deps, ops);
     return this.peer(caller, target.id);
   }
@@ -223,7 +250,10 @@ export class Consent {
   private async incomingPending(caller: Caller, requestId: string): Promise<RequestRecord> {
     const request = await this.deps.store.request(requestId);
     if (!request || request.to_id !== caller.id) {
-      throw new AmtpError('request_not_found', 'No incoming contact request with that id. List them with GET /api/contact-requests?direction=incoming.');
+      throw new AmtpError(
+        'request_not_found',
+        'No incoming contact request with that id. List them with GET /api/contact-requests?direction=incoming.',
+      );
     }
     if (request.status !== 'pending') throw notPending(request.status);
     return request;
@@ -245,7 +275,10 @@ function grantOps(granter: string, grantee: string, scopes: string[], existing: 
   if (existing && sameScopes(existing.scopes, unique)) return [];
   const at = nowIso();
   return [
-    { op: 'putGrant', grant: { granter_id: granter, grantee_id: grantee, scopes: unique, created_at: existing?.created_at ?? at, updated_at: at } },
+    {
+      op: 'putGrant',
+      grant: { granter_id: granter, grantee_id: grantee, scopes: unique, created_at: existing?.created_at ?? at, updated_at: at },
+    },
     existing
       ? auditOp(granter, 'grant.scopes_changed', grantee, { from: existing.scopes, to: unique })
       : auditOp(granter, 'grant.created', grantee, { scopes: unique }),
@@ -267,7 +300,10 @@ function blockOps(blocker: string, blocked: string): WriteOp[] {
 const sameScopes = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((s, i) => s === b[i]);
 
 function notPending(status?: string) {
-  return new AmtpError('request_not_pending', `That request was already ${status ?? 'decided'}. Look at GET /api/peers for the current state.`);
+  return new AmtpError(
+    'request_not_pending',
+    `That request was already ${status ?? 'decided'}. Look at GET /api/peers for the current state.`,
+  );
 }
 
 /**

@@ -18,7 +18,12 @@ export interface CoreDeps {
 /** The authenticated agent on whose behalf an operation runs. */
 export type Caller = AgentRecord;
 
-export function auditOp(agent_id: string, action: AuditDraft['action'], target_id: string | null, details: Record<string, unknown> = {}): WriteOp {
+export function auditOp(
+  agent_id: string,
+  action: AuditDraft['action'],
+  target_id: string | null,
+  details: Record<string, unknown> = {},
+): WriteOp {
   return { op: 'appendAudit', entry: { agent_id, at: nowIso(), action, target_id, details } };
 }
 
@@ -38,7 +43,10 @@ export const suspended = (at: string) =>
   new AmtpError('agent_suspended', `This agent was suspended by the server operator at ${at}. Contact the operator to have it lifted.`);
 
 export const keyRevoked = () =>
-  new AmtpError('invalid_api_key', 'This API key was rotated away, so this request was ended. Use the new key (it was shown once, at rotation).');
+  new AmtpError(
+    'invalid_api_key',
+    'This API key was rotated away, so this request was ended. Use the new key (it was shown once, at rotation).',
+  );
 
 /** Id or name → agent. */
 export async function findAgent(store: Store, ref: string): Promise<AgentRecord | null> {
@@ -61,7 +69,13 @@ export function eventOp(agent_id: string, type: EventType, data: Record<string, 
   return { op: 'appendEvent', event: newEvent(agent_id, type, data) };
 }
 
-export const newEvent = (agent_id: string, type: EventType, data: Record<string, unknown>) => ({ id: newEventId(), agent_id, type, data, created_at: nowIso() });
+export const newEvent = (agent_id: string, type: EventType, data: Record<string, unknown>) => ({
+  id: newEventId(),
+  agent_id,
+  type,
+  data,
+  created_at: nowIso(),
+});
 
 /** The event an operation appended: an `appendEvent`, or a conditional operation carrying one that reported `true`. */
 function appended(op: WriteOp, result: unknown): { type: string; agent_id: string } | null {

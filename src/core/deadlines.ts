@@ -30,7 +30,13 @@ export interface SendAttention {
 }
 
 /** What a message being sent adds: its deadline, its hold, and the deadlines its reply meets. */
-export function attentionOnSend(deps: CoreDeps, sender: Caller, recipient: AgentRecord, input: SendInput, message: { id: string; thread_id: string }): SendAttention {
+export function attentionOnSend(
+  deps: CoreDeps,
+  sender: Caller,
+  recipient: AgentRecord,
+  input: SendInput,
+  message: { id: string; thread_id: string },
+): SendAttention {
   const now = deps.config.clock.now();
   const at = new Date(now).toISOString();
   const ops: WriteOp[] = [];
@@ -51,7 +57,15 @@ export function attentionOnSend(deps: CoreDeps, sender: Caller, recipient: Agent
   return { fields: { reply_by, deadline_state: reply_by ? 'pending' : null, held_until }, ops, held: held_until !== null };
 }
 
-function enqueue(kind: 'deadline' | 'release', id: string, agent_id: string, queue: string, message_id: string, not_before: string, created_at: string): WriteOp {
+function enqueue(
+  kind: 'deadline' | 'release',
+  id: string,
+  agent_id: string,
+  queue: string,
+  message_id: string,
+  not_before: string,
+  created_at: string,
+): WriteOp {
   return { op: 'enqueue', delivery: { id, kind, agent_id, queue, message_id, not_before, created_at } };
 }
 
@@ -74,8 +88,16 @@ export class DeadlineRules implements OutboxKindRules {
       return null;
     }
     const at = nowIso();
-    const event = newEvent(m.sender_id, 'deadline.missed', { message_id: m.id, thread_id: m.thread_id, recipient_id: m.recipient_id, reply_by: m.reply_by });
-    await commit(this.deps, [{ op: 'settleDeadline', message_id: m.id, state: 'missed', note: null, at, event }, recordOp(d, 'delivered', null, null, at)]);
+    const event = newEvent(m.sender_id, 'deadline.missed', {
+      message_id: m.id,
+      thread_id: m.thread_id,
+      recipient_id: m.recipient_id,
+      reply_by: m.reply_by,
+    });
+    await commit(this.deps, [
+      { op: 'settleDeadline', message_id: m.id, state: 'missed', note: null, at, event },
+      recordOp(d, 'delivered', null, null, at),
+    ]);
     return null;
   }
 }
@@ -91,7 +113,11 @@ export class ReleaseRules implements OutboxKindRules {
   async attempt(d: DeliveryRecord, leaseMs: number): Promise<DeliveryRecord | null> {
     const m = await this.deps.store.message(messageOf(d));
     const ops: WriteOp[] = m ? [receivedEvent(m)] : [];
-    const results = await commit(this.deps, [...ops, recordOp(d, 'delivered', null, m ? null : 'message no longer exists'), claimOp(this.deps.config.clock.now(), 1, leaseMs, d.agent_id)]);
+    const results = await commit(this.deps, [
+      ...ops,
+      recordOp(d, 'delivered', null, m ? null : 'message no longer exists'),
+      claimOp(this.deps.config.clock.now(), 1, leaseMs, d.agent_id),
+    ]);
     return (results.at(-1) as DeliveryRecord[])[0] ?? null;
   }
 }

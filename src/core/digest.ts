@@ -40,14 +40,30 @@ export async function buildDigest(deps: CoreDeps, caller: Caller): Promise<Diges
   const grouped = unread.slice(0, DIGEST_MAX_MESSAGES);
   const isHeld = (m: MessageRecord) => m.held_until != null && Date.parse(m.held_until) > ms;
   const fresh = grouped.filter((m) => !isHeld(m));
-  const peerIds = [...new Set([...fresh.map((m) => m.sender_id), ...settled.map((m) => m.recipient_id), ...requests.map((r) => r.from_id), ...loops.map(loopPeer)])];
+  const peerIds = [
+    ...new Set([
+      ...fresh.map((m) => m.sender_id),
+      ...settled.map((m) => m.recipient_id),
+      ...requests.map((r) => r.from_id),
+      ...loops.map(loopPeer),
+    ]),
+  ];
   const agents = new Map((await store.agentsByIds(peerIds)).map((a) => [a.id, a]));
   const peers = peerIds.flatMap((id) => {
     const peer = agents.get(id);
     if (!peer) return [];
     const request = requests.find((r) => r.from_id === id) ?? null;
     const stopped = new Set(loops.filter((l) => loopPeer(l) === id).map((l) => l.thread_id));
-    return [peerGroup(peer, fresh.filter((m) => m.sender_id === id), settled.filter((m) => m.recipient_id === id), request?.id ?? null, stopped, now)];
+    return [
+      peerGroup(
+        peer,
+        fresh.filter((m) => m.sender_id === id),
+        settled.filter((m) => m.recipient_id === id),
+        request?.id ?? null,
+        stopped,
+        now,
+      ),
+    ];
   });
   return {
     generated_at: new Date(ms).toISOString(),
@@ -58,11 +74,28 @@ export async function buildDigest(deps: CoreDeps, caller: Caller): Promise<Diges
   };
 }
 
-function peerGroup(peer: AgentRecord, received: MessageRecord[], settled: MessageRecord[], requestId: string | null, stopped: Set<string>, now: Now): DigestPeer {
+function peerGroup(
+  peer: AgentRecord,
+  received: MessageRecord[],
+  settled: MessageRecord[],
+  requestId: string | null,
+  stopped: Set<string>,
+  now: Now,
+): DigestPeer {
   const threadIds = [...new Set([...[...received, ...settled].map((m) => m.thread_id), ...stopped])];
   const keysChanged = keysChangedRecently(peer, now.ms);
   const threads = threadIds
-    .map((id) => threadGroup(id, peer, received.filter((m) => m.thread_id === id), settled.filter((m) => m.thread_id === id), keysChanged, stopped.has(id), now))
+    .map((id) =>
+      threadGroup(
+        id,
+        peer,
+        received.filter((m) => m.thread_id === id),
+        settled.filter((m) => m.thread_id === id),
+        keysChanged,
+        stopped.has(id),
+        now,
+      ),
+    )
     .sort(byUrgency((t) => t.thread_id));
   const extra: DigestFlag[] = [...(requestId ? (['contact_request'] as const) : []), ...(keysChanged ? (['keys_changed'] as const) : [])];
   return {
@@ -93,16 +126,30 @@ function threadGroup(
     ...counts(received, flags, now),
     message_ids: received.map((m) => m.id),
     latest: latest
-      ? { message_id: latest.id, subject: latest.subject, snippet: latest.sealed ? null : snippet(latest.body), sealed: latest.sealed !== null, untrusted: true }
+      ? {
+          message_id: latest.id,
+          subject: latest.subject,
+          snippet: latest.sealed ? null : snippet(latest.body),
+          sealed: latest.sealed !== null,
+          untrusted: true,
+        }
       : null,
-    your_deadlines: settled.map((m) => ({ message_id: m.id, reply_by: m.reply_by!, state: m.deadline_state!, note: m.deadline_note ?? null })),
+    your_deadlines: settled.map((m) => ({
+      message_id: m.id,
+      reply_by: m.reply_by!,
+      state: m.deadline_state!,
+      note: m.deadline_note ?? null,
+    })),
   };
 }
 
 /** Counts, span, intents, scopes, nearest deadline of `messages`, and the flags (given, plus the deadlines'), in rank order. */
 function counts(messages: MessageRecord[], given: DigestFlag[], now: Now) {
   const flags = new Set(given);
-  const pending = messages.filter((m) => m.deadline_state === 'pending' && m.reply_by).map((m) => m.reply_by!).sort();
+  const pending = messages
+    .filter((m) => m.deadline_state === 'pending' && m.reply_by)
+    .map((m) => m.reply_by!)
+    .sort();
   if (messages.some((m) => m.deadline_state === 'missed')) flags.add('deadline_missed');
   if (pending.some((t) => Date.parse(t) < now.dayEnd)) flags.add('deadline_today');
   return {

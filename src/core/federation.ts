@@ -12,7 +12,15 @@ import type { z } from 'zod';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { fromBase64Url, toBase64Url } from '../crypto/encoding.js';
 import { canonicalJson } from '../crypto/jcs.js';
-import { contentDigest, digestMatches, HttpSignatureError, parseSignature, signRequest, verifySignature, type SignableRequest } from '../crypto/http-signature.js';
+import {
+  contentDigest,
+  digestMatches,
+  HttpSignatureError,
+  parseSignature,
+  signRequest,
+  verifySignature,
+  type SignableRequest,
+} from '../crypto/http-signature.js';
 import { formatAddress, normalizeDomain, parseAddress, type Address } from '../protocol/address.js';
 import { AmtpError, agentNotFound, type ErrorCode } from '../protocol/errors.js';
 import { MessageId, SendInput } from '../protocol/schemas.js';
@@ -28,7 +36,12 @@ import { claimOp, recordOp, retryAt, type OutboxKindRules } from './outbox.js';
 
 /** How federation requests leave the server: the same SSRF rules as webhooks (src/delivery). */
 export interface FederationTransport {
-  request(method: 'GET' | 'POST', url: string, body: string | null, headers: Record<string, string>): Promise<{ status: number; body: string; headers: Record<string, string> }>;
+  request(
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | null,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string; headers: Record<string, string> }>;
 }
 
 /** A federation request as it arrived (header names in lower case, the body as received). */
@@ -95,8 +108,21 @@ export class Federation implements OutboxKindRules {
     if (!current) {
       const secret = ed25519.utils.randomSecretKey();
       const public_key = toBase64Url(ed25519.getPublicKey(secret));
-      const key = { kid: `ed25519-${public_key.slice(0, 12)}`, public_key, secret_key: toBase64Url(secret), current: 1 as const, created_at: nowIso(), retired_at: null };
-      await commit(this.deps, [{ op: 'putServerKey', key }, { op: 'appendServerAudit', entry: { at: key.created_at, action: 'federation.key_created', target_id: key.kid, details: { public_key } } }]);
+      const key = {
+        kid: `ed25519-${public_key.slice(0, 12)}`,
+        public_key,
+        secret_key: toBase64Url(secret),
+        current: 1 as const,
+        created_at: nowIso(),
+        retired_at: null,
+      };
+      await commit(this.deps, [
+        { op: 'putServerKey', key },
+        {
+          op: 'appendServerAudit',
+          entry: { at: key.created_at, action: 'federation.key_created', target_id: key.kid, details: { public_key } },
+        },
+      ]);
       [current] = (await this.deps.store.serverKeys()).filter((k) => k.current === 1);
     }
     this.signingKey = { kid: current!.kid, secret: fromBase64Url(current!.secret_key), public_key: current!.public_key };
@@ -109,10 +135,17 @@ export class Federation implements OutboxKindRules {
    */
   async recordPolicy(): Promise<boolean> {
     const { mode, allowlist, blocklist } = this.deps.config.federation;
-    const policy = { mode: this.domain ? mode : 'off', domain: this.domain, allowlist: [...allowlist].sort(), blocklist: [...blocklist].sort() };
+    const policy = {
+      mode: this.domain ? mode : 'off',
+      domain: this.domain,
+      allowlist: [...allowlist].sort(),
+      blocklist: [...blocklist].sort(),
+    };
     const last = (await this.deps.store.serverAuditAll()).filter((e) => e.action === 'federation.policy').at(-1);
     if (last && canonicalJson(last.details) === canonicalJson(policy)) return false;
-    await commit(this.deps, [{ op: 'appendServerAudit', entry: { at: nowIso(), action: 'federation.policy', target_id: null, details: policy } }]);
+    await commit(this.deps, [
+      { op: 'appendServerAudit', entry: { at: nowIso(), action: 'federation.policy', target_id: null, details: policy } },
+    ]);
     return true;
   }
 
@@ -145,9 +178,16 @@ export class Federation implements OutboxKindRules {
     const address = parseAddress(ref);
     if (!address) return ref;
     if (address.domain === this.domain) return address.handle;
-    if (!this.domain) throw fail('federation_refused', 'This server does not federate: it has no AMTP_PUBLIC_URL. Agents on other servers cannot be reached from here.');
+    if (!this.domain)
+      throw fail(
+        'federation_refused',
+        'This server does not federate: it has no AMTP_PUBLIC_URL. Agents on other servers cannot be reached from here.',
+      );
     if (!this.allows(address.domain)) {
-      throw fail('federation_refused', `This server does not exchange mail with ${address.domain} (federation policy: ${this.deps.config.federation.mode}). Ask its operator.`);
+      throw fail(
+        'federation_refused',
+        `This server does not exchange mail with ${address.domain} (federation policy: ${this.deps.config.federation.mode}). Ask its operator.`,
+      );
     }
     const profile = await this.resolveRemote(address, this.addressOf(caller));
     return (await this.mirror(address, profile)).name;
@@ -158,8 +198,13 @@ export class Federation implements OutboxKindRules {
     const server = await this.server(address.domain);
     const res = await this.signedPost(`${server.endpoint}/resolve`, { address: formatAddress(address.handle, address.domain), for: asker });
     if (res.status === 404) throw agentNotFound();
-    if (res.status === 403) throw fail('federation_refused', `${address.domain} refused this server's request. Its operator decides whom it federates with.`);
-    if (res.status !== 200) throw fail('federation_unavailable', `${address.domain} answered ${res.status} (${errorMessage(res.body) ?? 'no error body'}). Try again later.`);
+    if (res.status === 403)
+      throw fail('federation_refused', `${address.domain} refused this server's request. Its operator decides whom it federates with.`);
+    if (res.status !== 200)
+      throw fail(
+        'federation_unavailable',
+        `${address.domain} answered ${res.status} (${errorMessage(res.body) ?? 'no error body'}). Try again later.`,
+      );
     const profile = RemoteProfile.safeParse(safeJson(res.body));
     if (!profile.success || profile.data.address !== formatAddress(address.handle, address.domain)) {
       throw fail('federation_unavailable', `${address.domain} answered with a malformed profile, or one for another address.`);
@@ -173,9 +218,18 @@ export class Federation implements OutboxKindRules {
     const existing = await this.deps.store.agentByName(name);
     const at = nowIso();
     if (existing) {
-      if (existing.public_key !== profile.public_key || existing.encryption_key !== profile.encryption_key || existing.display_name !== profile.display_name) {
+      if (
+        existing.public_key !== profile.public_key ||
+        existing.encryption_key !== profile.encryption_key ||
+        existing.display_name !== profile.display_name
+      ) {
         // The origin server is authoritative for its agents' keys; clients still accept a change only with a valid rotation statement.
-        const patch = { public_key: profile.public_key, encryption_key: profile.encryption_key, display_name: profile.display_name, key_rotation: profile.key_rotation ?? existing.key_rotation };
+        const patch = {
+          public_key: profile.public_key,
+          encryption_key: profile.encryption_key,
+          display_name: profile.display_name,
+          key_rotation: profile.key_rotation ?? existing.key_rotation,
+        };
         await commit(this.deps, [{ op: 'updateAgent', id: existing.id, patch }]);
         return { ...existing, ...patch };
       }
@@ -196,7 +250,10 @@ export class Federation implements OutboxKindRules {
       created_at: at,
     };
     try {
-      await commit(this.deps, [{ op: 'createAgent', agent }, { op: 'putRemoteAgent', remote: { agent_id: agent.id, address: name, domain: address.domain, updated_at: at } }]);
+      await commit(this.deps, [
+        { op: 'createAgent', agent },
+        { op: 'putRemoteAgent', remote: { agent_id: agent.id, address: name, domain: address.domain, updated_at: at } },
+      ]);
       return agent;
     } catch (error) {
       // Another request mirrored it first.
@@ -219,7 +276,10 @@ export class Federation implements OutboxKindRules {
   /** Relays one event of a remote agent's mirror to its server; after a success, claims that queue's next one. */
   async attempt(d: DeliveryRecord, leaseMs: number): Promise<DeliveryRecord | null> {
     const { store } = this.deps;
-    const [remote, [event]] = await Promise.all([store.remoteAgent(d.agent_id), store.events(d.agent_id, { afterSeq: d.event_seq - 1, limit: 1 })]);
+    const [remote, [event]] = await Promise.all([
+      store.remoteAgent(d.agent_id),
+      store.events(d.agent_id, { afterSeq: d.event_seq - 1, limit: 1 }),
+    ]);
     const envelope = remote && event && event.seq === d.event_seq ? await this.envelope(remote.address, event) : null;
     if (!remote || !envelope) {
       await commit(this.deps, [recordOp(d, 'dead', null, 'event or remote agent no longer exists')]);
@@ -262,14 +322,24 @@ export class Federation implements OutboxKindRules {
   private async failedOps(messageId: string, reason: string): Promise<WriteOp[]> {
     const message = await this.deps.store.message(messageId);
     if (!message) return [];
-    return [relayOp(messageId, 'failed', reason), eventOp(message.sender_id, 'message.failed', { message_id: messageId, thread_id: message.thread_id, reason })];
+    return [
+      relayOp(messageId, 'failed', reason),
+      eventOp(message.sender_id, 'message.failed', { message_id: messageId, thread_id: message.thread_id, reason }),
+    ];
   }
 
   /** The envelope an event of a remote agent's mirror becomes, or null when it no longer applies. */
   private async envelope(to: string, event: EventRecord): Promise<Envelope | null> {
     const { store } = this.deps;
     const data = event.data as Record<string, string>;
-    const base = (from: AgentRecord, type: Envelope['type']): Envelope => ({ v: 1, id: event.id, type, from: this.addressOf(from), to, profile: this.profileOf(from) });
+    const base = (from: AgentRecord, type: Envelope['type']): Envelope => ({
+      v: 1,
+      id: event.id,
+      type,
+      from: this.addressOf(from),
+      to,
+      profile: this.profileOf(from),
+    });
     switch (event.type) {
       case 'contact_request.received': {
         const from = await store.agentById(data.from_id!);
@@ -328,11 +398,29 @@ export class Federation implements OutboxKindRules {
     const remote = new Set(senders.filter((a) => a.name.includes('@')).map((a) => a.id));
     return delivered
       .filter((m) => remote.has(m.sender_id))
-      .map((m) => ({ op: 'appendEvent', event: { id: newEventId(), agent_id: m.sender_id, type: 'message.delivered', data: { message_id: m.id, reader_id: m.recipient_id, delivered_at: at }, created_at: at } }) as const);
+      .map(
+        (m) =>
+          ({
+            op: 'appendEvent',
+            event: {
+              id: newEventId(),
+              agent_id: m.sender_id,
+              type: 'message.delivered',
+              data: { message_id: m.id, reader_id: m.recipient_id, delivered_at: at },
+              created_at: at,
+            },
+          }) as const,
+      );
   }
 
   private profileOf(agent: AgentRecord): RemoteProfile {
-    return { address: this.addressOf(agent), display_name: agent.display_name, public_key: agent.public_key, encryption_key: agent.encryption_key, key_rotation: agent.key_rotation };
+    return {
+      address: this.addressOf(agent),
+      display_name: agent.display_name,
+      public_key: agent.public_key,
+      encryption_key: agent.encryption_key,
+      key_rotation: agent.key_rotation,
+    };
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────────────────────────────
@@ -342,7 +430,8 @@ export class Federation implements OutboxKindRules {
     const { origin, body } = await this.verify(req);
     const { address, for: asker } = wire(ResolveInput, body);
     const askerAddress = parseAddress(asker);
-    if (!askerAddress || askerAddress.domain !== origin) throw fail('federation_origin_mismatch', `"for" must be an address at ${origin}, the origin of this request.`);
+    if (!askerAddress || askerAddress.domain !== origin)
+      throw fail('federation_origin_mismatch', `"for" must be an address at ${origin}, the origin of this request.`);
     const target = parseAddress(address);
     const local = target && target.domain === this.domain ? await findActiveAgent(this.deps.store, target.handle) : null;
     if (!local || local.name.includes('@')) throw agentNotFound();
@@ -367,7 +456,10 @@ export class Federation implements OutboxKindRules {
       const { requestsPerHour } = this.deps.config.federation;
       this.deps.limiter.take(`federation-request:${origin}`, requestsPerHour, 3_600_000, `contact requests from ${origin}`);
     }
-    const sender = envelope.type === 'contact_request' && envelope.profile ? await this.mirror(from, envelope.profile) : await this.existingMirror(from, envelope.profile);
+    const sender =
+      envelope.type === 'contact_request' && envelope.profile
+        ? await this.mirror(from, envelope.profile)
+        : await this.existingMirror(from, envelope.profile);
     await this.apply(envelope, sender, local);
     return { accepted: true };
   }
@@ -400,9 +492,11 @@ export class Federation implements OutboxKindRules {
       case 'message.delivered':
       case 'message.read': {
         const message = e.message_id ? await this.deps.store.message(e.message_id) : null;
-        if (!message || message.recipient_id !== sender.id || message.sender_id !== local.id) throw new AmtpError('message_not_found', 'No such message between these agents.');
+        if (!message || message.recipient_id !== sender.id || message.sender_id !== local.id)
+          throw new AmtpError('message_not_found', 'No such message between these agents.');
         if (e.type === 'message.read' && !message.read_at) await this.messaging.markRead(sender, message.id);
-        if (e.type === 'message.delivered' && !message.delivered_at) await commit(this.deps, [{ op: 'markDelivered', recipient_id: sender.id, ids: [message.id], at: nowIso() }]);
+        if (e.type === 'message.delivered' && !message.delivered_at)
+          await commit(this.deps, [{ op: 'markDelivered', recipient_id: sender.id, ids: [message.id], at: nowIso() }]);
         return;
       }
     }
@@ -427,7 +521,11 @@ export class Federation implements OutboxKindRules {
         .map((k) => [k, m[k]]),
     );
     const input = SendInput.safeParse({ ...fields, recipient_id: local.id });
-    if (!input.success) throw new AmtpError('invalid_request', `The relayed message is malformed: ${input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!input.success)
+      throw new AmtpError(
+        'invalid_request',
+        `The relayed message is malformed: ${input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     await this.messaging.send(sender, input.data, { id: id.data });
   }
 
@@ -442,29 +540,55 @@ export class Federation implements OutboxKindRules {
     try {
       parsed = parseSignature(req.headers, 'amtp');
     } catch (error) {
-      if (error instanceof HttpSignatureError) throw fail('federation_unauthenticated', `${error.message}. Sign every federation request with RFC 9421 (SPEC §19.4).`);
+      if (error instanceof HttpSignatureError)
+        throw fail('federation_unauthenticated', `${error.message}. Sign every federation request with RFC 9421 (SPEC §19.4).`);
       throw error;
     }
     const covers = COVERED.every((c) => parsed.components.includes(c));
-    if (!covers || parsed.params.alg !== 'ed25519' || !parsed.params.keyid || !parsed.params.nonce || parsed.params.created === undefined || parsed.params.expires === undefined) {
-      throw fail('federation_unauthenticated', `The signature must cover ${COVERED.join(', ')} and carry created, expires, nonce, keyid and alg="ed25519".`);
+    if (
+      !covers ||
+      parsed.params.alg !== 'ed25519' ||
+      !parsed.params.keyid ||
+      !parsed.params.nonce ||
+      parsed.params.created === undefined ||
+      parsed.params.expires === undefined
+    ) {
+      throw fail(
+        'federation_unauthenticated',
+        `The signature must cover ${COVERED.join(', ')} and carry created, expires, nonce, keyid and alg="ed25519".`,
+      );
     }
     const key = await this.originKey(origin, parsed.params.keyid);
     if (!key || !verifySignature(signable, parsed, key)) {
-      throw fail('federation_unauthenticated', `The signature does not verify against the key "${parsed.params.keyid}" that ${origin} publishes at /.well-known/amtp.`);
+      throw fail(
+        'federation_unauthenticated',
+        `The signature does not verify against the key "${parsed.params.keyid}" that ${origin} publishes at /.well-known/amtp.`,
+      );
     }
     const now = Math.floor(this.deps.config.clock.now() / 1000);
     const { created, expires } = parsed.params;
     if (created > now + CLOCK_SKEW_SECONDS || now - created > WINDOW_SECONDS || expires < now || expires - created > WINDOW_SECONDS) {
-      throw fail('federation_stale', `The signature was created at ${created}; this server's clock says ${now}, and accepts ${WINDOW_SECONDS} s at most.`);
+      throw fail(
+        'federation_stale',
+        `The signature was created at ${created}; this server's clock says ${now}, and accepts ${WINDOW_SECONDS} s at most.`,
+      );
     }
     try {
-      await commit(this.deps, [{ op: 'useNonce', sender_id: `server:${origin}`, nonce: parsed.params.nonce, expires_at: new Date((expires + CLOCK_SKEW_SECONDS) * 1000).toISOString() }]);
+      await commit(this.deps, [
+        {
+          op: 'useNonce',
+          sender_id: `server:${origin}`,
+          nonce: parsed.params.nonce,
+          expires_at: new Date((expires + CLOCK_SKEW_SECONDS) * 1000).toISOString(),
+        },
+      ]);
     } catch (error) {
-      if (error instanceof StoreError && error.kind === 'duplicate') throw fail('federation_replayed', 'This signature nonce was already used. Sign every request afresh.');
+      if (error instanceof StoreError && error.kind === 'duplicate')
+        throw fail('federation_replayed', 'This signature nonce was already used. Sign every request afresh.');
       throw error;
     }
-    if (!digestMatches(req.headers['content-digest'], req.body)) throw fail('federation_digest_mismatch', 'The body does not match its Content-Digest (sha-256).');
+    if (!digestMatches(req.headers['content-digest'], req.body))
+      throw fail('federation_digest_mismatch', 'The body does not match its Content-Digest (sha-256).');
     let body: unknown;
     try {
       body = JSON.parse(req.body);
@@ -499,10 +623,19 @@ export class Federation implements OutboxKindRules {
     } catch (error) {
       throw fail('federation_unavailable', `${domain} could not be reached: ${(error as Error).message}`);
     }
-    const doc = res.status === 200 ? (safeJson(res.body) as { federation?: { endpoint?: string; keys?: { kid: string; public_key: string }[] } } | null) : null;
+    const doc =
+      res.status === 200
+        ? (safeJson(res.body) as { federation?: { endpoint?: string; keys?: { kid: string; public_key: string }[] } } | null)
+        : null;
     const f = doc?.federation;
-    if (!f?.endpoint || !Array.isArray(f.keys)) throw fail('federation_refused', `${domain} does not federate (its /.well-known/amtp has no federation object).`);
-    const server: RemoteServer = { endpoint: f.endpoint.replace(/\/+$/, ''), keys: new Map(f.keys.map((k) => [k.kid, fromBase64Url(k.public_key)])), fetchedAt: Date.now(), ttlMs: cacheMs(res.headers['cache-control']) };
+    if (!f?.endpoint || !Array.isArray(f.keys))
+      throw fail('federation_refused', `${domain} does not federate (its /.well-known/amtp has no federation object).`);
+    const server: RemoteServer = {
+      endpoint: f.endpoint.replace(/\/+$/, ''),
+      keys: new Map(f.keys.map((k) => [k.kid, fromBase64Url(k.public_key)])),
+      fetchedAt: Date.now(),
+      ttlMs: cacheMs(res.headers['cache-control']),
+    };
     this.servers.set(domain, server);
     return server;
   }
@@ -515,7 +648,11 @@ export class Federation implements OutboxKindRules {
   /** The headers of a signed federation request (SPEC §19.4). */
   async signedHeaders(method: string, url: string, body: string, now = this.deps.config.clock.now()): Promise<Record<string, string>> {
     const key = await this.key();
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-digest': contentDigest(body), 'amtp-origin': this.domain! };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-digest': contentDigest(body),
+      'amtp-origin': this.domain!,
+    };
     const created = Math.floor(now / 1000);
     const params = { created, expires: created + WINDOW_SECONDS, nonce: toBase64Url(randomBytes(16)), alg: 'ed25519', keyid: key.kid };
     return { ...headers, ...signRequest({ method, url, headers }, COVERED, params, key.secret, 'amtp') };
@@ -526,11 +663,17 @@ export class Federation implements OutboxKindRules {
 function wire<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const summary = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const summary = parsed.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
   throw new AmtpError('invalid_request', `Invalid federation request: ${summary}.`);
 }
 
-const relayOp = (message_id: string, status: 'relayed' | 'failed', reason: string | null): WriteOp => ({ op: 'setRelay', relay: { message_id, status, reason, updated_at: nowIso() } });
+const relayOp = (message_id: string, status: 'relayed' | 'failed', reason: string | null): WriteOp => ({
+  op: 'setRelay',
+  relay: { message_id, status, reason, updated_at: nowIso() },
+});
 
 function safeJson(text: string): unknown {
   try {

@@ -5,7 +5,17 @@
  * the same commit as the message, by row-atomic write operations.
  */
 import { AmtpError } from '../protocol/errors.js';
-import type { Budget, GrantLimit, GrantLimits, GuardInput, GuardSettings, HeldMessage, LoopFlag, Peer, SendInput } from '../protocol/schemas.js';
+import type {
+  Budget,
+  GrantLimit,
+  GrantLimits,
+  GuardInput,
+  GuardSettings,
+  HeldMessage,
+  LoopFlag,
+  Peer,
+  SendInput,
+} from '../protocol/schemas.js';
 import {
   StoreError,
   type AgentRecord,
@@ -41,7 +51,14 @@ export class Guard {
   }
 
   /** Runs every guard rail on a message the consent gate let through. `released`: a held message its human approved. */
-  async check(sender: Caller, recipient: AgentRecord, input: SendInput, thread_id: string, replying: boolean, released = false): Promise<GuardDecision> {
+  async check(
+    sender: Caller,
+    recipient: AgentRecord,
+    input: SendInput,
+    thread_id: string,
+    replying: boolean,
+    released = false,
+  ): Promise<GuardDecision> {
     if (!input.sealed && !released) assertNoOwnSecret(sender, messageText(input));
     const [state, loopOps] = await Promise.all([
       this.deps.store.sendGuard(sender.id, recipient.id, input.scope),
@@ -54,7 +71,12 @@ export class Guard {
     return {
       ops: [...loopOps, ...grant, ...budget.ops],
       hold: null,
-      refusal: (error) => (error.kind === 'grant_lapsed' ? lapsed(recipient, input.scope) : error.kind === 'budget_exceeded' ? budget.exceeded(error.message as BudgetPeriod) : null),
+      refusal: (error) =>
+        error.kind === 'grant_lapsed'
+          ? lapsed(recipient, input.scope)
+          : error.kind === 'budget_exceeded'
+            ? budget.exceeded(error.message as BudgetPeriod)
+            : null,
     };
   }
 
@@ -83,7 +105,11 @@ export class Guard {
       return kept.length === existing.length ? [] : [{ op: 'setGrantLimits', granter_id: granter, grantee_id: grantee, limits: kept }];
     }
     const records = Object.entries(limits).map(([scope, l]): GrantLimitRecord => {
-      if (!scopes.includes(scope)) throw new AmtpError('invalid_request', `limits names the scope "${scope}", which this grant does not include (${scopes.join(', ')}).`);
+      if (!scopes.includes(scope))
+        throw new AmtpError(
+          'invalid_request',
+          `limits names the scope "${scope}", which this grant does not include (${scopes.join(', ')}).`,
+        );
       const expires_at = l.expires_at === undefined ? null : new Date(l.expires_at).toISOString();
       if (expires_at !== null && Date.parse(expires_at) <= this.now()) {
         throw new AmtpError('invalid_request', `limits.${scope}.expires_at (${expires_at}) is already past. Give a time in the future.`);
@@ -92,7 +118,9 @@ export class Guard {
     });
     return [
       { op: 'setGrantLimits', granter_id: granter, grantee_id: grantee, limits: records },
-      auditOp(granter, 'grant.limits_set', grantee, { limits: Object.fromEntries(records.map((r) => [r.scope, { expires_at: r.expires_at, max_messages: r.remaining }])) }),
+      auditOp(granter, 'grant.limits_set', grantee, {
+        limits: Object.fromEntries(records.map((r) => [r.scope, { expires_at: r.expires_at, max_messages: r.remaining }])),
+      }),
     ];
   }
 
@@ -107,7 +135,9 @@ export class Guard {
     ]);
     const at = new Date(this.now()).toISOString();
     const view = (granter: string, grantee: string) =>
-      Object.fromEntries(limits.filter((l) => l.granter_id === granter && l.grantee_id === grantee).map((l) => [l.scope, limitView(l, at)]));
+      Object.fromEntries(
+        limits.filter((l) => l.granter_id === granter && l.grantee_id === grantee).map((l) => [l.scope, limitView(l, at)]),
+      );
     return peers.map((p) => ({
       ...p,
       my_limits: view(callerId, p.agent_id),
@@ -141,11 +171,19 @@ export class Guard {
     return { ops, exceeded };
   }
 
-  async setBudget(caller: Caller, peerRef: string, input: { per_hour: number | null; per_day: number | null }): Promise<{ agent_id: string; budget: Budget | null }> {
+  async setBudget(
+    caller: Caller,
+    peerRef: string,
+    input: { per_hour: number | null; per_day: number | null },
+  ): Promise<{ agent_id: string; budget: Budget | null }> {
     const peer = await findActiveAgent(this.deps.store, peerRef);
-    if (!peer || peer.id === caller.id) throw new AmtpError('agent_not_found', 'No agent with that id or name. A budget is set for a peer: see GET /api/peers.');
+    if (!peer || peer.id === caller.id)
+      throw new AmtpError('agent_not_found', 'No agent with that id or name. A budget is set for a peer: see GET /api/peers.');
     await commit(this.deps, [
-      { op: 'putPairBudget', budget: { recipient_id: caller.id, sender_id: peer.id, ...input, updated_at: new Date(this.now()).toISOString() } },
+      {
+        op: 'putPairBudget',
+        budget: { recipient_id: caller.id, sender_id: peer.id, ...input, updated_at: new Date(this.now()).toISOString() },
+      },
       auditOp(caller.id, 'budget.changed', peer.id, input),
     ]);
     const [pair, settings] = await Promise.all([this.deps.store.pairBudget(caller.id, peer.id), this.deps.store.guardSettings(caller.id)]);
@@ -172,7 +210,10 @@ export class Guard {
     };
     await commit(this.deps, [
       { op: 'putGuardSettings', settings },
-      auditOp(caller.id, 'guard.changed', null, { leak_guard: settings.leak_guard, default_budget: { per_hour: settings.per_hour, per_day: settings.per_day } }),
+      auditOp(caller.id, 'guard.changed', null, {
+        leak_guard: settings.leak_guard,
+        default_budget: { per_hour: settings.per_hour, per_day: settings.per_day },
+      }),
     ]);
     return this.settings(caller);
   }
@@ -191,7 +232,14 @@ export class Guard {
     if (human) return flag ? clearOps(flag, sender.id, new Date(now).toISOString()) : [];
     if (flag) throw loopRefusal(thread_id, flag.messages);
     if (run < config.loop.maxMessages) return [];
-    const tripped: LoopRecord = { thread_id, agent_a: sender.id, agent_b: recipient.id, messages: run, flagged_at: new Date(now).toISOString(), cleared_at: null };
+    const tripped: LoopRecord = {
+      thread_id,
+      agent_a: sender.id,
+      agent_b: recipient.id,
+      messages: run,
+      flagged_at: new Date(now).toISOString(),
+      cleared_at: null,
+    };
     await commit(this.deps, [{ op: 'flagLoop', loop: tripped }, ...loopEvents('thread.loop_detected', tripped, { messages: run })]);
     throw loopRefusal(thread_id, run);
   }
@@ -207,17 +255,36 @@ export class Guard {
   // ── the leak guard ────────────────────────────────────────────────────────────────────────
 
   /** Stores the message for its sender's human, with the signature nonce spent, and tells the sender. */
-  async hold(sender: Caller, recipient: AgentRecord, input: SendInput, held: { id: string; thread_id: string; reasons: string[]; ops: WriteOp[] }) {
+  async hold(
+    sender: Caller,
+    recipient: AgentRecord,
+    input: SendInput,
+    held: { id: string; thread_id: string; reasons: string[]; ops: WriteOp[] },
+  ) {
     // A retry of a held send (same client_id) answers with the message already held.
     const retried = input.client_id && (await this.deps.store.heldBy(sender.id)).find((h) => h.input.client_id === input.client_id);
-    if (retried) return { id: retried.id, status: 'held_for_approval' as const, thread_id: retried.thread_id, created_at: retried.created_at };
+    if (retried)
+      return { id: retried.id, status: 'held_for_approval' as const, thread_id: retried.thread_id, created_at: retried.created_at };
     const created_at = new Date(this.now()).toISOString();
     const { hold_for_approval: _asked, ...kept } = input;
-    const record: HeldRecord = { id: held.id, sender_id: sender.id, recipient_id: recipient.id, thread_id: held.thread_id, input: kept, reasons: held.reasons, created_at };
+    const record: HeldRecord = {
+      id: held.id,
+      sender_id: sender.id,
+      recipient_id: recipient.id,
+      thread_id: held.thread_id,
+      input: kept,
+      reasons: held.reasons,
+      created_at,
+    };
     await commit(this.deps, [
       { op: 'holdMessage', held: record },
       ...held.ops,
-      eventOp(sender.id, 'message.held', { message_id: held.id, thread_id: held.thread_id, recipient_id: recipient.id, reasons: held.reasons }),
+      eventOp(sender.id, 'message.held', {
+        message_id: held.id,
+        thread_id: held.thread_id,
+        recipient_id: recipient.id,
+        reasons: held.reasons,
+      }),
     ]);
     return { id: held.id, status: 'held_for_approval' as const, thread_id: held.thread_id, created_at };
   }
@@ -230,13 +297,17 @@ export class Guard {
 
   async heldMessage(caller: Caller, id: string): Promise<HeldRecord> {
     const held = await this.deps.store.held(id);
-    if (!held || held.sender_id !== caller.id) throw new AmtpError('held_not_found', 'No held message with that id among yours. List them with GET /api/held.');
+    if (!held || held.sender_id !== caller.id)
+      throw new AmtpError('held_not_found', 'No held message with that id among yours. List them with GET /api/held.');
     return held;
   }
 
   async discard(caller: Caller, id: string): Promise<{ discarded: boolean }> {
     const held = await this.heldMessage(caller, id);
-    const [discarded] = await commit(this.deps, [{ op: 'deleteHeld', id, sender_id: caller.id }, auditOp(caller.id, 'held.discarded', held.recipient_id, { message_id: id })]);
+    const [discarded] = await commit(this.deps, [
+      { op: 'deleteHeld', id, sender_id: caller.id },
+      auditOp(caller.id, 'held.discarded', held.recipient_id, { message_id: id }),
+    ]);
     return { discarded };
   }
 }
@@ -253,15 +324,18 @@ type PerPeriod = { per_hour: number | null; per_day: number | null };
 /** The budget in force for a pair: its own, else the recipient's default; null when neither limits anything. */
 function budgetOf(pair: PerPeriod | null, settings: PerPeriod | null): Budget | null {
   if (pair) return { per_hour: pair.per_hour, per_day: pair.per_day, source: 'pair' };
-  if (settings && (settings.per_hour !== null || settings.per_day !== null)) return { per_hour: settings.per_hour, per_day: settings.per_day, source: 'default' };
+  if (settings && (settings.per_hour !== null || settings.per_day !== null))
+    return { per_hour: settings.per_hour, per_day: settings.per_day, source: 'default' };
   return null;
 }
 
 /** The fixed UTC windows (clock hour, day) a message sent at `now` counts in. */
 function budgetWindows(budget: Budget, now: number): { period: BudgetPeriod; window_start: string; limit: number }[] {
   const windows: { period: BudgetPeriod; window_start: string; limit: number }[] = [];
-  if (budget.per_hour !== null) windows.push({ period: 'hour', window_start: new Date(now - (now % HOUR)).toISOString(), limit: budget.per_hour });
-  if (budget.per_day !== null) windows.push({ period: 'day', window_start: new Date(now - (now % DAY)).toISOString(), limit: budget.per_day });
+  if (budget.per_hour !== null)
+    windows.push({ period: 'hour', window_start: new Date(now - (now % HOUR)).toISOString(), limit: budget.per_hour });
+  if (budget.per_day !== null)
+    windows.push({ period: 'day', window_start: new Date(now - (now % DAY)).toISOString(), limit: budget.per_day });
   return windows;
 }
 
@@ -304,7 +378,10 @@ function loopEvents(type: 'thread.loop_detected' | 'thread.loop_cleared', loop: 
 function assertNoOwnSecret(sender: Caller, text: string): void {
   const ownKey = [...text.matchAll(API_KEY_IN_TEXT)].some((m) => hashSecret(m[0]) === sender.api_key_hash);
   if (ownKey || (sender.delivery_secret && text.includes(sender.delivery_secret))) {
-    throw new AmtpError('secret_blocked', 'The message contains your own API key or delivery secret, so it was not sent. Remove it; if it leaked anywhere, rotate it (POST /api/me/api-key/rotate).');
+    throw new AmtpError(
+      'secret_blocked',
+      'The message contains your own API key or delivery secret, so it was not sent. Remove it; if it leaked anywhere, rotate it (POST /api/me/api-key/rotate).',
+    );
   }
 }
 
@@ -334,5 +411,10 @@ export async function loopFlags(store: Store, agentId: string): Promise<LoopFlag
 }
 
 export function loopView(l: LoopRecord, viewerId: string): LoopFlag {
-  return { thread_id: l.thread_id, peer_id: (l.agent_a === viewerId ? l.agent_b : l.agent_a), messages: l.messages, flagged_at: l.flagged_at };
+  return {
+    thread_id: l.thread_id,
+    peer_id: l.agent_a === viewerId ? l.agent_b : l.agent_a,
+    messages: l.messages,
+    flagged_at: l.flagged_at,
+  };
 }

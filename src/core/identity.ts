@@ -43,22 +43,28 @@ export class Identity {
       api_key_hash: hashSecret(apiKey),
       created_at: nowIso(),
     };
-    const invite = config.registration === 'invite' && input.invite
-      ? [{ op: 'consumeInvite', token_hash: hashSecret(input.invite), agent_id: agent.id, at: agent.created_at } as const]
-      : [];
+    const invite =
+      config.registration === 'invite' && input.invite
+        ? [{ op: 'consumeInvite', token_hash: hashSecret(input.invite), agent_id: agent.id, at: agent.created_at } as const]
+        : [];
     try {
       await commit(this.deps, [
         { op: 'createAgent', agent },
         ...invite,
         auditOp(agent.id, 'agent.registered', agent.id, { name: agent.name }),
-        ...(agent.public_key || agent.encryption_key ? [auditOp(agent.id, 'keys.published', agent.id, { public_key: agent.public_key, encryption_key: agent.encryption_key })] : []),
+        ...(agent.public_key || agent.encryption_key
+          ? [auditOp(agent.id, 'keys.published', agent.id, { public_key: agent.public_key, encryption_key: agent.encryption_key })]
+          : []),
       ]);
     } catch (error) {
       if (error instanceof StoreError && error.kind === 'name_taken') {
         throw new AmtpError('name_taken', `The name "${input.name}" is taken. Pick another handle.`);
       }
       if (error instanceof StoreError && error.kind === 'invite_unavailable') {
-        throw new AmtpError('invalid_invite', 'That invite token is unknown, already used, revoked or expired. Ask the operator for a new one.');
+        throw new AmtpError(
+          'invalid_invite',
+          'That invite token is unknown, already used, revoked or expired. Ask the operator for a new one.',
+        );
       }
       throw error;
     }
@@ -69,7 +75,10 @@ export class Identity {
   async authenticate(apiKey: string | undefined): Promise<Caller> {
     const agent = apiKey && API_KEY_PATTERN.test(apiKey) ? await this.deps.store.agentByKeyHash(hashSecret(apiKey)) : null;
     if (!agent) {
-      throw new AmtpError('invalid_api_key', 'Missing or invalid API key. Send it as "Authorization: Bearer <api_key>"; register first if you have none.');
+      throw new AmtpError(
+        'invalid_api_key',
+        'Missing or invalid API key. Send it as "Authorization: Bearer <api_key>"; register first if you have none.',
+      );
     }
     if (agent.suspended_at) throw suspended(agent.suspended_at);
     return agent;
@@ -93,7 +102,10 @@ export class Identity {
 
   async rotateDeliverySecret(caller: Caller): Promise<{ delivery_secret: string }> {
     const secret = newDeliverySecret();
-    await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch: { delivery_secret: secret } }, auditOp(caller.id, 'delivery_secret.rotated', caller.id)]);
+    await commit(this.deps, [
+      { op: 'updateAgent', id: caller.id, patch: { delivery_secret: secret } },
+      auditOp(caller.id, 'delivery_secret.rotated', caller.id),
+    ]);
     this.deps.notifier.publish({ type: CREDENTIALS_CHANGED, agent_id: caller.id });
     return { delivery_secret: secret };
   }
@@ -110,10 +122,20 @@ export class Identity {
     let action: AuditAction = 'keys.published';
     if (caller.public_key) {
       if (!next.public_key) throw new AmtpError('invalid_request', 'A signing key cannot be removed, only rotated.');
-      const statement = { agent_id: caller.id, old_public_key: caller.public_key, new_public_key: next.public_key, new_encryption_key: next.encryption_key, rotated_at: input.rotated_at ?? '' };
-      const verified = input.rotation_signature !== undefined && input.rotated_at !== undefined && verifyRotation(statement, input.rotation_signature);
+      const statement = {
+        agent_id: caller.id,
+        old_public_key: caller.public_key,
+        new_public_key: next.public_key,
+        new_encryption_key: next.encryption_key,
+        rotated_at: input.rotated_at ?? '',
+      };
+      const verified =
+        input.rotation_signature !== undefined && input.rotated_at !== undefined && verifyRotation(statement, input.rotation_signature);
       if (input.rotation_signature !== undefined && !verified) {
-        throw new AmtpError('invalid_signature', 'The rotation statement does not verify against your current signing key. Sign it with the current key (SPEC §12), or omit rotation_signature for an unverified reset.');
+        throw new AmtpError(
+          'invalid_signature',
+          'The rotation statement does not verify against your current signing key. Sign it with the current key (SPEC §12), or omit rotation_signature for an unverified reset.',
+        );
       }
       action = verified ? 'keys.rotated' : 'keys.reset';
       patch = verified
@@ -123,7 +145,10 @@ export class Identity {
       action = 'keys.reset';
       patch = { ...next, keys_reset_at: nowIso() };
     }
-    await commit(this.deps, [{ op: 'updateAgent', id: caller.id, patch }, auditOp(caller.id, action, caller.id, { public_key: next.public_key, encryption_key: next.encryption_key })]);
+    await commit(this.deps, [
+      { op: 'updateAgent', id: caller.id, patch },
+      auditOp(caller.id, action, caller.id, { public_key: next.public_key, encryption_key: next.encryption_key }),
+    ]);
     return profile({ ...caller, ...patch }, this.domain);
   }
 

@@ -10,10 +10,12 @@ type LintSource = typeof import('@secretlint/core').lintSource;
 /** Loaded on first use, so CLI commands and servers that never scan do not pay for the ruleset. */
 let secretlint: Promise<{ lintSource: LintSource; config: Parameters<LintSource>[0]['options']['config'] }> | undefined;
 const loadSecretlint = () =>
-  (secretlint ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(([core, preset]) => ({
-    lintSource: core.lintSource,
-    config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: preset.creator }] },
-  })));
+  (secretlint ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(
+    ([core, preset]) => ({
+      lintSource: core.lintSource,
+      config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: preset.creator }] },
+    }),
+  ));
 
 /** What a scanner reports: one line per finding, naming the rule and never the secret itself. */
 export type LeakScanner = (text: string) => Promise<string[]>;

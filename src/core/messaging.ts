@@ -48,11 +48,19 @@ export class Messaging {
     if (input.intent && !input.sealed) await this.capabilities.assertValidIntent(recipient.id, input.intent, input.payload);
     const guard = await this.guard.check(sender, recipient, input, thread_id, Boolean(input.reply_to_id));
     const id = options.id ?? newMessageId();
-    const nonce = signature ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const] : [];
+    const nonce = signature
+      ? [{ op: 'useNonce', sender_id: sender.id, nonce: signature.sig_nonce, expires_at: signature.nonceExpires } as const]
+      : [];
     if (guard.hold) return this.guard.hold(sender, recipient, input, { id, thread_id, reasons: guard.hold, ops: nonce });
     const attention = attentionOnSend(this.deps, sender, recipient, input, { id, thread_id });
     const committed = commit(this.deps, [
-      { op: 'insertMessage', message: { ...messageRecord(id, thread_id, sender, recipient, input, signature, this.deps.config.clock.now()), ...attention.fields } },
+      {
+        op: 'insertMessage',
+        message: {
+          ...messageRecord(id, thread_id, sender, recipient, input, signature, this.deps.config.clock.now()),
+          ...attention.fields,
+        },
+      },
       // Mail held by the recipient's quiet hours is announced when they end (outbox kind `release`).
       ...(attention.held ? [] : [receivedEvent({ id, thread_id, sender_id: sender.id, recipient_id: recipient.id })]),
       ...attention.ops,
@@ -69,7 +77,10 @@ export class Messaging {
       // A concurrent retry with the same client_id committed first: answer with its message.
       const winner = input.client_id ? await store.messageByClientId(sender.id, input.client_id) : null;
       if (winner) return accepted(winner);
-      throw new AmtpError('replayed_nonce', 'This signature nonce was already used. Sign the message again with a fresh nonce (and a client_id to make retries safe).');
+      throw new AmtpError(
+        'replayed_nonce',
+        'This signature nonce was already used. Sign the message again with a fresh nonce (and a client_id to make retries safe).',
+      );
     }
   }
 
@@ -82,12 +93,21 @@ export class Messaging {
     const input = held.input as SendInput;
     const recipient = await this.consent.assertCanSend(sender, held.recipient_id, input.scope);
     const guard = await this.guard.check(sender, recipient, input, held.thread_id, Boolean(input.reply_to_id), true);
-    const signature = input.ed25519_signature && input.sig_nonce && input.signed_at ? { ed25519_signature: input.ed25519_signature, sig_nonce: input.sig_nonce, signed_at: input.signed_at } : null;
+    const signature =
+      input.ed25519_signature && input.sig_nonce && input.signed_at
+        ? { ed25519_signature: input.ed25519_signature, sig_nonce: input.sig_nonce, signed_at: input.signed_at }
+        : null;
     try {
       // Approved now, it is sent now: the recipient's quiet hours and its reply-by apply as at any send.
       const attention = attentionOnSend(this.deps, sender, recipient, input, { id, thread_id: held.thread_id });
       const [message] = await commit(this.deps, [
-        { op: 'insertMessage', message: { ...messageRecord(id, held.thread_id, sender, recipient, input, signature, this.deps.config.clock.now()), ...attention.fields } },
+        {
+          op: 'insertMessage',
+          message: {
+            ...messageRecord(id, held.thread_id, sender, recipient, input, signature, this.deps.config.clock.now()),
+            ...attention.fields,
+          },
+        },
         { op: 'deleteHeld', id, sender_id: sender.id },
         ...(attention.held ? [] : [receivedEvent({ id, thread_id: held.thread_id, sender_id: sender.id, recipient_id: recipient.id })]),
         ...attention.ops,
@@ -97,7 +117,10 @@ export class Messaging {
       return accepted(message);
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
-      const duplicate = new AmtpError('held_not_found', 'That held message was already approved, or a message with its client_id was sent since (discard it: DELETE /api/held/:id).');
+      const duplicate = new AmtpError(
+        'held_not_found',
+        'That held message was already approved, or a message with its client_id was sent since (discard it: DELETE /api/held/:id).',
+      );
       throw guard.refusal(error) ?? (error.kind === 'duplicate' ? duplicate : error);
     }
   }
@@ -161,7 +184,9 @@ export class Messaging {
     const at = nowIso();
     const [marked] = await commit(this.deps, [
       { op: 'markRead', recipient_id: caller.id, ids: messages.map((m) => m.id), at },
-      ...messages.map((m) => eventOp(m.sender_id, 'message.read', { message_id: m.id, thread_id: m.thread_id, reader_id: caller.id, read_at: at })),
+      ...messages.map((m) =>
+        eventOp(m.sender_id, 'message.read', { message_id: m.id, thread_id: m.thread_id, reader_id: caller.id, read_at: at }),
+      ),
     ]);
     return marked;
   }
@@ -176,7 +201,11 @@ export class Messaging {
     const rows = (await this.deps.store.thread(thread_id)).filter((m) => m.sender_id === caller.id || m.recipient_id === caller.id);
     if (rows.length === 0) throw new AmtpError('thread_not_found', 'No thread with that id among your messages.');
     const loop = await this.deps.store.loop(thread_id);
-    return { thread_id, messages: await this.views(await this.markDelivered(caller, rows), caller), loop: loop && !loop.cleared_at ? loopView(loop, caller.id) : null };
+    return {
+      thread_id,
+      messages: await this.views(await this.markDelivered(caller, rows), caller),
+      loop: loop && !loop.cleared_at ? loopView(loop, caller.id) : null,
+    };
   }
 
   /** One entry per peer: conversations are grouped by pair, not by subject. */
@@ -187,7 +216,15 @@ export class Messaging {
       const message = last.find((m) => m.sender_id === r.peer_id || m.recipient_id === r.peer_id);
       if (!message) return [];
       const peer_name = message.sender_id === r.peer_id ? message.sender_name : message.recipient_name;
-      return [{ peer_id: r.peer_id, peer_name, last_message: message, unread_count: Number(r.unread_count), message_count: Number(r.message_count) }];
+      return [
+        {
+          peer_id: r.peer_id,
+          peer_name,
+          last_message: message,
+          unread_count: Number(r.unread_count),
+          message_count: Number(r.message_count),
+        },
+      ];
     });
   }
 
@@ -202,7 +239,9 @@ export class Messaging {
   /** Marks every unread message from one peer read, in one commit; the peer gets its receipts. */
   async markConversationRead(caller: Caller, peerRef: string): Promise<{ marked: number }> {
     const peer = await this.peer(peerRef);
-    const unread = (await this.deps.store.inbox(caller.id, { unreadOnly: true, order: 'asc', limit: 10_000 })).filter((m) => m.sender_id === peer.id);
+    const unread = (await this.deps.store.inbox(caller.id, { unreadOnly: true, order: 'asc', limit: 10_000 })).filter(
+      (m) => m.sender_id === peer.id,
+    );
     return { marked: unread.length ? await this.commitRead(caller, unread) : 0 };
   }
 
@@ -218,7 +257,9 @@ export class Messaging {
     const { maxAgeDays, maxMessagesPerMailbox } = this.deps.config.retention;
     if (!maxAgeDays && !maxMessagesPerMailbox) return 0;
     const olderThan = maxAgeDays ? new Date(Date.now() - maxAgeDays * 86_400_000).toISOString() : null;
-    return untilNoneRemoved(async () => (await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]))[0]);
+    return untilNoneRemoved(
+      async () => (await commit(this.deps, [{ op: 'pruneMessages', olderThan, keepPerMailbox: maxMessagesPerMailbox || null }]))[0],
+    );
   }
 
   /**
@@ -228,22 +269,38 @@ export class Messaging {
   private checkSignature(sender: Caller, recipient: AgentRecord, input: SendInput) {
     const { ed25519_signature, sig_nonce, signed_at } = input;
     if (!sender.public_key) {
-      if (ed25519_signature) throw new AmtpError('invalid_signature', 'You publish no signing key, so a signature cannot be checked. Publish one with PUT /api/me/keys.');
+      if (ed25519_signature)
+        throw new AmtpError(
+          'invalid_signature',
+          'You publish no signing key, so a signature cannot be checked. Publish one with PUT /api/me/keys.',
+        );
       return null;
     }
     if (!ed25519_signature || !sig_nonce || !signed_at) {
-      throw new AmtpError('signature_required', 'You publish a signing key, so every message must carry ed25519_signature, sig_nonce and signed_at (SPEC §12).');
+      throw new AmtpError(
+        'signature_required',
+        'You publish a signing key, so every message must carry ed25519_signature, sig_nonce and signed_at (SPEC §12).',
+      );
     }
     const window = this.deps.config.signatureWindowSeconds * 1000;
     const at = Date.parse(signed_at);
     if (!Number.isFinite(at) || Math.abs(Date.now() - at) > window) {
-      throw new AmtpError('stale_signature', `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`);
+      throw new AmtpError(
+        'stale_signature',
+        `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`,
+      );
     }
     const fields = { ...input, sender_id: sender.id, recipient_id: recipient.id, sig_nonce, signed_at };
     // amtp-sig-1 binds this server's ids; amtp-sig-2 the full addresses (SPEC §19.7), as mail to or from another server needs.
     const addresses = { sender_address: this.addressOf(sender), recipient_address: this.addressOf(recipient) };
-    if (!verifyMessageSignatureNode(fields, ed25519_signature, sender.public_key) && !verifyMessageSignatureNode({ ...fields, ...addresses }, ed25519_signature, sender.public_key)) {
-      throw new AmtpError('invalid_signature', 'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §12) with the recipient’s agent id.');
+    if (
+      !verifyMessageSignatureNode(fields, ed25519_signature, sender.public_key) &&
+      !verifyMessageSignatureNode({ ...fields, ...addresses }, ed25519_signature, sender.public_key)
+    ) {
+      throw new AmtpError(
+        'invalid_signature',
+        'The signature does not verify against your published signing key. Sign the canonical fields (SPEC §12) with the recipient’s agent id.',
+      );
     }
     return { ed25519_signature, sig_nonce, signed_at, nonceExpires: new Date(at + window).toISOString() };
   }
@@ -258,10 +315,14 @@ export class Messaging {
     if (input.sealed && (input.subject !== undefined || input.body !== undefined || input.payload !== undefined)) {
       throw new AmtpError('invalid_request', 'A sealed message carries its subject, body and payload inside "sealed" only.');
     }
-    const size = Buffer.byteLength(JSON.stringify([input.subject ?? null, input.body ?? null, input.payload ?? null, input.sealed?.ciphertext ?? null]));
+    const size = Buffer.byteLength(
+      JSON.stringify([input.subject ?? null, input.body ?? null, input.payload ?? null, input.sealed?.ciphertext ?? null]),
+    );
     const max = this.deps.config.limits.maxMessageBytes;
     if (size > max) {
-      throw new AmtpError('too_large', `The message is ${size} bytes; the limit is ${max}. Shorten it or send it in parts.`, { limit: max });
+      throw new AmtpError('too_large', `The message is ${size} bytes; the limit is ${max}. Shorten it or send it in parts.`, {
+        limit: max,
+      });
     }
   }
 
@@ -305,7 +366,10 @@ export class Messaging {
     const names = new Map((await this.deps.store.agentsByIds(ids)).map((a) => [a.id, a.name]));
     const relays = await this.relaysOf(rows, viewer, names);
     return rows.map((m) => {
-      const view = withRelay(toMessage(m, names, viewer.id, (id) => this.addressOf({ name: names.get(id) ?? 'unknown' })), relays.get(m.id));
+      const view = withRelay(
+        toMessage(m, names, viewer.id, (id) => this.addressOf({ name: names.get(id) ?? 'unknown' })),
+        relays.get(m.id),
+      );
       // The same MAC as crypto/hmac.ts deliveryMac, computed with OpenSSL: it is on every read path.
       return { ...view, delivery_mac: createHmac('sha256', viewer.delivery_secret).update(canonicalJson(view)).digest('base64url') };
     });
@@ -315,10 +379,17 @@ export class Messaging {
 /** A message the viewer sent to an agent on another server: how far its relay got (SPEC §19.5). */
 function withRelay(view: Omit<Message, 'delivery_mac'>, relay: RelayRecord | undefined): Omit<Message, 'delivery_mac'> {
   if (!relay || view.read_at || view.delivered_at) return view;
-  return relay.status === 'failed' ? { ...view, status: 'failed', failed_reason: relay.reason ?? 'the remote server refused it' } : { ...view, status: relay.status };
+  return relay.status === 'failed'
+    ? { ...view, status: 'failed', failed_reason: relay.reason ?? 'the remote server refused it' }
+    : { ...view, status: relay.status };
 }
 
-function toMessage(m: MessageRecord, names: Map<string, string>, viewerId: string, address: (id: string) => string): Omit<Message, 'delivery_mac'> {
+function toMessage(
+  m: MessageRecord,
+  names: Map<string, string>,
+  viewerId: string,
+  address: (id: string) => string,
+): Omit<Message, 'delivery_mac'> {
   return {
     id: m.id,
     thread_id: m.thread_id,

@@ -22,7 +22,7 @@ function fakeBroadcast() {
 }
 
 describe('Notifier', () => {
-  test('subscribers get their own agent\'s events; subscribeAll gets every agent\'s; unsubscribing stops both', () => {
+  test("subscribers get their own agent's events; subscribeAll gets every agent's; unsubscribing stops both", () => {
     const n = new Notifier();
     const mine: string[] = [];
     const all: string[] = [];
@@ -116,7 +116,7 @@ describe('Notifier', () => {
     assert.deepEqual(await waiting, { type: 'shutdown', agent_id: B });
   });
 
-  test('with a broadcast: own events go out once, other instances\' events wake local waiters without going back out', async () => {
+  test("with a broadcast: own events go out once, other instances' events wake local waiters without going back out", async () => {
     const { broadcast, sent, receive, stopped } = fakeBroadcast();
     const n = new Notifier(broadcast);
     const local: Wakeup[] = [];

@@ -105,7 +105,12 @@ export class Notifier {
    * Resolves on the agent's next event that `wakesOn` accepts (every event by default), after `ms`,
    * on abort, or at shutdown — whichever is first. Resolves to the waking event, or null.
    */
-  wait(agentId: string, ms: number, signal?: AbortSignal, wakesOn: (event: MailboxEvent) => boolean = () => true): Promise<MailboxEvent | null> {
+  wait(
+    agentId: string,
+    ms: number,
+    signal?: AbortSignal,
+    wakesOn: (event: MailboxEvent) => boolean = () => true,
+  ): Promise<MailboxEvent | null> {
     if (this.closed || signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
       let settled = false;

@@ -36,13 +36,34 @@ export class Outbox {
 
 /** Leases up to `limit` queue heads due at `now` (of one agent's queues, with `agentId`) for `leaseMs`. */
 export function claimOp(now: number, limit: number, leaseMs: number, agentId?: string): Extract<WriteOp, { op: 'claimDeliveries' }> {
-  return { op: 'claimDeliveries', now: new Date(now).toISOString(), lease_until: new Date(now + leaseMs).toISOString(), limit, ...(agentId ? { agent_id: agentId } : {}) };
+  return {
+    op: 'claimDeliveries',
+    now: new Date(now).toISOString(),
+    lease_until: new Date(now + leaseMs).toISOString(),
+    limit,
+    ...(agentId ? { agent_id: agentId } : {}),
+  };
 }
 
 /** Records an attempt's outcome and releases the lease; a finished delivery keeps `not_before` at now. */
-export function recordOp(d: DeliveryRecord, status: DeliveryStatus, lastStatus: number | null, error: string | null, notBefore?: string): WriteOp {
+export function recordOp(
+  d: DeliveryRecord,
+  status: DeliveryStatus,
+  lastStatus: number | null,
+  error: string | null,
+  notBefore?: string,
+): WriteOp {
   const at = nowIso();
-  return { op: 'recordDelivery', id: d.id, status, attempts: d.attempts + 1, next_attempt_at: notBefore ?? at, last_status: lastStatus, last_error: error, at };
+  return {
+    op: 'recordDelivery',
+    id: d.id,
+    status,
+    attempts: d.attempts + 1,
+    next_attempt_at: notBefore ?? at,
+    last_status: lastStatus,
+    last_error: error,
+    at,
+  };
 }
 
 /**

@@ -33,10 +33,20 @@ test('no cursor means the first page', () => {
 
 test('a cursor this server did not hand out is a 400 invalid_request that says what to use', () => {
   const forged = (text: string) => Buffer.from(text).toString('base64url');
-  for (const cursor of ['garbage', '', forged('s:'), forged('s:-1'), forged('s:1.5'), forged('x:12'), forged('s:12 '), forged(`s:${'9'.repeat(16)}`)]) {
+  for (const cursor of [
+    'garbage',
+    '',
+    forged('s:'),
+    forged('s:-1'),
+    forged('s:1.5'),
+    forged('x:12'),
+    forged('s:12 '),
+    forged(`s:${'9'.repeat(16)}`),
+  ]) {
     assert.throws(
       () => parseCursor(cursor),
-      (error: unknown) => error instanceof AmtpError && error.code === 'invalid_request' && error.status === 400 && /next_cursor/.test(error.message),
+      (error: unknown) =>
+        error instanceof AmtpError && error.code === 'invalid_request' && error.status === 400 && /next_cursor/.test(error.message),
       `cursor ${JSON.stringify(cursor)}`,
     );
   }

@@ -44,7 +44,7 @@ describe('RateLimiter', () => {
     assert.equal(refused(limiter, 'k', 3).code, 'rate_limited');
   });
 
-  test('the retry hint counts the refused attempt\'s shortfall, at least 1 s', (t) => {
+  test("the retry hint counts the refused attempt's shortfall, at least 1 s", (t) => {
     clock(t);
     const limiter = new RateLimiter();
     limiter.take('k', 600, MINUTE, 'messages');

@@ -47,7 +47,10 @@ export class Webhooks implements OutboxKindRules {
       created_at: existing?.created_at ?? at,
       updated_at: at,
     };
-    await commit(this.deps, [{ op: 'putWebhook', webhook }, auditOp(caller.id, 'webhook.changed', null, { url: webhook.url, events: webhook.events })]);
+    await commit(this.deps, [
+      { op: 'putWebhook', webhook },
+      auditOp(caller.id, 'webhook.changed', null, { url: webhook.url, events: webhook.events }),
+    ]);
     return { ...(await this.view(webhook)), secret: webhook.secret };
   }
 
@@ -58,7 +61,10 @@ export class Webhooks implements OutboxKindRules {
   }
 
   async remove(caller: Caller): Promise<{ deleted: boolean }> {
-    const [deleted] = await commit(this.deps, [{ op: 'deleteWebhook', agent_id: caller.id }, auditOp(caller.id, 'webhook.changed', null, { deleted: true })]);
+    const [deleted] = await commit(this.deps, [
+      { op: 'deleteWebhook', agent_id: caller.id },
+      auditOp(caller.id, 'webhook.changed', null, { deleted: true }),
+    ]);
     return { deleted };
   }
 
@@ -82,7 +88,8 @@ export class Webhooks implements OutboxKindRules {
 
   async redeliver(caller: Caller, id: string): Promise<{ queued: true }> {
     const [queued] = await commit(this.deps, [{ op: 'redeliver', agent_id: caller.id, id, at: nowIso() }]);
-    if (!queued) throw new AmtpError('webhook_not_found', 'No finished delivery with that id. List them with GET /api/me/webhook/deliveries.');
+    if (!queued)
+      throw new AmtpError('webhook_not_found', 'No finished delivery with that id. List them with GET /api/me/webhook/deliveries.');
     return { queued: true };
   }
 
@@ -117,7 +124,14 @@ export class Webhooks implements OutboxKindRules {
       return null;
     }
     const expanded = await this.events.expand(agent, event);
-    const body = JSON.stringify({ id: expanded.id, seq: expanded.seq, type: expanded.type, timestamp: expanded.created_at, agent_id: agent.id, data: expanded.data });
+    const body = JSON.stringify({
+      id: expanded.id,
+      seq: expanded.seq,
+      type: expanded.type,
+      timestamp: expanded.created_at,
+      agent_id: agent.id,
+      data: expanded.data,
+    });
     let status: number | null = null;
     let error: string | null = null;
     try {
@@ -126,7 +140,10 @@ export class Webhooks implements OutboxKindRules {
       error = (e as Error).message;
     }
     if (status !== null && status >= 200 && status < 300) {
-      const results = await this.finish(d, 'delivered', status, null, undefined, [...this.events.deliveredOps(agent, [expanded]), claimOp(this.deps.config.clock.now(), 1, leaseMs, d.agent_id)]);
+      const results = await this.finish(d, 'delivered', status, null, undefined, [
+        ...this.events.deliveredOps(agent, [expanded]),
+        claimOp(this.deps.config.clock.now(), 1, leaseMs, d.agent_id),
+      ]);
       return (results.at(-1) as DeliveryRecord[])[0] ?? null;
     }
     if (status === 410) await this.finish(d, 'pending', status, 'endpoint answered 410 Gone', 'the endpoint answered 410 Gone');
@@ -147,13 +164,23 @@ export class Webhooks implements OutboxKindRules {
   }
 
   /** Records the outcome; with `disableReason`, also disables the webhook (audited, shown as a notice). */
-  private async finish(d: DeliveryRecord, status: DeliveryRecord['status'], lastStatus: number | null, error: string | null, disableReason?: string, alsoOps: WriteOp[] = []): Promise<unknown[]> {
+  private async finish(
+    d: DeliveryRecord,
+    status: DeliveryRecord['status'],
+    lastStatus: number | null,
+    error: string | null,
+    disableReason?: string,
+    alsoOps: WriteOp[] = [],
+  ): Promise<unknown[]> {
     const at = nowIso();
     return commit(this.deps, [
       recordOp(d, status, lastStatus, error, at),
       ...alsoOps,
       ...(disableReason
-        ? [{ op: 'disableWebhook', agent_id: d.agent_id, reason: disableReason, at } as const, auditOp(d.agent_id, 'webhook.changed', null, { disabled: disableReason, by: 'server' })]
+        ? [
+            { op: 'disableWebhook', agent_id: d.agent_id, reason: disableReason, at } as const,
+            auditOp(d.agent_id, 'webhook.changed', null, { disabled: disableReason, by: 'server' }),
+          ]
         : []),
     ]);
   }
@@ -172,7 +199,11 @@ export class Webhooks implements OutboxKindRules {
 }
 
 function signedHeaders(secret: string, id: string, body: string): Record<string, string> {
-  return { ...webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body), 'content-type': 'application/json', 'user-agent': 'agent2agent-webhooks/1' };
+  return {
+    ...webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body),
+    'content-type': 'application/json',
+    'user-agent': 'agent2agent-webhooks/1',
+  };
 }
 
 const deliveryView = (d: DeliveryRecord): Delivery => ({

@@ -74,7 +74,13 @@ export function signatureBase(req: SignableRequest, components: readonly string[
 }
 
 /** Signs `req` and returns the `Signature-Input` and `Signature` header values under `label`. */
-export function signRequest(req: SignableRequest, components: readonly string[], params: SignatureParams, secretKey: Uint8Array, label = 'sig1') {
+export function signRequest(
+  req: SignableRequest,
+  components: readonly string[],
+  params: SignatureParams,
+  secretKey: Uint8Array,
+  label = 'sig1',
+) {
   const signature = ed25519.sign(new TextEncoder().encode(signatureBase(req, components, params)), secretKey);
   return {
     'signature-input': `${label}=${signatureParamsValue(components, params)}`,
@@ -106,7 +112,8 @@ export function parseSignature(headers: Record<string, string>, label?: string):
   if (!name) throw new HttpSignatureError('several signatures and no label to choose one');
   const entry = inputs.get(name);
   const value = signatures.get(name);
-  if (!entry || !isInnerList(entry) || !value || !(value[0] instanceof ArrayBuffer)) throw new HttpSignatureError(`no signature labelled ${name}`);
+  if (!entry || !isInnerList(entry) || !value || !(value[0] instanceof ArrayBuffer))
+    throw new HttpSignatureError(`no signature labelled ${name}`);
   const [items, parameters] = entry;
   const components = items.map(([item]) => {
     if (typeof item !== 'string') throw new HttpSignatureError('covered components must be strings');

@@ -49,7 +49,13 @@ export const encryptionPublicKey = (secretKey: string) => toBase64Url(x25519.get
 
 export const sealAssociatedData = (b: SealBinding) =>
   b.sender_address && b.recipient_address
-    ? canonicalBytes({ v: SEAL_VERSION_2, sender: b.sender_address, recipient: b.recipient_address, scope: b.scope, client_id: b.client_id })
+    ? canonicalBytes({
+        v: SEAL_VERSION_2,
+        sender: b.sender_address,
+        recipient: b.recipient_address,
+        scope: b.scope,
+        client_id: b.client_id,
+      })
     : canonicalBytes({ v: SEAL_VERSION, sender_id: b.sender_id, recipient_id: b.recipient_id, scope: b.scope, client_id: b.client_id });
 
 /** key = HKDF-SHA256(ikm = X25519(sk, pk), salt = epk ‖ recipient_pk, info = "amtp/seal/v1", 32 bytes) */
@@ -68,7 +74,12 @@ export function maxSealedPlaintextBytes(maxMessageBytes: number): number {
   return Math.floor(((maxMessageBytes - framing) * 3) / 4) - 16;
 }
 
-export function sealMessage(content: SealedContent, recipientEncryptionKey: string, binding: SealBinding, ephemeral?: { secretKey: Uint8Array; nonce: Uint8Array }): SealedEnvelope {
+export function sealMessage(
+  content: SealedContent,
+  recipientEncryptionKey: string,
+  binding: SealBinding,
+  ephemeral?: { secretKey: Uint8Array; nonce: Uint8Array },
+): SealedEnvelope {
   const recipientPk = fromBase64Url(recipientEncryptionKey);
   const esk = ephemeral?.secretKey ?? x25519.utils.randomSecretKey();
   const epk = x25519.getPublicKey(esk);
@@ -93,7 +104,12 @@ export function openMessage(envelope: SealedEnvelope, recipientSecretKey: string
  * openMessage for a private key that cannot be read out (a non-extractable WebCrypto key): the
  * caller computes X25519(sk, epk); everything after that is openMessage's own code path.
  */
-export async function openMessageWith(envelope: SealedEnvelope, sharedSecret: (epk: Uint8Array) => Promise<Uint8Array>, recipientPublicKey: string, binding: SealBinding): Promise<OpenedContent> {
+export async function openMessageWith(
+  envelope: SealedEnvelope,
+  sharedSecret: (epk: Uint8Array) => Promise<Uint8Array>,
+  recipientPublicKey: string,
+  binding: SealBinding,
+): Promise<OpenedContent> {
   try {
     const parts = envelopeParts(envelope);
     return openParts(parts, await sharedSecret(parts.epk), fromBase64Url(recipientPublicKey), binding);
@@ -115,7 +131,12 @@ function envelopeParts(envelope: SealedEnvelope): { epk: Uint8Array; nonce: Uint
   return { epk: fromBase64Url(envelope.epk), nonce, ciphertext: fromBase64Url(envelope.ciphertext) };
 }
 
-function openParts(parts: { epk: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array }, shared: Uint8Array, recipientPk: Uint8Array, binding: SealBinding): OpenedContent {
+function openParts(
+  parts: { epk: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array },
+  shared: Uint8Array,
+  recipientPk: Uint8Array,
+  binding: SealBinding,
+): OpenedContent {
   const key = sealKey(shared, parts.epk, recipientPk);
   const plaintext = xchacha20poly1305(key, parts.nonce, sealAssociatedData(binding)).decrypt(parts.ciphertext);
   const content = JSON.parse(fromUtf8(plaintext)) as OpenedContent;

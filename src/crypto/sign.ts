@@ -66,18 +66,29 @@ export function messageSigningInput(f: SignedFields): Uint8Array {
 /** Signs a message's bytes: with a secret key here, or with a key that cannot be read out (WebCrypto). */
 export type Signer = (bytes: Uint8Array) => Promise<Uint8Array>;
 
-export function signMessage(fields: Omit<SignedFields, 'sig_nonce' | 'signed_at'>, secretKey: string, opts: { now?: Date; nonce?: string } = {}): Signature {
+export function signMessage(
+  fields: Omit<SignedFields, 'sig_nonce' | 'signed_at'>,
+  secretKey: string,
+  opts: { now?: Date; nonce?: string } = {},
+): Signature {
   const stamp = signatureStamp(opts);
   return { ed25519_signature: signBytes(messageSigningInput({ ...fields, ...stamp }), secretKey), ...stamp };
 }
 
 /** signMessage with a Signer: the same signed bytes, the same signature (Ed25519 is deterministic). */
-export async function signMessageWith(fields: Omit<SignedFields, 'sig_nonce' | 'signed_at'>, sign: Signer, opts: { now?: Date; nonce?: string } = {}): Promise<Signature> {
+export async function signMessageWith(
+  fields: Omit<SignedFields, 'sig_nonce' | 'signed_at'>,
+  sign: Signer,
+  opts: { now?: Date; nonce?: string } = {},
+): Promise<Signature> {
   const stamp = signatureStamp(opts);
   return { ed25519_signature: toBase64Url(await sign(messageSigningInput({ ...fields, ...stamp }))), ...stamp };
 }
 
-const signatureStamp = (opts: { now?: Date; nonce?: string }) => ({ sig_nonce: opts.nonce ?? toBase64Url(randomBytes(16)), signed_at: (opts.now ?? new Date()).toISOString() });
+const signatureStamp = (opts: { now?: Date; nonce?: string }) => ({
+  sig_nonce: opts.nonce ?? toBase64Url(randomBytes(16)),
+  signed_at: (opts.now ?? new Date()).toISOString(),
+});
 
 /** Never throws: malformed keys, signatures or fields simply do not verify. */
 export function verifyMessageSignature(fields: SignedFields, signature: string, publicKey: string): boolean {

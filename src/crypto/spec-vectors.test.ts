@@ -12,13 +12,16 @@ import canonicalizeModule from 'canonicalize';
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string;
 const spec = readFileSync(new URL('../../docs/SPEC.md', import.meta.url), 'utf8');
 const block = /<!-- generated:vectors -->([\s\S]*?)<!-- \/generated:vectors -->/.exec(spec)?.[1] ?? '';
-const vectors = new Map<string, any>([...block.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]!)).map((v) => [v.vector.split(' ')[0], v]));
+const vectors = new Map<string, any>(
+  [...block.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]!)).map((v) => [v.vector.split(' ')[0], v]),
+);
 
 const PKCS8 = { ed25519: '302e020100300506032b657004220420', x25519: '302e020100300506032b656e04220420' };
 const privateKey = (kind: keyof typeof PKCS8, seed: string) =>
   createPrivateKey({ key: Buffer.concat([Buffer.from(PKCS8[kind], 'hex'), Buffer.from(seed, 'base64url')]), format: 'der', type: 'pkcs8' });
 const publicKeyOf = (kind: keyof typeof PKCS8, seed: string) => createPublicKey(privateKey(kind, seed)).export({ format: 'jwk' }).x;
-const ed25519Sign = (seed: string, text: string) => sign(null, Buffer.from(text, 'utf8'), privateKey('ed25519', seed)).toString('base64url');
+const ed25519Sign = (seed: string, text: string) =>
+  sign(null, Buffer.from(text, 'utf8'), privateKey('ed25519', seed)).toString('base64url');
 
 test('the SPEC prints all four vectors of Appendix A', () => {
   assert.deepEqual([...vectors.keys()], ['A.1', 'A.2', 'A.3', 'A.4']);

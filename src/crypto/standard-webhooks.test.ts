@@ -4,7 +4,12 @@ import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret, signWebhook, verifyWebhook, webhookHeaders } from './standard-webhooks.js';
 
 test('the Standard Webhooks known-answer example passes through our signer', () => {
-  const signature = signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+  const signature = signWebhook(
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    'msg_p5jXN8AQM9LWM0D4loKWxJek',
+    1614265330,
+    '{"test": 2432232314}',
+  );
   assert.equal(signature, 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
 });
 
@@ -17,7 +22,10 @@ test('our headers verify with the reference library, and its signatures verify w
   assert.deepEqual(new Webhook(secret).verify(body, headers), JSON.parse(body));
 
   const theirs = new Webhook(secret).sign('evt_2', new Date(now * 1000), body);
-  assert.equal(verifyWebhook(secret, { 'webhook-id': 'evt_2', 'webhook-timestamp': String(now), 'webhook-signature': `v1,bogus ${theirs}` }, body), true);
+  assert.equal(
+    verifyWebhook(secret, { 'webhook-id': 'evt_2', 'webhook-timestamp': String(now), 'webhook-signature': `v1,bogus ${theirs}` }, body),
+    true,
+  );
 });
 
 test('tampering, a wrong secret and stale timestamps are refused', () => {

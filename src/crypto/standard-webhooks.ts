@@ -44,7 +44,8 @@ export function verifyWebhook(
   if (!id || !timestamp || !signatures) throw new Error('webhook: missing webhook-id, webhook-timestamp or webhook-signature');
   const ts = Number(timestamp);
   const now = opts.now ?? Math.floor(Date.now() / 1000);
-  if (!Number.isInteger(ts) || Math.abs(now - ts) > (opts.toleranceSeconds ?? 300)) throw new Error('webhook: timestamp outside the tolerance');
+  if (!Number.isInteger(ts) || Math.abs(now - ts) > (opts.toleranceSeconds ?? 300))
+    throw new Error('webhook: timestamp outside the tolerance');
   const expected = signWebhook(secret, id, ts, body);
   if (!signatures.split(' ').some((s) => constantTimeEqual(s, expected))) throw new Error('webhook: no matching signature');
   return true;

@@ -23,10 +23,30 @@ const h = hexToBytes;
 describe('known-answer tests', () => {
   test('RFC 8032 §7.1 ed25519: TEST 1, 2, 3 and SHA(abc)', () => {
     const cases = [
-      ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '', 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
-      ['4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72', '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
-      ['c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7', 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82', '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
-      ['833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42', 'ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf', createHash('sha512').update('abc').digest('hex'), 'dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704'],
+      [
+        '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+        'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+        '',
+        'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+      ],
+      [
+        '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+        '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+        '72',
+        '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+      ],
+      [
+        'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
+        'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+        'af82',
+        '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+      ],
+      [
+        '833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42',
+        'ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf',
+        createHash('sha512').update('abc').digest('hex'),
+        'dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704',
+      ],
     ];
     for (const [sk, pk, msg, sig] of cases) {
       assert.equal(bytesToHex(ed25519.getPublicKey(h(sk!))), pk);
@@ -41,11 +61,21 @@ describe('known-answer tests', () => {
 
   test('RFC 7748 §5.2 X25519 scalar multiplication and §6.1 Diffie-Hellman', () => {
     assert.equal(
-      bytesToHex(x25519.scalarMult(h('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4'), h('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c'))),
+      bytesToHex(
+        x25519.scalarMult(
+          h('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4'),
+          h('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c'),
+        ),
+      ),
       'c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552',
     );
     assert.equal(
-      bytesToHex(x25519.scalarMult(h('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d'), h('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493'))),
+      bytesToHex(
+        x25519.scalarMult(
+          h('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d'),
+          h('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493'),
+        ),
+      ),
       '95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957',
     );
     const alice = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a';
@@ -58,8 +88,14 @@ describe('known-answer tests', () => {
   });
 
   test('draft-irtf-cfrg-xchacha-03 §A.3.1 XChaCha20-Poly1305', () => {
-    const plaintext = utf8ToBytes("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
-    const cipher = xchacha20poly1305(h('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f'), h('404142434445464748494a4b4c4d4e4f5051525354555657'), h('50515253c0c1c2c3c4c5c6c7'));
+    const plaintext = utf8ToBytes(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
+    const cipher = xchacha20poly1305(
+      h('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f'),
+      h('404142434445464748494a4b4c4d4e4f5051525354555657'),
+      h('50515253c0c1c2c3c4c5c6c7'),
+    );
     const sealed = cipher.encrypt(plaintext);
     assert.equal(
       bytesToHex(sealed),
@@ -73,12 +109,30 @@ describe('known-answer tests', () => {
     const aa131 = 'aa'.repeat(131);
     const cases: [string, Uint8Array, string][] = [
       ['0b'.repeat(20), utf8ToBytes('Hi There'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'],
-      [bytesToHex(utf8ToBytes('Jefe')), utf8ToBytes('what do ya want for nothing?'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'],
+      [
+        bytesToHex(utf8ToBytes('Jefe')),
+        utf8ToBytes('what do ya want for nothing?'),
+        '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+      ],
       ['aa'.repeat(20), h('dd'.repeat(50)), '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe'],
-      ['0102030405060708090a0b0c0d0e0f10111213141516171819', h('cd'.repeat(50)), '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b'],
+      [
+        '0102030405060708090a0b0c0d0e0f10111213141516171819',
+        h('cd'.repeat(50)),
+        '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b',
+      ],
       ['0c'.repeat(20), utf8ToBytes('Test With Truncation'), 'a3b6167473100ee06e0c796c2955552b'],
-      [aa131, utf8ToBytes('Test Using Larger Than Block-Size Key - Hash Key First'), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54'],
-      [aa131, utf8ToBytes('This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.'), '9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2'],
+      [
+        aa131,
+        utf8ToBytes('Test Using Larger Than Block-Size Key - Hash Key First'),
+        '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+      ],
+      [
+        aa131,
+        utf8ToBytes(
+          'This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.',
+        ),
+        '9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2',
+      ],
     ];
     for (const [key, data, mac] of cases) assert.equal(bytesToHex(hmacSha256(h(key), data)).slice(0, mac.length), mac);
   });
@@ -95,7 +149,13 @@ describe('Project Wycheproof (every case)', () => {
     assert.equal(sums.length, 3);
     for (const line of sums) {
       const [sum, file] = line.split(/\s+/);
-      assert.equal(createHash('sha256').update(readFileSync(new URL(`wycheproof/${file}`, vectors))).digest('hex'), sum, file);
+      assert.equal(
+        createHash('sha256')
+          .update(readFileSync(new URL(`wycheproof/${file}`, vectors)))
+          .digest('hex'),
+        sum,
+        file,
+      );
     }
   });
 
@@ -112,7 +172,11 @@ describe('Project Wycheproof (every case)', () => {
           ok = false;
         }
         assert.equal(ok, t.result === 'valid', `tcId ${t.tcId}: ${t.comment}`);
-        assert.equal(verifyEd25519(h(t.msg), h(t.sig), pk), t.result === 'valid', `server (OpenSSL) verifier, tcId ${t.tcId}: ${t.comment}`);
+        assert.equal(
+          verifyEd25519(h(t.msg), h(t.sig), pk),
+          t.result === 'valid',
+          `server (OpenSSL) verifier, tcId ${t.tcId}: ${t.comment}`,
+        );
         count++;
       }
     }

@@ -14,7 +14,10 @@ import { generateEncryptionKeyPair, openMessage, openMessageWith, sealMessage } 
 import { generateSigningKeyPair, signMessage, signMessageWith } from './sign.js';
 import { importEncryptionKey, importSigningKey, supportsNonExtractableKeys, webCryptoSharedSecret, webCryptoSigner } from './webcrypto.js';
 
-const pair = (secretHex: string, publicHex: string) => ({ secretKey: toBase64Url(hexToBytes(secretHex)), publicKey: toBase64Url(hexToBytes(publicHex)) });
+const pair = (secretHex: string, publicHex: string) => ({
+  secretKey: toBase64Url(hexToBytes(secretHex)),
+  publicKey: toBase64Url(hexToBytes(publicHex)),
+});
 
 // RFC 8032 §7.1, tests 1–3.
 const RFC8032 = [
@@ -66,7 +69,13 @@ test('Ed25519: on random keys and messages, WebCrypto and @noble give the same s
       const fields = { sender_id: 'a2a_s', recipient_id: 'a2a_r', scope: 'message', body: toBase64Url(msg) };
       const opts = { nonce: 'n', now: new Date('2026-01-01T00:00:00.000Z') };
       assert.deepEqual(await signMessageWith(fields, sign, opts), signMessage(fields, keys.secretKey, opts));
-      const rotation = { agent_id: 'a2a_s', old_public_key: keys.publicKey, new_public_key: 'new', new_encryption_key: null, rotated_at: opts.now.toISOString() };
+      const rotation = {
+        agent_id: 'a2a_s',
+        old_public_key: keys.publicKey,
+        new_public_key: 'new',
+        new_encryption_key: null,
+        rotated_at: opts.now.toISOString(),
+      };
       assert.equal(await signRotationWith(rotation, sign), signRotation(rotation, keys.secretKey));
     }),
     { numRuns: 100, seed: 20261127 },
@@ -74,9 +83,15 @@ test('Ed25519: on random keys and messages, WebCrypto and @noble give the same s
 });
 
 test('X25519: WebCrypto derives the RFC 7748 §6.1 shared secret, and @noble’s on random keys', async () => {
-  const alice = pair('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+  const alice = pair(
+    '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a',
+    '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+  );
   const bobPublic = hexToBytes('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
-  assert.equal(bytesToHex(await webCryptoSharedSecret(await importEncryptionKey(alice))(bobPublic)), '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+  assert.equal(
+    bytesToHex(await webCryptoSharedSecret(await importEncryptionKey(alice))(bobPublic)),
+    '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742',
+  );
   for (let i = 0; i < 50; i++) {
     const mine = generateEncryptionKeyPair();
     const peer = x25519.utils.randomSecretKey();
@@ -94,5 +109,9 @@ test('sealed envelopes open with a non-extractable key exactly as with the raw o
   await assert.rejects(openMessageWith(envelope, derive, mine.publicKey, { ...binding, scope: 'other' }), /seal: cannot open/);
   const stranger = webCryptoSharedSecret(await importEncryptionKey(generateEncryptionKeyPair()));
   await assert.rejects(openMessageWith(envelope, stranger, mine.publicKey, binding), /seal: cannot open/);
-  await assert.rejects(openMessageWith({ ...envelope, epk: toBase64Url(new Uint8Array(32)) }, derive, mine.publicKey, binding), /seal: cannot open/, 'a low-order ephemeral key');
+  await assert.rejects(
+    openMessageWith({ ...envelope, epk: toBase64Url(new Uint8Array(32)) }, derive, mine.publicKey, binding),
+    /seal: cannot open/,
+    'a low-order ephemeral key',
+  );
 });

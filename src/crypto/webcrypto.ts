@@ -18,9 +18,11 @@ export type SharedSecret = (peerPublicKey: Uint8Array) => Promise<Uint8Array>;
 /** Both key formats are base64url already, so the raw pair is a JWK as it stands (RFC 8037). */
 const okpJwk = (crv: 'Ed25519' | 'X25519', pair: KeyPairText): JsonWebKey => ({ kty: 'OKP', crv, x: pair.publicKey, d: pair.secretKey });
 
-export const importSigningKey = (pair: KeyPairText): Promise<CryptoKey> => crypto.subtle.importKey('jwk', okpJwk('Ed25519', pair), { name: 'Ed25519' }, false, ['sign']);
+export const importSigningKey = (pair: KeyPairText): Promise<CryptoKey> =>
+  crypto.subtle.importKey('jwk', okpJwk('Ed25519', pair), { name: 'Ed25519' }, false, ['sign']);
 
-export const importEncryptionKey = (pair: KeyPairText): Promise<CryptoKey> => crypto.subtle.importKey('jwk', okpJwk('X25519', pair), { name: 'X25519' }, false, ['deriveBits']);
+export const importEncryptionKey = (pair: KeyPairText): Promise<CryptoKey> =>
+  crypto.subtle.importKey('jwk', okpJwk('X25519', pair), { name: 'X25519' }, false, ['deriveBits']);
 
 export const webCryptoSigner =
   (key: CryptoKey): Signer =>

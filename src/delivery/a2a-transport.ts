@@ -31,7 +31,9 @@ export function a2aTransport(policy: WebhookPolicy & { timeoutSeconds?: number }
         await resolveTarget(parseWebhookUrl(url, policy), policy, resolver);
       } catch (error) {
         if (error instanceof WebhookUrlError) {
-          throw new AmtpError('invalid_agent_card_url', `${error.message}. Use the public https URL of the agent's AgentCard.`, { reason: error.code });
+          throw new AmtpError('invalid_agent_card_url', `${error.message}. Use the public https URL of the agent's AgentCard.`, {
+            reason: error.code,
+          });
         }
         throw error;
       }
@@ -41,14 +43,27 @@ export function a2aTransport(policy: WebhookPolicy & { timeoutSeconds?: number }
       const client = await clients.createFromAgentCard(card);
       try {
         const result = await client.sendMessage(
-          { tenant: '', message: outgoing(request), configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: undefined },
+          {
+            tenant: '',
+            message: outgoing(request),
+            configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+            metadata: undefined,
+          },
           { signal: AbortSignal.timeout(totalTimeoutMs) },
         );
         return answer(card.name, result);
       } catch (error) {
         const code = error instanceof A2AError ? (error as A2AError & { envelopeCode?: number }).envelopeCode : undefined;
         if (code === undefined || code === INTERNAL_ERROR) throw error;
-        return { agent_name: card.name, state: null, task_id: null, context_id: null, text: null, data: [], error: { code, message: (error as Error).message } };
+        return {
+          agent_name: card.name,
+          state: null,
+          task_id: null,
+          context_id: null,
+          text: null,
+          data: [],
+          error: { code, message: (error as Error).message },
+        };
       }
     },
     close: () => pools.close(),
@@ -89,21 +104,53 @@ function outgoing(r: A2AOutboundRequest): Message {
   const parts: Part[] = [];
   const text = [r.subject, r.body].filter((s) => s).join('\n\n');
   if (text) parts.push({ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' });
-  if (r.payload !== null && r.payload !== undefined) parts.push({ content: { $case: 'data', value: r.payload }, metadata: undefined, filename: '', mediaType: 'application/json' });
-  return { messageId: r.message_id || randomUUID(), contextId: '', taskId: '', role: Role.ROLE_USER, parts, metadata: { amtp: { message_id: r.message_id } }, extensions: [], referenceTaskIds: [] };
+  if (r.payload !== null && r.payload !== undefined)
+    parts.push({ content: { $case: 'data', value: r.payload }, metadata: undefined, filename: '', mediaType: 'application/json' });
+  return {
+    messageId: r.message_id || randomUUID(),
+    contextId: '',
+    taskId: '',
+    role: Role.ROLE_USER,
+    parts,
+    metadata: { amtp: { message_id: r.message_id } },
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 function answer(agentName: string, result: Message | Task): A2AAnswer {
-  if ('messageId' in result) return { agent_name: agentName, state: null, task_id: null, context_id: result.contextId || null, ...content(result.parts), error: null };
+  if ('messageId' in result)
+    return {
+      agent_name: agentName,
+      state: null,
+      task_id: null,
+      context_id: result.contextId || null,
+      ...content(result.parts),
+      error: null,
+    };
   const parts = [...(result.status?.message?.parts ?? []), ...result.artifacts.flatMap((a) => a.parts)];
-  return { agent_name: agentName, state: stateName(result.status?.state), task_id: result.id, context_id: result.contextId || null, ...content(parts), error: null };
+  return {
+    agent_name: agentName,
+    state: stateName(result.status?.state),
+    task_id: result.id,
+    context_id: result.contextId || null,
+    ...content(parts),
+    error: null,
+  };
 }
 
 function content(parts: Part[]): { text: string | null; data: unknown[] } {
   const texts = parts.flatMap((p) => (p.content?.$case === 'text' ? [p.content.value] : []));
-  const data = parts.flatMap((p) => (p.content?.$case === 'data' ? [p.content.value as unknown] : p.content?.$case === 'url' ? [{ url: p.content.value, media_type: p.mediaType }] : []));
+  const data = parts.flatMap((p) =>
+    p.content?.$case === 'data'
+      ? [p.content.value as unknown]
+      : p.content?.$case === 'url'
+        ? [{ url: p.content.value, media_type: p.mediaType }]
+        : [],
+  );
   return { text: texts.length ? texts.join('\n\n') : null, data };
 }
 
 /** TASK_STATE_COMPLETED → "completed". */
-const stateName = (state: TaskState | undefined) => (state === undefined ? 'unspecified' : (TaskState[state] ?? 'unspecified').replace(/^TASK_STATE_/, '').toLowerCase());
+const stateName = (state: TaskState | undefined) =>
+  state === undefined ? 'unspecified' : (TaskState[state] ?? 'unspecified').replace(/^TASK_STATE_/, '').toLowerCase();

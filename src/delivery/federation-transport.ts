@@ -15,7 +15,14 @@ export function federationTransport(
   const urlPolicy = { allowHttp: policy.allowHttp, allowLoopback: policy.allowLoopback, allowedPorts: null };
   return {
     async request(method, url, body, headers) {
-      const res = await safePost(url, body, headers, { policy: urlPolicy, resolver, pools, method, totalTimeoutMs: (policy.timeoutSeconds ?? 15) * 1000, maxResponseBytes: 256 * 1024 });
+      const res = await safePost(url, body, headers, {
+        policy: urlPolicy,
+        resolver,
+        pools,
+        method,
+        totalTimeoutMs: (policy.timeoutSeconds ?? 15) * 1000,
+        maxResponseBytes: 256 * 1024,
+      });
       return { status: res.status, body: res.body, headers: res.headers };
     },
     close: () => pools.close(),

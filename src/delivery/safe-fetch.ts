@@ -90,10 +90,19 @@ export class PinnedPools {
     const cached = this.pools.get(key);
     if (cached) return cached;
     const pinned: LookupFunction = (_hostname, options, callback) => {
-      if ((options as { all?: boolean }).all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
+      if ((options as { all?: boolean }).all)
+        (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
+          { address: target.address, family: target.family },
+        ]);
       else callback(null, target.address, target.family);
     };
-    const agent = new Agent({ connect: { lookup: pinned, timeout: connectTimeoutMs }, headersTimeout: totalTimeoutMs, bodyTimeout: totalTimeoutMs, keepAliveTimeout: 10_000, connections: 4 });
+    const agent = new Agent({
+      connect: { lookup: pinned, timeout: connectTimeoutMs },
+      headersTimeout: totalTimeoutMs,
+      bodyTimeout: totalTimeoutMs,
+      keepAliveTimeout: 10_000,
+      connections: 4,
+    });
     if (this.pools.size >= this.max) this.evict(this.pools.values().next().value!);
     const pool = { key, agent };
     this.pools.set(key, pool);

@@ -110,7 +110,10 @@ describe('SSRF policy', () => {
 
   test('ports can be restricted; the loopback allowance admits loopback and nothing else private', async () => {
     const ports = { ...defaultWebhookPolicy, allowedPorts: [443] };
-    await assert.rejects(check('https://public.example:8443/', ports), (e) => e instanceof WebhookUrlError && e.code === 'port_not_allowed');
+    await assert.rejects(
+      check('https://public.example:8443/', ports),
+      (e) => e instanceof WebhookUrlError && e.code === 'port_not_allowed',
+    );
     const loopback = { allowHttp: true, allowLoopback: true, allowedPorts: null };
     assert.equal((await check('http://127.0.0.1:9/', loopback)).address, '127.0.0.1');
     assert.equal((await check('http://[::1]:9/', loopback)).address, '::1');
@@ -172,7 +175,10 @@ describe('safePost', () => {
   test('the default policy refuses a loopback receiver before connecting', async () => {
     const before = requests.length;
     await assert.rejects(safePost(`https://127.0.0.1:${port}/`, '{}', {}, { policy: defaultWebhookPolicy }), WebhookUrlError);
-    await assert.rejects(safePost(`http://127.0.0.1:${port}/`, '{}', {}, { policy: { ...defaultWebhookPolicy, allowHttp: true } }), WebhookUrlError);
+    await assert.rejects(
+      safePost(`http://127.0.0.1:${port}/`, '{}', {}, { policy: { ...defaultWebhookPolicy, allowHttp: true } }),
+      WebhookUrlError,
+    );
     assert.equal(requests.length, before);
   });
 
@@ -190,13 +196,20 @@ describe('safePost', () => {
   });
 
   test('a hanging receiver times out; a huge answer is capped', async () => {
-    await assert.rejects(safePost(`http://127.0.0.1:${port}/hang`, '{}', {}, { policy: loopback, totalTimeoutMs: 200 }), (e) => e instanceof DeliveryError && e.code === 'timeout');
-    await assert.rejects(safePost(`http://127.0.0.1:${port}/huge`, '{}', {}, { policy: loopback, maxResponseBytes: 1024 }), (e) => e instanceof DeliveryError && e.code === 'response_too_large');
+    await assert.rejects(
+      safePost(`http://127.0.0.1:${port}/hang`, '{}', {}, { policy: loopback, totalTimeoutMs: 200 }),
+      (e) => e instanceof DeliveryError && e.code === 'timeout',
+    );
+    await assert.rejects(
+      safePost(`http://127.0.0.1:${port}/huge`, '{}', {}, { policy: loopback, maxResponseBytes: 1024 }),
+      (e) => e instanceof DeliveryError && e.code === 'response_too_large',
+    );
   });
 
   test('DNS rebinding: one lookup, and the connection goes only to the checked address', async () => {
     let calls = 0;
-    const rebinding: Resolver = async () => (++calls === 1 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '169.254.169.254', family: 4 }]);
+    const rebinding: Resolver = async () =>
+      ++calls === 1 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '169.254.169.254', family: 4 }];
     const before = requests.length;
     const res = await safePost(`http://rebind.test:${port}/hook`, '{}', {}, { policy: loopback, resolver: rebinding });
     assert.equal(res.status, 204);

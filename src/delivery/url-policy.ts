@@ -12,7 +12,8 @@ export interface WebhookPolicy {
 
 export const defaultWebhookPolicy: WebhookPolicy = { allowHttp: false, allowedPorts: null, allowLoopback: false };
 
-export type WebhookUrlErrorCode = 'invalid_url' | 'scheme_not_allowed' | 'credentials_in_url' | 'port_not_allowed' | 'forbidden_address' | 'unresolvable_host';
+export type WebhookUrlErrorCode =
+  'invalid_url' | 'scheme_not_allowed' | 'credentials_in_url' | 'port_not_allowed' | 'forbidden_address' | 'unresolvable_host';
 
 export class WebhookUrlError extends Error {
   constructor(
@@ -35,12 +36,14 @@ export function parseWebhookUrl(raw: string, policy: WebhookPolicy): URL {
     throw new WebhookUrlError('invalid_url', 'The URL cannot be parsed');
   }
   const schemes = policy.allowHttp ? ['https:', 'http:'] : ['https:'];
-  if (!schemes.includes(url.protocol)) throw new WebhookUrlError('scheme_not_allowed', `The scheme ${url.protocol} is not allowed (${schemes.join(' or ')} only)`);
+  if (!schemes.includes(url.protocol))
+    throw new WebhookUrlError('scheme_not_allowed', `The scheme ${url.protocol} is not allowed (${schemes.join(' or ')} only)`);
   if (url.username || url.password) throw new WebhookUrlError('credentials_in_url', 'The URL must not carry credentials');
   if (!url.hostname) throw new WebhookUrlError('invalid_url', 'The URL has no host');
   if (url.hash) throw new WebhookUrlError('invalid_url', 'The URL must not carry a fragment');
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  if (policy.allowedPorts && !policy.allowedPorts.includes(port)) throw new WebhookUrlError('port_not_allowed', `Port ${port} is not allowed (${policy.allowedPorts.join(', ')})`);
+  if (policy.allowedPorts && !policy.allowedPorts.includes(port))
+    throw new WebhookUrlError('port_not_allowed', `Port ${port} is not allowed (${policy.allowedPorts.join(', ')})`);
   return url;
 }
 

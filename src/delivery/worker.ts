@@ -95,6 +95,6 @@ export class DeliveryWorker {
 
   /** A delivery, then — while they succeed and the worker runs — the same queue's next ones. */
   private async work(first: DeliveryRecord): Promise<void> {
-    for (let next: DeliveryRecord | null = first; next && !this.stopped; ) next = await this.outbox.attempt(next, this.leaseMs);
+    for (let next: DeliveryRecord | null = first; next && !this.stopped;) next = await this.outbox.attempt(next, this.leaseMs);
   }
 }

@@ -23,7 +23,13 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 type CardJson = Record<string, unknown>;
 
 /** The card of an agent that publishes capabilities, signed. */
-export function agentCard(agent: AgentRecord, capabilities: Capability[], base: string, config: Config, key: ServerSigningKey): Promise<CardJson> {
+export function agentCard(
+  agent: AgentRecord,
+  capabilities: Capability[],
+  base: string,
+  config: Config,
+  key: ServerSigningKey,
+): Promise<CardJson> {
   const schemas = Object.fromEntries(capabilities.filter((c) => c.input_schema).map((c) => [c.id, c.input_schema]));
   return sign(
     {
@@ -38,9 +44,24 @@ export function agentCard(agent: AgentRecord, capabilities: Capability[], base: 
         streaming: true,
         pushNotifications: false,
         extendedAgentCard: false,
-        extensions: [{ uri: AMTP_EXTENSION_URI, description: 'AMTP mailbox bridge: the agent id, the skills’ input JSON Schemas (by skill id), and metadata.amtp on messages.', required: false, params: { agent_id: agent.id, input_schemas: schemas } }],
+        extensions: [
+          {
+            uri: AMTP_EXTENSION_URI,
+            description: 'AMTP mailbox bridge: the agent id, the skills’ input JSON Schemas (by skill id), and metadata.amtp on messages.',
+            required: false,
+            params: { agent_id: agent.id, input_schemas: schemas },
+          },
+        ],
       },
-      securitySchemes: { amtp: { httpAuthSecurityScheme: { scheme: 'Bearer', bearerFormat: 'AMTP API key', description: `The API key of your agent on ${config.serverName} (a2a_sk_…).` } } },
+      securitySchemes: {
+        amtp: {
+          httpAuthSecurityScheme: {
+            scheme: 'Bearer',
+            bearerFormat: 'AMTP API key',
+            description: `The API key of your agent on ${config.serverName} (a2a_sk_…).`,
+          },
+        },
+      },
       securityRequirements: [{ schemes: { amtp: { list: [] } } }],
       defaultInputModes: ['text/plain', 'application/json'],
       defaultOutputModes: ['text/plain', 'application/json'],
@@ -72,7 +93,14 @@ export function serverCard(base: string, config: Config, key: ServerSigningKey):
       provider: { organization: config.serverName, url: base },
       version: A2A_PROTOCOL_VERSION,
       capabilities: {
-        extensions: [{ uri: AMTP_EXTENSION_URI, description: 'Where this server’s agents’ AgentCards are.', required: false, params: { agent_card_url_template: `${base}${agentCardPath('{name}')}` } }],
+        extensions: [
+          {
+            uri: AMTP_EXTENSION_URI,
+            description: 'Where this server’s agents’ AgentCards are.',
+            required: false,
+            params: { agent_card_url_template: `${base}${agentCardPath('{name}')}` },
+          },
+        ],
       },
       defaultInputModes: ['text/plain', 'application/json'],
       defaultOutputModes: ['text/plain', 'application/json'],
@@ -91,7 +119,9 @@ export function serverCard(base: string, config: Config, key: ServerSigningKey):
 async function sign(card: CardJson, base: string, key: ServerSigningKey): Promise<CardJson> {
   const normalized = AgentCard.toJSON(AgentCard.fromJSON(card)) as CardJson;
   const payload = new TextEncoder().encode(canonicalJson(withoutEmpty(normalized) ?? {}));
-  const jws = await new FlattenedSign(payload).setProtectedHeader({ alg: 'EdDSA', typ: 'JOSE', kid: key.kid, jku: `${base}${JWKS_PATH}` }).sign(key.privateKey);
+  const jws = await new FlattenedSign(payload)
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JOSE', kid: key.kid, jku: `${base}${JWKS_PATH}` })
+    .sign(key.privateKey);
   return { ...normalized, signatures: [{ protected: jws.protected, signature: jws.signature }] };
 }
 

@@ -4,7 +4,18 @@
  * here is its mount in Fastify (auth, SSE) and the request handler that translates A2A to the core
  * (`core.a2aTasks`, which sends through the one send path) and back.
  */
-import { formatSSEErrorEvent, formatSSEEvent, Role, SSE_HEADERS, TaskState, type Message as A2AMessage, type Part, type SendMessageRequest, type StreamResponse, type Task } from '@a2a-js/sdk';
+import {
+  formatSSEErrorEvent,
+  formatSSEEvent,
+  Role,
+  SSE_HEADERS,
+  TaskState,
+  type Message as A2AMessage,
+  type Part,
+  type SendMessageRequest,
+  type StreamResponse,
+  type Task,
+} from '@a2a-js/sdk';
 import {
   A2AError,
   ExtendedAgentCardNotConfiguredError,
@@ -41,9 +52,16 @@ const INVALID_PARAMS = -32602;
 const INTERNAL_ERROR = -32603;
 
 /** The interfaces every agent endpoint offers, for the SDK's A2A-Version check. */
-const VERSION_CARD = { supportedInterfaces: [{ url: '', protocolBinding: 'JSONRPC', protocolVersion: A2A_PROTOCOL_VERSION, tenant: '' }] } as unknown as Parameters<typeof validateVersion>[1];
+const VERSION_CARD = {
+  supportedInterfaces: [{ url: '', protocolBinding: 'JSONRPC', protocolVersion: A2A_PROTOCOL_VERSION, tenant: '' }],
+} as unknown as Parameters<typeof validateVersion>[1];
 
-export function registerA2A(app: FastifyInstance, core: Mailbox, baseUrl: (req: FastifyRequest) => string, bearer: (req: FastifyRequest) => string | undefined): void {
+export function registerA2A(
+  app: FastifyInstance,
+  core: Mailbox,
+  baseUrl: (req: FastifyRequest) => string,
+  bearer: (req: FastifyRequest) => string | undefined,
+): void {
   app.get(JWKS_PATH, async () => ({ keys: [(await core.serverKey.get()).publicJwk] }));
   app.get('/.well-known/agent-card.json', async (req) => serverCard(baseUrl(req), core.config, await core.serverKey.get()));
   app.get(agentCardPath(':name'), async (req, reply) => {
@@ -52,7 +70,14 @@ export function registerA2A(app: FastifyInstance, core: Mailbox, baseUrl: (req: 
     const agent = found && (await core.store.agentById(found.agent_id));
     // Only agents that publish capabilities have a card; any other name looks unknown.
     if (!agent || found.capabilities.length === 0 || agent.name !== name.toLowerCase()) {
-      return reply.code(404).send(new AmtpError('agent_not_found', 'No agent with that name publishes an AgentCard here (only agents with capabilities do).').toJSON());
+      return reply
+        .code(404)
+        .send(
+          new AmtpError(
+            'agent_not_found',
+            'No agent with that name publishes an AgentCard here (only agents with capabilities do).',
+          ).toJSON(),
+        );
     }
     return agentCard(agent, found.capabilities, baseUrl(req), core.config, await core.serverKey.get());
   });
@@ -69,7 +94,7 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
     const { name } = req.params as { name: string };
     const body = parseRequest(req.body as string | undefined);
     if (body === NOT_JSON) return reply.send(rpcError(null, PARSE_ERROR, 'Parse error: the body is not JSON.'));
-    const id = body && typeof body === 'object' && 'id' in body ? (body).id : null;
+    const id = body && typeof body === 'object' && 'id' in body ? body.id : null;
     let caller: Caller;
     try {
       caller = await core.identity.authenticate(bearer(req));
@@ -94,7 +119,11 @@ function mountEndpoint(app: FastifyInstance, core: Mailbox, bearer: (req: Fastif
     const result = await new JsonRpcTransportHandler(handler).handle(body as Record<string, unknown>, context);
     if (!isStream(result)) return reply.send(result);
     // Heartbeats keep proxies from timing the stream out; each re-checks the key, so a rotated or suspended one ends it.
-    const stillValid = () => currentCaller(core.store, caller).then(() => true, () => false);
+    const stillValid = () =>
+      currentCaller(core.store, caller).then(
+        () => true,
+        () => false,
+      );
     await streamSse(reply, result, closed, core.config.streamHeartbeatSeconds * 1000, stillValid, (err) => {
       bug(err);
       return rpcError(id, INTERNAL_ERROR, `internal_error: ${toAmtpError(err).message}`);
@@ -113,7 +142,8 @@ function parseRequest(text: string | undefined): unknown {
   }
 }
 
-const isStream = (value: unknown): value is AsyncGenerator<unknown> => typeof (value as AsyncGenerator | null)?.[Symbol.asyncIterator] === 'function';
+const isStream = (value: unknown): value is AsyncGenerator<unknown> =>
+  typeof (value as AsyncGenerator | null)?.[Symbol.asyncIterator] === 'function';
 
 async function streamSse(
   reply: FastifyReply,
@@ -187,7 +217,10 @@ class MailboxAgentHandler implements A2ARequestHandler {
   async cancelTask(params: { id: string }): Promise<Task> {
     await this.task(params.id);
     const { canceled, task } = await this.amtp(() => this.core.a2aTasks.cancel(this.caller, params.id));
-    if (!canceled) throw new TaskNotCancelableError({ message: `The message was already ${task.request?.status ?? 'delivered'}: it can no longer be withdrawn.` });
+    if (!canceled)
+      throw new TaskNotCancelableError({
+        message: `The message was already ${task.request?.status ?? 'delivered'}: it can no longer be withdrawn.`,
+      });
     return toTask(task);
   }
 
@@ -219,7 +252,12 @@ class MailboxAgentHandler implements A2ARequestHandler {
       const value = toTask(task);
       yield first
         ? { payload: { $case: 'task', value } }
-        : { payload: { $case: 'statusUpdate', value: { taskId: value.id, contextId: value.contextId, status: value.status, metadata: value.metadata } } };
+        : {
+            payload: {
+              $case: 'statusUpdate',
+              value: { taskId: value.id, contextId: value.contextId, status: value.status, metadata: value.metadata },
+            },
+          };
       first = false;
     }
   }
@@ -228,7 +266,8 @@ class MailboxAgentHandler implements A2ARequestHandler {
   private async task(id: string): Promise<A2ATask> {
     const task = await this.amtp(() => this.core.a2aTasks.task(this.caller, id));
     const target = await this.core.store.agentById(task.recipient_id);
-    if (target?.name !== this.target) throw new TaskNotFoundError({ message: 'No task with that id among the messages you sent to this agent.' });
+    if (target?.name !== this.target)
+      throw new TaskNotFoundError({ message: 'No task with that id among the messages you sent to this agent.' });
     return task;
   }
 
@@ -252,11 +291,15 @@ class MailboxAgentHandler implements A2ARequestHandler {
 function a2aErrorOf(error: AmtpError): A2AError {
   if (error.code === 'message_not_found') return new TaskNotFoundError({ message: error.message });
   const code =
-    error.status === 403 ? A2A_AMTP_ERRORS.permissionDenied
-    : error.status === 429 ? A2A_AMTP_ERRORS.rateLimited
-    : error.status === 401 ? A2A_AMTP_ERRORS.unauthenticated
-    : error.status >= 500 ? INTERNAL_ERROR
-    : INVALID_PARAMS;
+    error.status === 403
+      ? A2A_AMTP_ERRORS.permissionDenied
+      : error.status === 429
+        ? A2A_AMTP_ERRORS.rateLimited
+        : error.status === 401
+          ? A2A_AMTP_ERRORS.unauthenticated
+          : error.status >= 500
+            ? INTERNAL_ERROR
+            : INVALID_PARAMS;
   const retry = error.retryAfter ? ` Retry after ${error.retryAfter} s.` : '';
   return new JsonRpcTransportError({ jsonrpc: '2.0', id: null, error: { code, message: `${error.code}: ${error.message}${retry}` } });
 }
@@ -265,17 +308,33 @@ function a2aErrorOf(error: AmtpError): A2AError {
 function toSendInput(target: string, params: SendMessageRequest): SendInput {
   const message = params.message;
   if (!message) throw new RequestMalformedError({ message: 'params.message is required.' });
-  if (message.taskId) throw new RequestMalformedError({ message: 'Each SendMessage is a new task here: leave taskId empty, and put metadata.amtp.reply_to_id to answer in a thread.' });
+  if (message.taskId)
+    throw new RequestMalformedError({
+      message: 'Each SendMessage is a new task here: leave taskId empty, and put metadata.amtp.reply_to_id to answer in a thread.',
+    });
   const texts: string[] = [];
   const data: unknown[] = [];
   for (const part of message.parts) {
     if (part.content?.$case === 'text') texts.push(part.content.value);
     else if (part.content?.$case === 'data') data.push(part.content.value as unknown);
-    else throw new RequestMalformedError({ message: 'AMTP carries text and JSON: send text parts and at most one data part (no files or URLs).' });
+    else
+      throw new RequestMalformedError({
+        message: 'AMTP carries text and JSON: send text parts and at most one data part (no files or URLs).',
+      });
   }
   if (data.length > 1) throw new RequestMalformedError({ message: 'Send at most one data part: it becomes the AMTP payload.' });
   const amtp = (message.metadata?.amtp ?? {}) as Record<string, unknown>;
-  const fields = ['subject', 'scope', 'intent', 'reply_to_id', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at'];
+  const fields = [
+    'subject',
+    'scope',
+    'intent',
+    'reply_to_id',
+    'sealed',
+    'sealed_for_sender',
+    'ed25519_signature',
+    'sig_nonce',
+    'signed_at',
+  ];
   const parsed = SendInput.safeParse({
     recipient_id: target,
     ...(texts.length ? { body: texts.join('\n\n') } : {}),
@@ -304,9 +363,26 @@ function toTask(t: A2ATask): Task {
 /** An AMTP message as an A2A message; its AMTP fields (sender, signature, MAC…) ride in metadata.amtp. */
 function toA2AMessage(m: Message, role: Role, t: A2ATask): A2AMessage {
   const parts: Part[] = [];
-  if (m.body !== null) parts.push({ content: { $case: 'text', value: m.body }, metadata: undefined, filename: '', mediaType: 'text/plain' });
-  if (m.payload !== null && m.payload !== undefined) parts.push({ content: { $case: 'data', value: m.payload }, metadata: undefined, filename: '', mediaType: 'application/json' });
-  if (m.sealed) parts.push({ content: { $case: 'data', value: { sealed: m.sealed } }, metadata: undefined, filename: '', mediaType: 'application/vnd.amtp.sealed+json' });
+  if (m.body !== null)
+    parts.push({ content: { $case: 'text', value: m.body }, metadata: undefined, filename: '', mediaType: 'text/plain' });
+  if (m.payload !== null && m.payload !== undefined)
+    parts.push({ content: { $case: 'data', value: m.payload }, metadata: undefined, filename: '', mediaType: 'application/json' });
+  if (m.sealed)
+    parts.push({
+      content: { $case: 'data', value: { sealed: m.sealed } },
+      metadata: undefined,
+      filename: '',
+      mediaType: 'application/vnd.amtp.sealed+json',
+    });
   const fields = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'body' && k !== 'payload' && k !== 'sealed'));
-  return { messageId: m.id, contextId: t.context_id, taskId: t.id, role, parts, metadata: { amtp: fields }, extensions: [], referenceTaskIds: [] };
+  return {
+    messageId: m.id,
+    contextId: t.context_id,
+    taskId: t.id,
+    role,
+    parts,
+    metadata: { amtp: fields },
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }

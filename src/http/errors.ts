@@ -9,7 +9,9 @@ export function toApiError(err: unknown, limits?: { maxRequestBytes: number }): 
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return limits
-        ? new AmtpError('too_large', `The request body is larger than this server accepts (${limits.maxRequestBytes} bytes). Send less.`, { limit: limits.maxRequestBytes })
+        ? new AmtpError('too_large', `The request body is larger than this server accepts (${limits.maxRequestBytes} bytes). Send less.`, {
+            limit: limits.maxRequestBytes,
+          })
         : new AmtpError('too_large', 'The request body is larger than this server accepts. Send less.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AmtpError('unsupported_media_type', 'Send the body as JSON with "Content-Type: application/json".');

@@ -36,7 +36,12 @@ export function registerMetrics(app: FastifyInstance, openStreams: () => number,
     const outbox = await store.deliveryStats(new Date().toISOString());
     const oldestAge = outbox.oldest_pending_at ? Math.max(0, (Date.now() - Date.parse(outbox.oldest_pending_at)) / 1000) : 0;
     const lines = [
-      ...metric('amtp_http_responses_total', 'counter', 'HTTP responses by status class.', [...byClass].map(([cls, n]) => [`class="${cls}"`, n])),
+      ...metric(
+        'amtp_http_responses_total',
+        'counter',
+        'HTTP responses by status class.',
+        [...byClass].map(([cls, n]) => [`class="${cls}"`, n]),
+      ),
       '# HELP amtp_http_request_duration_seconds Time to answer, by method and route template.',
       '# TYPE amtp_http_request_duration_seconds histogram',
       ...[...latency].flatMap(([labels, h]) => [
@@ -47,18 +52,41 @@ export function registerMetrics(app: FastifyInstance, openStreams: () => number,
       ]),
       ...metric('amtp_streams_open', 'gauge', 'Open SSE streams on this instance.', [['', openStreams()]]),
       ...metric('amtp_long_polls_waiting', 'gauge', 'Inbox long-polls waiting for mail on this instance.', [['', waitingLongPolls()]]),
-      ...metric('amtp_webhook_deliveries_pending', 'gauge', 'Webhook outbox queue depth: deliveries not yet delivered or dead-lettered.', [['', outbox.pending]]),
-      ...metric('amtp_webhook_deliveries_due', 'gauge', 'Queued deliveries due now and not leased by a worker (a growing value means the workers fall behind).', [['', outbox.due]]),
-      ...metric('amtp_webhook_deliveries_dead', 'gauge', 'Dead letters: deliveries that exhausted their retries (kept until event retention removes them).', [['', outbox.dead]]),
-      ...metric('amtp_webhook_oldest_pending_age_seconds', 'gauge', 'Age of the oldest queued delivery; 0 when the queue is empty.', [['', Math.round(oldestAge)]]),
+      ...metric('amtp_webhook_deliveries_pending', 'gauge', 'Webhook outbox queue depth: deliveries not yet delivered or dead-lettered.', [
+        ['', outbox.pending],
+      ]),
+      ...metric(
+        'amtp_webhook_deliveries_due',
+        'gauge',
+        'Queued deliveries due now and not leased by a worker (a growing value means the workers fall behind).',
+        [['', outbox.due]],
+      ),
+      ...metric(
+        'amtp_webhook_deliveries_dead',
+        'gauge',
+        'Dead letters: deliveries that exhausted their retries (kept until event retention removes them).',
+        [['', outbox.dead]],
+      ),
+      ...metric('amtp_webhook_oldest_pending_age_seconds', 'gauge', 'Age of the oldest queued delivery; 0 when the queue is empty.', [
+        ['', Math.round(oldestAge)],
+      ]),
       ...metric('process_resident_memory_bytes', 'gauge', 'Resident memory.', [['', process.memoryUsage.rss()]]),
       ...metric('process_uptime_seconds', 'gauge', 'Seconds since the process started.', [['', Math.round(process.uptime())]]),
-      ...metric('nodejs_heap_used_bytes', 'gauge', 'JavaScript heap in use (SQLite page caches and mmap are outside it, in resident memory).', [['', process.memoryUsage().heapUsed]]),
+      ...metric(
+        'nodejs_heap_used_bytes',
+        'gauge',
+        'JavaScript heap in use (SQLite page caches and mmap are outside it, in resident memory).',
+        [['', process.memoryUsage().heapUsed]],
+      ),
     ];
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 }
 
 function metric(name: string, type: 'counter' | 'gauge', help: string, samples: [labels: string, value: number][]): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([labels, v]) => `${name}${labels ? `{${labels}}` : ''} ${v}`)];
+  return [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} ${type}`,
+    ...samples.map(([labels, v]) => `${name}${labels ? `{${labels}}` : ''} ${v}`),
+  ];
 }

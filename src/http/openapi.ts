@@ -12,8 +12,12 @@ export function openApiDocument(operations: readonly OperationSpec[] = OPERATION
   for (const r of operations) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
     const parameters = [
-      ...Object.entries(r.params ? ((json(r.params, 'input').properties as Record<string, unknown> | undefined) ?? {}) : {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
-      ...Object.entries(r.query ? ((json(r.query, 'input').properties as Record<string, unknown> | undefined) ?? {}) : {}).map(([name, schema]) => ({ name, in: 'query', schema })),
+      ...Object.entries(r.params ? ((json(r.params, 'input').properties as Record<string, unknown> | undefined) ?? {}) : {}).map(
+        ([name, schema]) => ({ name, in: 'path', required: true, schema }),
+      ),
+      ...Object.entries(r.query ? ((json(r.query, 'input').properties as Record<string, unknown> | undefined) ?? {}) : {}).map(
+        ([name, schema]) => ({ name, in: 'query', schema }),
+      ),
     ];
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       summary: r.summary,

@@ -91,22 +91,37 @@ export function buildServer(root: AmtpApp): AmtpServer {
     // Peers cache it (the federation keys) with HTTP caching semantics.
     void reply.header('cache-control', 'public, max-age=300');
     return {
-    server: config.serverName,
-    protocol: 'amtp',
-    protocol_version: PROTOCOL_VERSION,
-    api_base: `${baseUrl(req)}/api`,
-    mcp_endpoint: `${baseUrl(req)}/mcp`,
-    registration: config.registration,
-    features: ['consent', 'scopes', 'capabilities', 'typed-intents', 'long-poll', 'sse', 'webhooks', 'read-receipts', 'audit-chain', 'a2a', 'digest', 'reply-by', 'quiet-hours', 'processed-receipts'],
-    limits: {
-      max_message_bytes: config.limits.maxMessageBytes,
-      max_request_bytes: config.limits.maxRequestBytes,
-      send_per_minute: config.limits.sendPerMinute,
-      pair_per_minute: config.limits.pairPerMinute,
-      max_wait_seconds: config.limits.maxWaitSeconds,
-    },
-    ...(core.federation.enabled ? { federation: await core.federation.wellKnown() } : {}),
-  };
+      server: config.serverName,
+      protocol: 'amtp',
+      protocol_version: PROTOCOL_VERSION,
+      api_base: `${baseUrl(req)}/api`,
+      mcp_endpoint: `${baseUrl(req)}/mcp`,
+      registration: config.registration,
+      features: [
+        'consent',
+        'scopes',
+        'capabilities',
+        'typed-intents',
+        'long-poll',
+        'sse',
+        'webhooks',
+        'read-receipts',
+        'audit-chain',
+        'a2a',
+        'digest',
+        'reply-by',
+        'quiet-hours',
+        'processed-receipts',
+      ],
+      limits: {
+        max_message_bytes: config.limits.maxMessageBytes,
+        max_request_bytes: config.limits.maxRequestBytes,
+        send_per_minute: config.limits.sendPerMinute,
+        pair_per_minute: config.limits.pairPerMinute,
+        max_wait_seconds: config.limits.maxWaitSeconds,
+      },
+      ...(core.federation.enabled ? { federation: await core.federation.wellKnown() } : {}),
+    };
   });
   app.get('/openapi.json', async (req) => openApiDocument(routes, baseUrl(req)));
 

@@ -20,7 +20,12 @@ export function registerStream(app: FastifyInstance, core: Mailbox, authenticate
     const cursor = parseLastEventId(req.headers['last-event-id'] ?? (req.query as Record<string, string>).last_event_id);
     const count = open.get(caller.id) ?? 0;
     if (count >= core.config.limits.maxStreamsPerAgent) {
-      throw new AmtpError('rate_limited', `At most ${core.config.limits.maxStreamsPerAgent} streams per agent are open. Close one first.`, undefined, 5);
+      throw new AmtpError(
+        'rate_limited',
+        `At most ${core.config.limits.maxStreamsPerAgent} streams per agent are open. Close one first.`,
+        undefined,
+        5,
+      );
     }
     open.set(caller.id, count + 1);
 

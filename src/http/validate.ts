@@ -33,6 +33,9 @@ export function parseInput<T>(schema: z.ZodType<T> | undefined, value: unknown, 
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
-  const summary = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; ');
+  const summary = issues
+    .slice(0, 3)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ');
   throw new AmtpError('invalid_request', `Invalid ${part}: ${summary}.`, { issues });
 }

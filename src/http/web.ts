@@ -47,7 +47,10 @@ export function registerWeb(app: FastifyInstance, root = resolve(new URL('../../
       .header('vary', 'accept-encoding')
       .header('content-type', TYPES[extname(target)] ?? 'application/octet-stream')
       .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+      .header(
+        'content-security-policy',
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+      )
       .header('x-frame-options', 'DENY')
       .header('referrer-policy', 'no-referrer')
       .send(readFileSync(encoding ? encoding.file : target));
@@ -56,7 +59,10 @@ export function registerWeb(app: FastifyInstance, root = resolve(new URL('../../
 
 /** The build writes .br and .gz next to each text asset; pick the best one the client accepts. */
 function precompressed(file: string, acceptEncoding: string): { name: string; file: string } | null {
-  for (const [name, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
+  for (const [name, ext] of [
+    ['br', '.br'],
+    ['gzip', '.gz'],
+  ] as const) {
     if (new RegExp(`\\b${name}\\b`).test(acceptEncoding) && existsSync(file + ext)) return { name, file: file + ext };
   }
   return null;

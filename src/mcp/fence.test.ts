@@ -39,9 +39,16 @@ test('hostile bodies stay inside the fence: one opening, one closing line, both 
 
 test('labels are the server-verified sender and the given signature status', () => {
   const fenced = fenceMessage({ ...base, intent: 'scheduling', payload: { at: '<<<x>>>' } }, 'verified');
-  assert.match(fenced.split('\n')[0]!, /from bob-work \(a2a_1, verified by the server\) · signature: verified · msg_1 · thread thr_1 · scope message · intent scheduling/);
+  assert.match(
+    fenced.split('\n')[0]!,
+    /from bob-work \(a2a_1, verified by the server\) · signature: verified · msg_1 · thread thr_1 · scope message · intent scheduling/,
+  );
   assert.match(fenced, /payload: \{"at":"‹‹‹x›››"\}/);
-  assert.notEqual(fenceMessage(base, 'unsigned').split('\n')[0], fenceMessage(base, 'unsigned').split('\n')[0], 'a fresh boundary per message');
+  assert.notEqual(
+    fenceMessage(base, 'unsigned').split('\n')[0],
+    fenceMessage(base, 'unsigned').split('\n')[0],
+    'a fresh boundary per message',
+  );
 });
 
 test('neutralize keeps ordinary text intact', () => {

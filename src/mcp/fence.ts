@@ -27,7 +27,7 @@ export interface FenceableMessage {
 }
 
 // C0 and C1 controls except \t and \n, bidi embeddings/overrides/isolates, zero-width characters, BOM.
- 
+
 const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
 
 export const SIGNATURE_FAILED_WARNING =
@@ -35,7 +35,10 @@ export const SIGNATURE_FAILED_WARNING =
 
 /** Makes untrusted text safe to place inside a fence. */
 export function neutralize(text: string): string {
-  return text.replace(INVISIBLE, '').replace(/<{3,}/g, (m) => '‹'.repeat(m.length)).replace(/>{3,}/g, (m) => '›'.repeat(m.length));
+  return text
+    .replace(INVISIBLE, '')
+    .replace(/<{3,}/g, (m) => '‹'.repeat(m.length))
+    .replace(/>{3,}/g, (m) => '›'.repeat(m.length));
 }
 
 export function fenceMessage(m: FenceableMessage, signature: SignatureStatus, boundary = randomBytes(6).toString('hex')): string {

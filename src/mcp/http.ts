@@ -25,7 +25,9 @@ function mount(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest
   // request: what remains is validated per tool and refused as a tool error with a code.
   const parse = app.getDefaultJsonParser('remove', 'remove');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : parse(req, body as string, done)));
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' ? done(null, undefined) : parse(req, body as string, done),
+  );
 
   app.post('/mcp', async (req, reply) => {
     const refusal = guard(req);
@@ -38,7 +40,9 @@ function mount(app: FastifyInstance, core: Mailbox, bearer: (req: FastifyRequest
     if (problem) {
       const id = (req.body as { id?: unknown } | undefined)?.id;
       const message = `Invalid message: ${problem.path} nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, counted from the tool arguments (the limit).`;
-      return rpcError(reply, 400, message, -32602, typeof id === 'string' || typeof id === 'number' ? id : null, { code: 'invalid_request' });
+      return rpcError(reply, 400, message, -32602, typeof id === 'string' || typeof id === 'number' ? id : null, {
+        code: 'invalid_request',
+      });
     }
     const key = bearer(req);
     let caller = null;

@@ -27,7 +27,11 @@ export interface McpCaller {
 /** The server's /mcp: tools act through the core for the request's caller. */
 export function buildMcpServer(core: Mailbox, who: McpCaller, version: string): McpServer {
   const caller = () => resolveCaller(who);
-  const context: ToolContext = { api: boundApi(core, caller, { ip: who.ip }), signatureOf: () => 'not checked', selfId: async () => (await caller()).id };
+  const context: ToolContext = {
+    api: boundApi(core, caller, { ip: who.ip }),
+    signatureOf: () => 'not checked',
+    selfId: async () => (await caller()).id,
+  };
   return buildToolServer(() => context, version);
 }
 
@@ -42,8 +46,14 @@ export function buildToolServer(contextFor: () => ToolContext, version: string, 
   (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
     toolError(new AmtpError('invalid_request', `${message}. Check the tool's input schema.`));
   for (const def of table) {
-    const config = { title: def.title, description: def.description, inputSchema: def.input, outputSchema: def.output, annotations: { title: def.title, ...def.annotations } };
-    server.registerTool(def.name, config, (async (args: Record<string, unknown>) => {
+    const config = {
+      title: def.title,
+      description: def.description,
+      inputSchema: def.input,
+      outputSchema: def.output,
+      annotations: { title: def.title, ...def.annotations },
+    };
+    server.registerTool(def.name, config, async (args: Record<string, unknown>) => {
       try {
         assertJsonInput(args, 'arguments');
         const { data, text } = await def.run(contextFor(), args);
@@ -51,14 +61,20 @@ export function buildToolServer(contextFor: () => ToolContext, version: string, 
       } catch (error) {
         return toolError(error);
       }
-    }));
+    });
   }
   return server;
 }
 
 async function resolveCaller(who: McpCaller): Promise<Caller> {
   if (who.caller) return who.caller;
-  throw who.authError ?? new AmtpError('invalid_api_key', 'This tool needs an API key: configure "Authorization: Bearer <api_key>" in your MCP client, or call a2a_register first.');
+  throw (
+    who.authError ??
+    new AmtpError(
+      'invalid_api_key',
+      'This tool needs an API key: configure "Authorization: Bearer <api_key>" in your MCP client, or call a2a_register first.',
+    )
+  );
 }
 
 /**

@@ -6,7 +6,18 @@ test('addresses: handle@domain with an optional port, in lower case; anything el
   assert.deepEqual(parseAddress('Alice@Mail.Example.org'), { handle: 'alice', domain: 'mail.example.org' });
   assert.deepEqual(parseAddress('bob-2@127.0.0.1:18001'), { handle: 'bob-2', domain: '127.0.0.1:18001' });
   assert.deepEqual(parseAddress('carol@[::1]:8443'), { handle: 'carol', domain: '[::1]:8443' });
-  for (const text of ['alice', 'a2a_0123456789abcdef0123456789abcdef', '@example.org', 'al@example.org', 'alice@', 'alice@exa mple.org', 'alice@example.org:0', 'alice@example.org:70000', 'alice@-bad.org', 'ali ce@example.org']) {
+  for (const text of [
+    'alice',
+    'a2a_0123456789abcdef0123456789abcdef',
+    '@example.org',
+    'al@example.org',
+    'alice@',
+    'alice@exa mple.org',
+    'alice@example.org:0',
+    'alice@example.org:70000',
+    'alice@-bad.org',
+    'ali ce@example.org',
+  ]) {
     assert.equal(parseAddress(text), null, text);
   }
   assert.equal(normalizeDomain('Example.ORG:0443'), 'example.org:443');

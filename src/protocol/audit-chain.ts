@@ -22,16 +22,20 @@ export interface ChainFields {
 }
 
 export function auditHash(f: ChainFields): string {
-  return bytesToHex(sha256(canonicalBytes({
-    v: 'amtp-audit-1',
-    agent_id: f.agent_id,
-    seq: f.seq,
-    at: f.at,
-    action: f.action,
-    target_id: f.target_id,
-    details: f.details,
-    prev_hash: f.prev_hash,
-  })));
+  return bytesToHex(
+    sha256(
+      canonicalBytes({
+        v: 'amtp-audit-1',
+        agent_id: f.agent_id,
+        seq: f.seq,
+        at: f.at,
+        action: f.action,
+        target_id: f.target_id,
+        details: f.details,
+        prev_hash: f.prev_hash,
+      }),
+    ),
+  );
 }
 
 /** Walks the chain; returns the first seq whose link or hash is wrong, or null when intact. */

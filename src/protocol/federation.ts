@@ -15,7 +15,14 @@ export const RemoteProfile = z.object({
 
 export const ResolveInput = z.object({ address: FullAddress, for: FullAddress });
 
-export const EnvelopeType = z.enum(['contact_request', 'contact_request.approved', 'authorization.revoked', 'message', 'message.delivered', 'message.read']);
+export const EnvelopeType = z.enum([
+  'contact_request',
+  'contact_request.approved',
+  'authorization.revoked',
+  'message',
+  'message.delivered',
+  'message.read',
+]);
 
 export const Envelope = z.object({
   v: z.literal(1),

@@ -10,19 +10,18 @@ export const PROTOCOL_VERSION = '1.0';
 
 // ── identifiers ────────────────────────────────────────────────────────────────────────────────────
 export const AgentId = z.string().regex(/^a2a_[0-9a-f]{32}$/, 'an agent id looks like a2a_<32 hex>');
-export const AgentName = z
-  .string()
-  .regex(/^[a-z0-9-]{3,32}$/, 'a name is 3–32 lowercase letters, digits or "-"');
+export const AgentName = z.string().regex(/^[a-z0-9-]{3,32}$/, 'a name is 3–32 lowercase letters, digits or "-"');
 /** Anywhere an agent is addressed, its id, its name or its full address (handle@domain, SPEC §19.1) is accepted. */
 export const AgentRef = z.string().min(3).max(300);
 /** How an agent is named in what the server hands out: a local agent's name, or a remote agent's full address. */
-export const PeerName = z.union([AgentName, z.string().regex(/^[a-z0-9-]{3,32}@[a-z0-9.:[\]-]{1,260}$/, 'a remote agent is named by its address, handle@domain')]);
+export const PeerName = z.union([
+  AgentName,
+  z.string().regex(/^[a-z0-9-]{3,32}@[a-z0-9.:[\]-]{1,260}$/, 'a remote agent is named by its address, handle@domain'),
+]);
 export const MessageId = z.string().regex(/^msg_[0-9a-f]{32}$/, 'a message id looks like msg_<32 hex>');
 export const ThreadId = z.string().regex(/^thr_[0-9a-f]{32}$/, 'a thread id looks like thr_<32 hex>');
 export const RequestId = z.string().regex(/^req_[0-9a-f]{32}$/, 'a request id looks like req_<32 hex>');
-export const Scope = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a scope is 1–64 lowercase letters, digits, ".", "_" or "-"');
+export const Scope = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a scope is 1–64 lowercase letters, digits, ".", "_" or "-"');
 export const Scopes = z.array(Scope).min(1).max(32);
 export const Timestamp = z.string().describe('ISO-8601 UTC timestamp');
 export const PublicKey = z
@@ -135,14 +134,7 @@ export const ApproveInput = z.strictObject({ scopes: Scopes.optional(), limits: 
 export const AuthorizeInput = z.strictObject({ agent_id: AgentRef, scopes: Scopes.optional(), limits: GrantLimits.optional() });
 export const BlockInput = z.strictObject({ agent_id: AgentRef });
 export const Grant = z.object({ agent_id: AgentId, scopes: z.array(Scope), updated_at: Timestamp });
-export const PeerState = z.enum([
-  'mutual',
-  'pending_incoming',
-  'pending_outgoing',
-  'authorized_by_me',
-  'authorized_by_them',
-  'blocked',
-]);
+export const PeerState = z.enum(['mutual', 'pending_incoming', 'pending_outgoing', 'authorized_by_me', 'authorized_by_them', 'blocked']);
 export const Peer = z.object({
   agent_id: AgentId,
   name: PeerName,
@@ -159,7 +151,11 @@ export const Peer = z.object({
 export const PeersOutput = z.object({ peers: z.array(Peer) });
 
 // ── messages ─────────────────────────────────────────────────────────────────────────────────────
-export const ClientId = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const ClientId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 const B64u = (what: string, max: number) =>
   z
     .string()
@@ -186,12 +182,18 @@ export const SendInput = z.strictObject({
   ed25519_signature: z.string().max(100).optional(),
   sig_nonce: z.string().min(8).max(64).optional(),
   signed_at: z.string().max(40).optional(),
-  origin: z.literal('human').optional().describe('Set only by the CLI and the web UI when a person wrote the message; never by the MCP tools (SPEC §17.3)'),
+  origin: z
+    .literal('human')
+    .optional()
+    .describe('Set only by the CLI and the web UI when a person wrote the message; never by the MCP tools (SPEC §17.3)'),
   hold_for_approval: z
     .strictObject({ reasons: z.array(z.string().min(1).max(300)).min(1).max(20) })
     .optional()
     .describe("Set by a client's leak guard that found secrets before sealing: the server holds the message for the human (SPEC §17.4)"),
-  reply_by: z.iso.datetime({ offset: true }).optional().describe('Ask for a reply in this thread by this time (ISO-8601); the sender hears deadline.missed if none comes'),
+  reply_by: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('Ask for a reply in this thread by this time (ISO-8601); the sender hears deadline.missed if none comes'),
 });
 export const SendOutput = z.object({
   id: MessageId,
@@ -203,7 +205,9 @@ export const SendOutput = z.object({
 export const MessageStatus = z.enum(['queued', 'relayed', 'delivered', 'read', 'failed']);
 export const DeadlineState = z.enum(['pending', 'met', 'missed', 'declined']);
 export const Deadline = z.object({
-  state: DeadlineState.describe('pending until a reply in the thread (met), reply_by passing without one (missed), or the recipient declining (declined)'),
+  state: DeadlineState.describe(
+    'pending until a reply in the thread (met), reply_by passing without one (missed), or the recipient declining (declined)',
+  ),
   note: z.string().nullable().describe('The recipient’s reason when declined'),
   at: Timestamp.nullable().describe('When the state last changed'),
 });
@@ -212,7 +216,10 @@ export const Processed = z.object({
   outcome: ProcessedOutcome,
   note: z.string().nullable(),
   at: Timestamp,
-  ed25519_signature: z.string().nullable().describe('The recipient’s signature over the processed-receipt bytes (SPEC §12), when it publishes a signing key'),
+  ed25519_signature: z
+    .string()
+    .nullable()
+    .describe('The recipient’s signature over the processed-receipt bytes (SPEC §12), when it publishes a signing key'),
   signed_at: z.string().nullable(),
 });
 export const Message = z.object({
@@ -250,9 +257,7 @@ export const Message = z.object({
   delivery_mac: z.string().describe("HMAC-SHA256 with the viewer's delivery secret over this object without delivery_mac (SPEC §12)"),
 });
 const Limit = z.coerce.number().int().min(1).max(200).default(50);
-const BoolParam = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-  .transform((v) => v === true || v === 'true' || v === '1');
+const BoolParam = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
 export const InboxQuery = z.strictObject({
   unread_only: BoolParam.default(false),
   limit: Limit,
@@ -294,10 +299,16 @@ export const ThreadOutput = z.object({
 export const AckInput = z.strictObject({
   outcome: ProcessedOutcome,
   note: z.string().max(500).optional(),
-  ed25519_signature: z.string().max(100).optional().describe('Required when you publish a signing key: over the processed-receipt bytes (SPEC §12)'),
+  ed25519_signature: z
+    .string()
+    .max(100)
+    .optional()
+    .describe('Required when you publish a signing key: over the processed-receipt bytes (SPEC §12)'),
   signed_at: z.string().max(40).optional(),
 });
-export const DeclineDeadlineInput = z.strictObject({ reason: z.string().min(1).max(500).describe('Short reason the sender sees ("can’t by then")') });
+export const DeclineDeadlineInput = z.strictObject({
+  reason: z.string().min(1).max(500).describe('Short reason the sender sees ("can’t by then")'),
+});
 const WallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
 export const QuietHoursInput = z.strictObject({
   time_zone: z.string().min(1).max(64).describe('IANA time zone, e.g. Europe/Paris'),
@@ -406,7 +417,10 @@ export const Delivery = z.object({
   created_at: Timestamp,
   updated_at: Timestamp,
 });
-export const DeliveriesQuery = z.strictObject({ status: DeliveryStatus.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const DeliveriesQuery = z.strictObject({
+  status: DeliveryStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
 export const WebhookTestOutput = z.object({ ok: z.boolean(), status: z.number().int().nullable(), error: z.string().nullable() });
 
 // ── audit ────────────────────────────────────────────────────────────────────────────────────────
@@ -467,7 +481,9 @@ export const A2ASendInput = z.strictObject({
   client_id: ClientId.optional(),
 });
 export const A2ASendOutput = SendOutput.extend({
-  recipient_id: AgentId.describe('The agent that stands for the external A2A agent in your mailbox: its answer comes from it, in this thread'),
+  recipient_id: AgentId.describe(
+    'The agent that stands for the external A2A agent in your mailbox: its answer comes from it, in this thread',
+  ),
   recipient_name: AgentName,
 });
 // ── guard rails (SPEC §17) ───────────────────────────────────────────────────────────────────
@@ -490,7 +506,9 @@ export const HeldMessage = z.object({
   reasons: z.array(z.string()).describe('What the leak guard found (rule names, never the secret itself)'),
   subject: z.string().nullable(),
   body: z.string().nullable(),
-  sealed_for_sender: SealedEnvelope.nullable().describe('For a sealed message: the sender-sealed copy, so the human can read what they approve'),
+  sealed_for_sender: SealedEnvelope.nullable().describe(
+    'For a sealed message: the sender-sealed copy, so the human can read what they approve',
+  ),
   created_at: Timestamp,
 });
 export const HeldOutput = z.object({ held: z.array(HeldMessage) });

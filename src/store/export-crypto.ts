@@ -39,7 +39,12 @@ interface Header {
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
 
 function deriveKey(passphrase: string, kdf: Header['kdf']): Promise<Buffer> {
-  return scryptAsync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64url'), 32, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r });
+  return scryptAsync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64url'), 32, {
+    N: kdf.N,
+    r: kdf.r,
+    p: kdf.p,
+    maxmem: 256 * kdf.N * kdf.r,
+  });
 }
 
 export class ExportDecryptionError extends Error {}
@@ -49,12 +54,19 @@ export class ExportDecryptionError extends Error {}
  * `start(out)` writes the header and returns the stream to write the plain export into;
  * `finish(out)` appends the tag once everything is written.
  */
-export async function exportEncryptor(passphrase: string): Promise<{ start(out: Writable): Writable; finish(out: Writable): Promise<void> }> {
+export async function exportEncryptor(
+  passphrase: string,
+): Promise<{ start(out: Writable): Writable; finish(out: Writable): Promise<void> }> {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
     throw new Error(`the passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters (several random words make a good one)`);
   }
   const kdf = { ...KDF, salt: randomBytes(16).toString('base64url') };
-  const header: Header = { format: ENCRYPTED_FORMAT, version: VERSION, kdf, cipher: { name: 'aes-256-gcm', iv: randomBytes(12).toString('base64url') } };
+  const header: Header = {
+    format: ENCRYPTED_FORMAT,
+    version: VERSION,
+    kdf,
+    cipher: { name: 'aes-256-gcm', iv: randomBytes(12).toString('base64url') },
+  };
   const headerBytes = Buffer.from(`${JSON.stringify(header)}\n`);
   const cipher = createCipheriv('aes-256-gcm', await deriveKey(passphrase, kdf), Buffer.from(header.cipher.iv, 'base64url'));
   cipher.setAAD(headerBytes);

@@ -48,9 +48,17 @@ async function keepsDeliveries(store: Store): Promise<void> {
   assert.equal(await store.pendingDeliveries('agt_a'), 2);
   // Since migration 7 a failed delivery (evt_2, attempts 2) waits beside its queue: evt_3 is the head.
   const [first] = await store.apply([{ op: 'claimDeliveries', now: at(8), lease_until: at(60), limit: 10 }]);
-  assert.deepEqual(first.map((d) => d.id), ['evt_3'], 'the head: the oldest delivery not yet attempted');
+  assert.deepEqual(
+    first.map((d) => d.id),
+    ['evt_3'],
+    'the head: the oldest delivery not yet attempted',
+  );
   const [claimed] = await store.apply([{ op: 'claimDeliveries', now: at(10), lease_until: at(60), limit: 10 }]);
-  assert.deepEqual(claimed.map((d) => d.id), ['evt_2'], 'the retry, once due');
+  assert.deepEqual(
+    claimed.map((d) => d.id),
+    ['evt_2'],
+    'the retry, once due',
+  );
   await store.close();
 }
 

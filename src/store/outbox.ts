@@ -34,7 +34,14 @@ export const stepsAside = (kind: OutboxKind): boolean => QUEUES[kind]?.stepAside
 const DUE_FIRST = ['deadline', 'release'] as const satisfies readonly OutboxKind[];
 
 /** The events that travel to a remote agent's server (SPEC §19.6); the rest concern only this server. */
-export const FEDERATED_EVENTS = ['contact_request.received', 'contact_request.approved', 'authorization.revoked', 'message.received', 'message.delivered', 'message.read'] as const;
+export const FEDERATED_EVENTS = [
+  'contact_request.received',
+  'contact_request.approved',
+  'authorization.revoked',
+  'message.received',
+  'message.delivered',
+  'message.read',
+] as const;
 
 /**
  * Queues a federation delivery for an event just appended to a remote agent's mirror. Parameters:

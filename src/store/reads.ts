@@ -53,7 +53,9 @@ export abstract class SqlReads implements Store {
   }
   async relays(message_ids: string[]) {
     if (message_ids.length === 0) return [];
-    return (await this.rows(`SELECT * FROM relays WHERE ${this.sql.inList('message_id', 'text')}`, [this.sql.list(message_ids)])) as unknown as RelayRecord[];
+    return (await this.rows(`SELECT * FROM relays WHERE ${this.sql.inList('message_id', 'text')}`, [
+      this.sql.list(message_ids),
+    ])) as unknown as RelayRecord[];
   }
 
   private async one(sql: string, params: unknown[]): Promise<Row | null> {
@@ -92,7 +94,10 @@ export abstract class SqlReads implements Store {
     return (await this.one('SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?', [blocker_id, blocked_id])) !== null;
   }
   async blocksInvolving(agent_id: string) {
-    return (await this.rows('SELECT * FROM blocks WHERE blocker_id = ? OR blocked_id = ?', [agent_id, agent_id])) as unknown as BlockRecord[];
+    return (await this.rows('SELECT * FROM blocks WHERE blocker_id = ? OR blocked_id = ?', [
+      agent_id,
+      agent_id,
+    ])) as unknown as BlockRecord[];
   }
 
   async request(id: string) {
@@ -104,7 +109,8 @@ export abstract class SqlReads implements Store {
     return row && this.decode.request(row);
   }
   async requests(agent_id: string, filter: { direction?: 'incoming' | 'outgoing'; status?: RequestRecord['status'] }) {
-    const who = filter.direction === 'incoming' ? 'to_id = ?' : filter.direction === 'outgoing' ? 'from_id = ?' : '(to_id = ? OR from_id = ?)';
+    const who =
+      filter.direction === 'incoming' ? 'to_id = ?' : filter.direction === 'outgoing' ? 'from_id = ?' : '(to_id = ? OR from_id = ?)';
     const params: unknown[] = filter.direction ? [agent_id] : [agent_id, agent_id];
     let sql = `SELECT * FROM contact_requests WHERE ${who}`;
     if (filter.status) {
@@ -139,11 +145,17 @@ export abstract class SqlReads implements Store {
     const rows =
       o.cursorSeq === undefined
         ? await this.rows('SELECT * FROM messages WHERE sender_id = ? ORDER BY seq DESC LIMIT ?', [sender_id, o.limit])
-        : await this.rows('SELECT * FROM messages WHERE sender_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?', [sender_id, o.cursorSeq, o.limit]);
+        : await this.rows('SELECT * FROM messages WHERE sender_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?', [
+            sender_id,
+            o.cursorSeq,
+            o.limit,
+          ]);
     return rows.map(this.decode.message);
   }
   async thread(thread_id: string) {
-    return (await this.rows('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq ASC LIMIT 1000', [thread_id])).map(this.decode.message);
+    return (await this.rows('SELECT * FROM messages WHERE thread_id = ? ORDER BY seq ASC LIMIT 1000', [thread_id])).map(
+      this.decode.message,
+    );
   }
   async conversations(agent_id: string): Promise<ConversationRow[]> {
     const rows = await this.rows(
@@ -169,11 +181,14 @@ export abstract class SqlReads implements Store {
   }
   async messagesBySeq(seqs: number[]) {
     if (seqs.length === 0) return [];
-    return (await this.rows(`SELECT * FROM messages WHERE ${this.sql.inList('seq', 'bigint')}`, [this.sql.list(seqs)])).map(this.decode.message);
+    return (await this.rows(`SELECT * FROM messages WHERE ${this.sql.inList('seq', 'bigint')}`, [this.sql.list(seqs)])).map(
+      this.decode.message,
+    );
   }
 
   async settledDeadlines(sender_id: string, since: string) {
-    const sql = "SELECT * FROM messages WHERE sender_id = ? AND deadline_state IN ('missed', 'declined') AND deadline_at >= ? ORDER BY deadline_at DESC LIMIT 200";
+    const sql =
+      "SELECT * FROM messages WHERE sender_id = ? AND deadline_state IN ('missed', 'declined') AND deadline_at >= ? ORDER BY deadline_at DESC LIMIT 200";
     return (await this.rows(sql, [sender_id, since])).map(this.decode.message);
   }
 
@@ -183,7 +198,9 @@ export abstract class SqlReads implements Store {
   }
 
   async events(agent_id: string, o: { afterSeq: number; limit: number }) {
-    return (await this.rows('SELECT * FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?', [agent_id, o.afterSeq, o.limit])).map(this.decode.event);
+    return (
+      await this.rows('SELECT * FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq LIMIT ?', [agent_id, o.afterSeq, o.limit])
+    ).map(this.decode.event);
   }
   async lastEventSeq(agent_id: string) {
     return ((await this.one('SELECT MAX(seq) AS seq FROM events WHERE agent_id = ?', [agent_id]))?.seq as number | null) ?? 0;
@@ -201,7 +218,8 @@ export abstract class SqlReads implements Store {
     return this.count("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'webhook' AND queue = ? AND status = 'pending'", [agent_id]);
   }
   async webhookDeliveredAfter(agent_id: string, event_seq: number) {
-    const sql = "SELECT 1 AS yes FROM outbox WHERE agent_id = ? AND position > ? AND kind = 'webhook' AND status = 'delivered' ORDER BY position LIMIT 1";
+    const sql =
+      "SELECT 1 AS yes FROM outbox WHERE agent_id = ? AND position > ? AND kind = 'webhook' AND status = 'delivered' ORDER BY position LIMIT 1";
     return (await this.one(sql, [agent_id, event_seq])) !== null;
   }
   /**
@@ -222,9 +240,13 @@ export abstract class SqlReads implements Store {
   }
 
   async audit(agent_id: string, o: { afterSeq?: number; limit: number }) {
-    return (await this.rows('SELECT * FROM audit_log WHERE agent_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?', [agent_id, o.afterSeq ?? 0, o.limit])).map(
-      this.decode.audit,
-    );
+    return (
+      await this.rows('SELECT * FROM audit_log WHERE agent_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?', [
+        agent_id,
+        o.afterSeq ?? 0,
+        o.limit,
+      ])
+    ).map(this.decode.audit);
   }
   async auditAll(agent_id: string): Promise<AuditRecord[]> {
     return (await this.rows('SELECT * FROM audit_log WHERE agent_id = ? ORDER BY seq ASC', [agent_id])).map(this.decode.audit);
@@ -251,14 +273,25 @@ export abstract class SqlReads implements Store {
   }
   // guard rails (issue 19)
   async grantLimits(granter_id: string, grantee_id: string) {
-    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? AND grantee_id = ? ORDER BY scope', [granter_id, grantee_id])).map(grantLimit);
+    return (
+      await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? AND grantee_id = ? ORDER BY scope', [granter_id, grantee_id])
+    ).map(grantLimit);
   }
   async grantLimitsInvolving(agent_id: string) {
-    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? OR grantee_id = ? ORDER BY scope', [agent_id, agent_id])).map(grantLimit);
+    return (await this.rows('SELECT * FROM grant_limits WHERE granter_id = ? OR grantee_id = ? ORDER BY scope', [agent_id, agent_id])).map(
+      grantLimit,
+    );
   }
   async guardSettings(agent_id: string): Promise<GuardSettingsRecord | null> {
     const row = await this.one('SELECT * FROM guard_settings WHERE agent_id = ?', [agent_id]);
-    return row && { ...(row as unknown as GuardSettingsRecord), leak_guard: Number(row.leak_guard) === 1, per_hour: nullableNumber(row.per_hour), per_day: nullableNumber(row.per_day) };
+    return (
+      row && {
+        ...(row as unknown as GuardSettingsRecord),
+        leak_guard: Number(row.leak_guard) === 1,
+        per_hour: nullableNumber(row.per_hour),
+        per_day: nullableNumber(row.per_day),
+      }
+    );
   }
   async pairBudget(recipient_id: string, sender_id: string) {
     const row = await this.one('SELECT * FROM pair_budgets WHERE recipient_id = ? AND sender_id = ?', [recipient_id, sender_id]);
@@ -268,12 +301,10 @@ export abstract class SqlReads implements Store {
     return (await this.rows('SELECT * FROM pair_budgets WHERE recipient_id = ?', [recipient_id])).map(pairBudget);
   }
   budgetCount(recipient_id: string, sender_id: string, period: BudgetPeriod, window_start: string) {
-    return this.count('SELECT COALESCE(MAX(count), 0) AS n FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start = ?', [
-      recipient_id,
-      sender_id,
-      period,
-      window_start,
-    ]);
+    return this.count(
+      'SELECT COALESCE(MAX(count), 0) AS n FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start = ?',
+      [recipient_id, sender_id, period, window_start],
+    );
   }
   async sendGuard(sender_id: string, recipient_id: string, scope: string): Promise<SendGuardState> {
     const limit = 'FROM grant_limits WHERE granter_id = ? AND grantee_id = ? AND scope = ?';
@@ -288,7 +319,15 @@ export abstract class SqlReads implements Store {
       [...repeat(3, [recipient_id, sender_id, scope]), ...repeat(3, [recipient_id, sender_id]), recipient_id, recipient_id, sender_id],
     ))!;
     return {
-      limit: Number(row.limited) ? { granter_id: recipient_id, grantee_id: sender_id, scope, expires_at: row.expires_at as string | null, remaining: nullableNumber(row.remaining) } : null,
+      limit: Number(row.limited)
+        ? {
+            granter_id: recipient_id,
+            grantee_id: sender_id,
+            scope,
+            expires_at: row.expires_at as string | null,
+            remaining: nullableNumber(row.remaining),
+          }
+        : null,
       pair: Number(row.paired) ? { per_hour: nullableNumber(row.pair_per_hour), per_day: nullableNumber(row.pair_per_day) } : null,
       recipient_default: { per_hour: nullableNumber(row.default_per_hour), per_day: nullableNumber(row.default_per_day) },
       sender_leak_guard: Number(row.leak_guard) === 1,
@@ -309,7 +348,12 @@ export abstract class SqlReads implements Store {
     return row && loopRow(row);
   }
   async loopsInvolving(agent_id: string) {
-    return (await this.rows('SELECT * FROM thread_loops WHERE (agent_a = ? OR agent_b = ?) AND cleared_at IS NULL ORDER BY flagged_at', [agent_id, agent_id])).map(loopRow);
+    return (
+      await this.rows('SELECT * FROM thread_loops WHERE (agent_a = ? OR agent_b = ?) AND cleared_at IS NULL ORDER BY flagged_at', [
+        agent_id,
+        agent_id,
+      ])
+    ).map(loopRow);
   }
   async held(id: string) {
     const row = await this.one('SELECT * FROM held_messages WHERE id = ?', [id]);
@@ -323,7 +367,11 @@ export abstract class SqlReads implements Store {
 const repeat = (n: number, values: unknown[]) => Array.from({ length: n }, () => values).flat();
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const grantLimit = (r: Row): GrantLimitRecord => ({ ...(r as unknown as GrantLimitRecord), remaining: nullableNumber(r.remaining) });
-const pairBudget = (r: Row): PairBudgetRecord => ({ ...(r as unknown as PairBudgetRecord), per_hour: nullableNumber(r.per_hour), per_day: nullableNumber(r.per_day) });
+const pairBudget = (r: Row): PairBudgetRecord => ({
+  ...(r as unknown as PairBudgetRecord),
+  per_hour: nullableNumber(r.per_hour),
+  per_day: nullableNumber(r.per_day),
+});
 const loopRow = (r: Row): LoopRecord => ({ ...(r as unknown as LoopRecord), messages: Number(r.messages) });
 const heldRow = (r: Row): HeldRecord => ({
   ...(r as unknown as HeldRecord),

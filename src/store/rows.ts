@@ -32,7 +32,11 @@ const text = (value: unknown): unknown => (typeof value === 'string' ? JSON.pars
 export function decoders(d: Dialect): Decoders {
   const j = d.fromJson;
   return {
-    agent: (r) => ({ ...(r as unknown as AgentRecord), key_rotation: j(r.key_rotation) as AgentRecord['key_rotation'], quiet_hours: text(r.quiet_hours) as AgentRecord['quiet_hours'] }),
+    agent: (r) => ({
+      ...(r as unknown as AgentRecord),
+      key_rotation: j(r.key_rotation) as AgentRecord['key_rotation'],
+      quiet_hours: text(r.quiet_hours) as AgentRecord['quiet_hours'],
+    }),
     grant: (r) => ({ ...(r as unknown as GrantRecord), scopes: j(r.scopes) as string[] }),
     request: (r) => ({ ...(r as unknown as RequestRecord), scopes: j(r.scopes) as string[] }),
     // `origin` is present only when set (SPEC §17.3), as on the wire.
@@ -47,7 +51,10 @@ export function decoders(d: Dialect): Decoders {
     event: (r) => ({ ...(r as unknown as EventRecord), data: j(r.data) as EventRecord['data'] }),
     audit: (r) => ({ ...(r as unknown as AuditRecord), details: j(r.details) as AuditRecord['details'] }),
     serverAudit: (r) => ({ ...(r as unknown as ServerAuditRecord), details: j(r.details) as ServerAuditRecord['details'] }),
-    capabilities: (r) => ({ ...(r as unknown as CapabilitiesRecord), capabilities: j(r.capabilities) as CapabilitiesRecord['capabilities'] }),
+    capabilities: (r) => ({
+      ...(r as unknown as CapabilitiesRecord),
+      capabilities: j(r.capabilities) as CapabilitiesRecord['capabilities'],
+    }),
     webhook: (r) => ({ ...(r as unknown as WebhookRecord), events: j(r.events) as string[], enabled: d.fromBool(r.enabled) }),
   };
 }

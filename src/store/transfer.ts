@@ -40,10 +40,28 @@ export const TABLES: TableSpec[] = [
   {
     name: 'agents',
     key: ['id'],
-    columns: ['id', 'name', 'display_name', 'public_key', 'encryption_key', 'api_key_hash', 'created_at', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at', 'quiet_hours'],
+    columns: [
+      'id',
+      'name',
+      'display_name',
+      'public_key',
+      'encryption_key',
+      'api_key_hash',
+      'created_at',
+      'delivery_secret',
+      'key_rotation',
+      'keys_reset_at',
+      'suspended_at',
+      'quiet_hours',
+    ],
     json: ['key_rotation'],
   },
-  { name: 'grants', key: ['granter_id', 'grantee_id'], columns: ['granter_id', 'grantee_id', 'scopes', 'created_at', 'updated_at'], json: ['scopes'] },
+  {
+    name: 'grants',
+    key: ['granter_id', 'grantee_id'],
+    columns: ['granter_id', 'grantee_id', 'scopes', 'created_at', 'updated_at'],
+    json: ['scopes'],
+  },
   { name: 'blocks', key: ['blocker_id', 'blocked_id'], columns: ['blocker_id', 'blocked_id', 'created_at'] },
   {
     name: 'contact_requests',
@@ -55,9 +73,33 @@ export const TABLES: TableSpec[] = [
     name: 'messages',
     key: ['seq'],
     columns: [
-      'seq', 'id', 'thread_id', 'sender_id', 'recipient_id', 'subject', 'body', 'scope', 'intent', 'payload', 'reply_to_id', 'client_id', 'created_at',
-      'delivered_at', 'read_at', 'sealed', 'sealed_for_sender', 'ed25519_signature', 'sig_nonce', 'signed_at', 'origin',
-      'reply_by', 'deadline_state', 'deadline_note', 'deadline_at', 'held_until', 'processed',
+      'seq',
+      'id',
+      'thread_id',
+      'sender_id',
+      'recipient_id',
+      'subject',
+      'body',
+      'scope',
+      'intent',
+      'payload',
+      'reply_to_id',
+      'client_id',
+      'created_at',
+      'delivered_at',
+      'read_at',
+      'sealed',
+      'sealed_for_sender',
+      'ed25519_signature',
+      'sig_nonce',
+      'signed_at',
+      'origin',
+      'reply_by',
+      'deadline_state',
+      'deadline_note',
+      'deadline_at',
+      'held_until',
+      'processed',
     ],
     json: ['payload', 'sealed', 'sealed_for_sender'],
   },
@@ -80,15 +122,37 @@ export const TABLES: TableSpec[] = [
   {
     name: 'outbox',
     key: ['id'],
-    columns: ['id', 'kind', 'agent_id', 'queue', 'position', 'status', 'attempts', 'not_before', 'lease_until', 'last_status', 'last_error', 'created_at', 'updated_at'],
+    columns: [
+      'id',
+      'kind',
+      'agent_id',
+      'queue',
+      'position',
+      'status',
+      'attempts',
+      'not_before',
+      'lease_until',
+      'last_status',
+      'last_error',
+      'created_at',
+      'updated_at',
+    ],
   },
   { name: 'sig_nonces', key: ['sender_id', 'nonce'], columns: ['sender_id', 'nonce', 'expires_at'] },
   { name: 'server_audit', key: ['seq'], columns: ['seq', 'at', 'action', 'target_id', 'details', 'prev_hash', 'hash'], json: ['details'] },
   { name: 'server_keys', key: ['kid'], columns: ['kid', 'public_key', 'secret_key', 'current', 'created_at', 'retired_at'] },
   { name: 'a2a_peers', key: ['agent_id'], columns: ['agent_id', 'card_url', 'created_at'] },
-  { name: 'a2a_canceled', key: ['message_id'], columns: ['message_id', 'sender_id', 'recipient_id', 'thread_id', 'created_at', 'canceled_at'] },
+  {
+    name: 'a2a_canceled',
+    key: ['message_id'],
+    columns: ['message_id', 'sender_id', 'recipient_id', 'thread_id', 'created_at', 'canceled_at'],
+  },
   // guard rails (migration 9)
-  { name: 'grant_limits', key: ['granter_id', 'grantee_id', 'scope'], columns: ['granter_id', 'grantee_id', 'scope', 'expires_at', 'remaining'] },
+  {
+    name: 'grant_limits',
+    key: ['granter_id', 'grantee_id', 'scope'],
+    columns: ['granter_id', 'grantee_id', 'scope', 'expires_at', 'remaining'],
+  },
   { name: 'guard_settings', key: ['agent_id'], columns: ['agent_id', 'leak_guard', 'per_hour', 'per_day', 'updated_at'] },
   { name: 'pair_budgets', key: ['recipient_id', 'sender_id'], columns: ['recipient_id', 'sender_id', 'per_hour', 'per_day', 'updated_at'] },
   {
@@ -136,9 +200,12 @@ async function connect(store: Store): Promise<Conn> {
       all: async (sql, params = []) => (await client.query<Row>(numbered(sql), params)).rows,
       run: async (sql, params = []) => void (await client.query(numbered(sql), params)),
       columns: async (table) =>
-        (await client.query<{ column_name: string }>('SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1', [table])).rows.map(
-          (r) => r.column_name,
-        ),
+        (
+          await client.query<{ column_name: string }>(
+            'SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1',
+            [table],
+          )
+        ).rows.map((r) => r.column_name),
       release: () => client.release(),
     };
   }
@@ -152,7 +219,9 @@ async function checkSchema(conn: Conn): Promise<void> {
     const unknown = [...actual].filter((c) => !t.columns.includes(c));
     const missing = t.columns.filter((c) => !actual.has(c));
     if (unknown.length || missing.length) {
-      throw new Error(`table ${t.name} does not match the transfer layout (unknown: ${unknown.join(', ') || '-'}; missing: ${missing.join(', ') || '-'}); update src/store/transfer.ts`);
+      throw new Error(
+        `table ${t.name} does not match the transfer layout (unknown: ${unknown.join(', ') || '-'}; missing: ${missing.join(', ') || '-'}); update src/store/transfer.ts`,
+      );
     }
   }
 }
@@ -228,7 +297,13 @@ export async function exportStore(store: Store, file: string, options: TransferO
   try {
     await checkSchema(conn);
     await conn.run(conn.dialect === 'postgres' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-    await write({ format: FORMAT, version: FORMAT_VERSION, dialect: conn.dialect, schema_version: conn.schemaVersion, exported_at: new Date().toISOString() });
+    await write({
+      format: FORMAT,
+      version: FORMAT_VERSION,
+      dialect: conn.dialect,
+      schema_version: conn.schemaVersion,
+      exported_at: new Date().toISOString(),
+    });
     for (const t of TABLES) {
       let n = 0;
       for await (const rows of pages(conn, t)) {
@@ -286,11 +361,22 @@ export async function importStore(store: Store, file: string, options: TransferO
     for await (const line of lines) {
       lineNo++;
       if (!line.trim()) continue;
-      const entry = JSON.parse(line) as { format?: string; version?: number; schema_version?: number; t?: string; r?: Row; end?: boolean; counts?: Counts };
+      const entry = JSON.parse(line) as {
+        format?: string;
+        version?: number;
+        schema_version?: number;
+        t?: string;
+        r?: Row;
+        end?: boolean;
+        counts?: Counts;
+      };
       if (!header) {
-        if (entry.format !== FORMAT || entry.version !== FORMAT_VERSION) throw new Error(`${file} is not an amtp export (format ${FORMAT} v${FORMAT_VERSION})`);
+        if (entry.format !== FORMAT || entry.version !== FORMAT_VERSION)
+          throw new Error(`${file} is not an amtp export (format ${FORMAT} v${FORMAT_VERSION})`);
         if (entry.schema_version !== conn.schemaVersion) {
-          throw new Error(`the export has schema version ${entry.schema_version}, this build ${conn.schemaVersion}; import with the version that exported it`);
+          throw new Error(
+            `the export has schema version ${entry.schema_version}, this build ${conn.schemaVersion}; import with the version that exported it`,
+          );
         }
         header = true;
         continue;
@@ -312,7 +398,8 @@ export async function importStore(store: Store, file: string, options: TransferO
     if (!header) throw new Error(`${file} is empty`);
     if (!expected) throw new Error(`${file} is truncated: no end marker, so rows may be missing`);
     for (const t of TABLES) {
-      if ((expected[t.name] ?? 0) !== seen[t.name]) throw new Error(`${file}: ${t.name} declares ${expected[t.name] ?? 0} rows but holds ${seen[t.name]}`);
+      if ((expected[t.name] ?? 0) !== seen[t.name])
+        throw new Error(`${file}: ${t.name} declares ${expected[t.name] ?? 0} rows but holds ${seen[t.name]}`);
     }
     if (conn.dialect === 'postgres') {
       await conn.run("SELECT setval(pg_get_serial_sequence('messages', 'seq'), (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), false)");
@@ -328,7 +415,9 @@ export async function importStore(store: Store, file: string, options: TransferO
   const actual = await countRows(store);
   const wrong = TABLES.filter((t) => actual[t.name] !== (expected[t.name] ?? 0));
   if (wrong.length) {
-    throw new Error(`row counts differ after import: ${wrong.map((t) => `${t.name} ${actual[t.name]} ≠ ${expected[t.name] ?? 0}`).join(', ')}`);
+    throw new Error(
+      `row counts differ after import: ${wrong.map((t) => `${t.name} ${actual[t.name]} ≠ ${expected[t.name] ?? 0}`).join(', ')}`,
+    );
   }
   await verifyAuditChains(store);
   return { expected, actual };
@@ -354,7 +443,7 @@ async function verifyAuditChains(store: Store): Promise<void> {
     conn.release();
   }
   for (const id of ids) {
-    const broken = findBrokenLink((await store.auditAll(id)));
+    const broken = findBrokenLink(await store.auditAll(id));
     if (broken !== null) throw new Error(`the audit chain of ${id} is broken at seq ${broken} after import`);
   }
   const serverBroken = findBrokenServerLink(await store.serverAuditAll());
@@ -385,7 +474,9 @@ async function insert(conn: Conn, t: TableSpec, rows: Row[]): Promise<void> {
 /** Rows per table, aligned, for the CLI. */
 export function formatCounts(expected: Counts, actual?: Counts): string {
   const width = Math.max(...TABLES.map((t) => t.name.length));
-  const head = actual ? `${'table'.padEnd(width)}  ${'in file'.padStart(10)}  ${'imported'.padStart(10)}` : `${'table'.padEnd(width)}  ${'rows'.padStart(10)}`;
+  const head = actual
+    ? `${'table'.padEnd(width)}  ${'in file'.padStart(10)}  ${'imported'.padStart(10)}`
+    : `${'table'.padEnd(width)}  ${'rows'.padStart(10)}`;
   const lines = TABLES.map((t) => {
     const e = String(expected[t.name] ?? 0).padStart(10);
     if (!actual) return `${t.name.padEnd(width)}  ${e}`;

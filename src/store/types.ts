@@ -309,7 +309,24 @@ export interface InboxOptions {
 /** Write operations, applied in order inside one transaction. */
 export type WriteOp =
   | { op: 'createAgent'; agent: AgentRecord }
-  | { op: 'updateAgent'; id: string; patch: Partial<Pick<AgentRecord, 'api_key_hash' | 'display_name' | 'public_key' | 'encryption_key' | 'delivery_secret' | 'key_rotation' | 'keys_reset_at' | 'suspended_at' | 'quiet_hours'>> }
+  | {
+      op: 'updateAgent';
+      id: string;
+      patch: Partial<
+        Pick<
+          AgentRecord,
+          | 'api_key_hash'
+          | 'display_name'
+          | 'public_key'
+          | 'encryption_key'
+          | 'delivery_secret'
+          | 'key_rotation'
+          | 'keys_reset_at'
+          | 'suspended_at'
+          | 'quiet_hours'
+        >
+      >;
+    }
   /** Removes the agent and everything that names it: messages both ways, grants, blocks, requests, logs, webhook. */
   | { op: 'deleteAgent'; id: string }
   /** Records a signature nonce; fails with StoreError 'duplicate' if the sender already used it. */
@@ -342,7 +359,16 @@ export type WriteOp =
   /** Leases up to `limit` due deliveries, at most one per agent and always that agent's oldest pending one. */
   /** With agent_id, only that agent's queue (the next head right after a delivery, in the same commit). */
   | { op: 'claimDeliveries'; now: string; lease_until: string; limit: number; agent_id?: string }
-  | { op: 'recordDelivery'; id: string; status: DeliveryStatus; attempts: number; next_attempt_at: string; last_status: number | null; last_error: string | null; at: string }
+  | {
+      op: 'recordDelivery';
+      id: string;
+      status: DeliveryStatus;
+      attempts: number;
+      next_attempt_at: string;
+      last_status: number | null;
+      last_error: string | null;
+      at: string;
+    }
   | { op: 'redeliver'; agent_id: string; id: string; at: string }
   /** The agent row standing for an external A2A agent, and its card URL. */
   | { op: 'createA2APeer'; agent: AgentRecord; card_url: string }
@@ -365,11 +391,29 @@ export type WriteOp =
   | { op: 'holdMessage'; held: HeldRecord }
   | { op: 'deleteHeld'; id: string; sender_id: string }
   /** Queues a delivery about a message (a deadline, a release, an A2A request) at the message's place (its seq) in the queue; after its insert. */
-  | { op: 'enqueue'; delivery: { id: string; kind: OutboxKind; agent_id: string; queue: string; message_id: string; not_before: string; created_at: string } }
+  | {
+      op: 'enqueue';
+      delivery: {
+        id: string;
+        kind: OutboxKind;
+        agent_id: string;
+        queue: string;
+        message_id: string;
+        not_before: string;
+        created_at: string;
+      };
+    }
   /** A reply by `recipient_id` in the thread meets every pending deadline it was given there (and cancels their outbox entries). */
   | { op: 'meetDeadlines'; thread_id: string; recipient_id: string; at: string }
   /** Moves a pending deadline to missed or declined and, only if it was still pending, appends `event` (so it fires once). */
-  | { op: 'settleDeadline'; message_id: string; state: 'missed' | 'declined'; note: string | null; at: string; event: Omit<EventRecord, 'seq'> }
+  | {
+      op: 'settleDeadline';
+      message_id: string;
+      state: 'missed' | 'declined';
+      note: string | null;
+      at: string;
+      event: Omit<EventRecord, 'seq'>;
+    }
   /** Records the processed receipt once; appends `event` only when it was recorded. */
   | { op: 'setProcessed'; message_id: string; recipient_id: string; processed: ProcessedRecord; event: Omit<EventRecord, 'seq'> }
   /** Federation (SPEC §19): installs a current server key unless one exists (first start, racing instances). */
@@ -436,16 +480,14 @@ export type ResultOf<T extends WriteOp> = OpResults[T['op']];
 export type ResultsOf<T extends readonly WriteOp[]> = { -readonly [K in keyof T]: T[K] extends WriteOp ? ResultOf<T[K]> : never };
 
 /** Storage failures the domain core translates into API errors. */
-export type StoreErrorKind =
-  | 'name_taken'
-  | 'duplicate'
-  | 'invite_unavailable'
-  | 'grant_lapsed'
-  | 'budget_exceeded'
-  | 'unavailable';
+export type StoreErrorKind = 'name_taken' | 'duplicate' | 'invite_unavailable' | 'grant_lapsed' | 'budget_exceeded' | 'unavailable';
 
 export class StoreError extends Error {
-  constructor(readonly kind: StoreErrorKind, message: string, override readonly cause?: unknown) {
+  constructor(
+    readonly kind: StoreErrorKind,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'StoreError';
   }

@@ -64,7 +64,17 @@ const DELETE_AGENT_TABLES: readonly [table: string, where: string][] = [
  */
 export const PRUNE_BATCH = 1_000;
 
-const AGENT_PATCHABLE = new Set(['api_key_hash', 'display_name', 'public_key', 'encryption_key', 'delivery_secret', 'key_rotation', 'keys_reset_at', 'suspended_at', 'quiet_hours']);
+const AGENT_PATCHABLE = new Set([
+  'api_key_hash',
+  'display_name',
+  'public_key',
+  'encryption_key',
+  'delivery_secret',
+  'key_rotation',
+  'keys_reset_at',
+  'suspended_at',
+  'quiet_hours',
+]);
 const AGENT_JSON = new Set(['key_rotation', 'quiet_hours']);
 
 export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
@@ -74,7 +84,16 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       yield* run(
         `INSERT INTO agents (id, name, display_name, public_key, encryption_key, api_key_hash, delivery_secret, key_rotation, keys_reset_at, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        a.id, a.name, a.display_name, a.public_key, a.encryption_key, a.api_key_hash, a.delivery_secret, json(a.key_rotation), a.keys_reset_at, a.created_at,
+        a.id,
+        a.name,
+        a.display_name,
+        a.public_key,
+        a.encryption_key,
+        a.api_key_hash,
+        a.delivery_secret,
+        json(a.key_rotation),
+        a.keys_reset_at,
+        a.created_at,
       );
       return undefined;
     }
@@ -88,14 +107,25 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
     }
     case 'deleteAgent':
       for (const [table, where] of DELETE_AGENT_TABLES) {
-        yield* run(`DELETE FROM ${table} WHERE ${where}`, ...where.split('?').slice(1).map(() => op.id));
+        yield* run(
+          `DELETE FROM ${table} WHERE ${where}`,
+          ...where
+            .split('?')
+            .slice(1)
+            .map(() => op.id),
+        );
       }
       return (yield* run('DELETE FROM agents WHERE id = ?', op.id)) > 0;
     case 'putServerKey': {
       const k = op.key;
       yield* run(
         'INSERT INTO server_keys (kid, public_key, secret_key, current, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        k.kid, k.public_key, k.secret_key, k.current, k.created_at, k.retired_at,
+        k.kid,
+        k.public_key,
+        k.secret_key,
+        k.current,
+        k.created_at,
+        k.retired_at,
       );
       return undefined;
     }
@@ -103,7 +133,10 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       const r = op.remote;
       yield* run(
         'INSERT INTO remote_agents (agent_id, address, domain, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET updated_at = excluded.updated_at',
-        r.agent_id, r.address, r.domain, r.updated_at,
+        r.agent_id,
+        r.address,
+        r.domain,
+        r.updated_at,
       );
       return undefined;
     }
@@ -111,7 +144,10 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       const r = op.relay;
       yield* run(
         'INSERT INTO relays (message_id, status, reason, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at',
-        r.message_id, r.status, r.reason, r.updated_at,
+        r.message_id,
+        r.status,
+        r.reason,
+        r.updated_at,
       );
       return undefined;
     }
@@ -125,14 +161,23 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       yield* run(
         `INSERT INTO grants (granter_id, grantee_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (granter_id, grantee_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
-        g.granter_id, g.grantee_id, json(g.scopes), g.created_at, g.updated_at,
+        g.granter_id,
+        g.grantee_id,
+        json(g.scopes),
+        g.created_at,
+        g.updated_at,
       );
       return undefined;
     }
     case 'deleteGrant':
       return (yield* run('DELETE FROM grants WHERE granter_id = ? AND grantee_id = ?', op.granter_id, op.grantee_id)) > 0;
     case 'putBlock':
-      yield* run('INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', op.block.blocker_id, op.block.blocked_id, op.block.created_at);
+      yield* run(
+        'INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        op.block.blocker_id,
+        op.block.blocked_id,
+        op.block.created_at,
+      );
       return undefined;
     case 'deleteBlock':
       return (yield* run('DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?', op.blocker_id, op.blocked_id)) > 0;
@@ -140,19 +185,35 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       const r = op.request;
       yield* run(
         'INSERT INTO contact_requests (id, from_id, to_id, note, scopes, status, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        r.id, r.from_id, r.to_id, r.note, json(r.scopes), r.status, r.created_at, r.decided_at,
+        r.id,
+        r.from_id,
+        r.to_id,
+        r.note,
+        json(r.scopes),
+        r.status,
+        r.created_at,
+        r.decided_at,
       );
       return undefined;
     }
     case 'decideRequest':
-      return (yield* run("UPDATE contact_requests SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'", op.status, op.at, op.id)) > 0;
+      return (
+        (yield* run(
+          "UPDATE contact_requests SET status = ?, decided_at = ? WHERE id = ? AND status = 'pending'",
+          op.status,
+          op.at,
+          op.id,
+        )) > 0
+      );
     case 'insertMessage':
       return yield* insertMessage(op.message);
     case 'markDelivered':
       if (op.ids.length === 0) return 0;
       return yield* run(
         `UPDATE messages SET delivered_at = ? WHERE ${bySeqOfIds(d)} AND recipient_id = ? AND delivered_at IS NULL`,
-        op.at, d.list(op.ids), op.recipient_id,
+        op.at,
+        d.list(op.ids),
+        op.recipient_id,
       );
     case 'markRead': {
       let sql = `UPDATE messages SET read_at = ?, delivered_at = COALESCE(delivered_at, ?) WHERE ${op.ids ? `${bySeqOfIds(d)} AND ` : ''}recipient_id = ? AND read_at IS NULL`;
@@ -167,7 +228,9 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       yield* run(
         `INSERT INTO capabilities (agent_id, capabilities, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (agent_id) DO UPDATE SET capabilities = excluded.capabilities, updated_at = excluded.updated_at`,
-        op.record.agent_id, json(op.record.capabilities), op.record.updated_at,
+        op.record.agent_id,
+        json(op.record.capabilities),
+        op.record.updated_at,
       );
       return undefined;
     case 'appendAudit':
@@ -178,19 +241,31 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
     case 'consumeInvite': {
       const changed = yield* run(
         'UPDATE invites SET used_at = ?, used_by = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
-        op.at, op.agent_id, op.token_hash, op.at,
+        op.at,
+        op.agent_id,
+        op.token_hash,
+        op.at,
       );
       if (changed === 0) throw new StoreError('invite_unavailable', 'invite token unknown, used, revoked or expired');
       return undefined;
     }
     case 'revokeInvite':
-      return (yield* run('UPDATE invites SET revoked_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL', op.at, op.token_hash)) > 0;
+      return (
+        (yield* run(
+          'UPDATE invites SET revoked_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL',
+          op.at,
+          op.token_hash,
+        )) > 0
+      );
     case 'appendServerAudit':
       return yield* appendServerAudit(op.entry);
     case 'pruneMessages': {
       let removed = 0;
       if (op.olderThan) {
-        removed += yield* run(`DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE created_at < ? ORDER BY created_at LIMIT ${PRUNE_BATCH})`, op.olderThan);
+        removed += yield* run(
+          `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE created_at < ? ORDER BY created_at LIMIT ${PRUNE_BATCH})`,
+          op.olderThan,
+        );
       }
       // The per-mailbox cap once the age batches are done (this one removed less than a batch).
       if (op.keepPerMailbox && removed < PRUNE_BATCH) {
@@ -200,14 +275,18 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
           'SELECT a.id, (SELECT k.seq FROM messages k WHERE k.recipient_id = a.id ORDER BY k.seq DESC LIMIT 1 OFFSET ?) AS cut FROM agents a',
           op.keepPerMailbox - 1,
         );
-        for (const { id, cut } of cuts) if (cut !== null) removed += yield* run('DELETE FROM messages WHERE recipient_id = ? AND seq < ?', id, cut);
+        for (const { id, cut } of cuts)
+          if (cut !== null) removed += yield* run('DELETE FROM messages WHERE recipient_id = ? AND seq < ?', id, cut);
       }
       return removed;
     }
     case 'appendEvent':
       return yield* appendEvent(d, op.event);
     case 'pruneEvents':
-      yield* run(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status <> 'pending' AND updated_at < ? ORDER BY updated_at LIMIT ${PRUNE_BATCH})`, op.olderThan);
+      yield* run(
+        `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status <> 'pending' AND updated_at < ? ORDER BY updated_at LIMIT ${PRUNE_BATCH})`,
+        op.olderThan,
+      );
       return yield* run(
         `DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < ?
            AND NOT EXISTS (SELECT 1 FROM outbox d WHERE d.id = e.id AND d.status = 'pending') ORDER BY e.created_at LIMIT ${PRUNE_BATCH})`,
@@ -219,7 +298,14 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
         `INSERT INTO webhooks (agent_id, url, secret, events, enabled, disabled_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (agent_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, events = excluded.events,
            enabled = excluded.enabled, disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at`,
-        w.agent_id, w.url, w.secret, json(w.events), d.bool(w.enabled), w.disabled_reason, w.created_at, w.updated_at,
+        w.agent_id,
+        w.url,
+        w.secret,
+        json(w.events),
+        d.bool(w.enabled),
+        w.disabled_reason,
+        w.created_at,
+        w.updated_at,
       );
       return undefined;
     }
@@ -227,13 +313,27 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       yield* run("DELETE FROM outbox WHERE kind = 'webhook' AND agent_id = ? AND status = 'pending'", op.agent_id);
       return (yield* run('DELETE FROM webhooks WHERE agent_id = ?', op.agent_id)) > 0;
     case 'disableWebhook':
-      return (yield* run('UPDATE webhooks SET enabled = FALSE, disabled_reason = ?, updated_at = ? WHERE agent_id = ? AND enabled', op.reason, op.at, op.agent_id)) > 0;
+      return (
+        (yield* run(
+          'UPDATE webhooks SET enabled = FALSE, disabled_reason = ?, updated_at = ? WHERE agent_id = ? AND enabled',
+          op.reason,
+          op.at,
+          op.agent_id,
+        )) > 0
+      );
     case 'claimDeliveries': {
       const claimed: DeliveryRecord[] = [];
       for (const kind of OUTBOX_KINDS) {
         if (claimed.length >= op.limit) break;
         const agent = op.agent_id === undefined ? [] : [op.agent_id];
-        const rows = yield* all(claimHeadsSql(d, kind, agent.length > 0), op.lease_until, ...agent, op.now, op.now, op.limit - claimed.length);
+        const rows = yield* all(
+          claimHeadsSql(d, kind, agent.length > 0),
+          op.lease_until,
+          ...agent,
+          op.now,
+          op.now,
+          op.limit - claimed.length,
+        );
         claimed.push(...(rows as unknown as DeliveryRecord[]));
         if (agent.length > 0 || claimed.length >= op.limit || !stepsAside(kind)) continue;
         const retries = yield* all(claimRetriesSql(d, kind), op.lease_until, op.now, op.now, op.limit - claimed.length);
@@ -245,14 +345,23 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
     case 'recordDelivery':
       yield* run(
         'UPDATE outbox SET status = ?, attempts = ?, not_before = ?, last_status = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?',
-        op.status, op.attempts, op.next_attempt_at, op.last_status, op.last_error, op.at, op.id,
+        op.status,
+        op.attempts,
+        op.next_attempt_at,
+        op.last_status,
+        op.last_error,
+        op.at,
+        op.id,
       );
       return undefined;
     case 'redeliver':
       return (
         (yield* run(
           "UPDATE outbox SET status = 'pending', not_before = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND agent_id = ? AND kind = 'webhook' AND status <> 'pending'",
-          op.at, op.at, op.id, op.agent_id,
+          op.at,
+          op.at,
+          op.id,
+          op.agent_id,
         )) > 0
       );
     case 'createA2APeer':
@@ -264,7 +373,12 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       if ((yield* run('DELETE FROM messages WHERE id = ? AND delivered_at IS NULL', m.id)) === 0) return false;
       yield* run(
         'INSERT INTO a2a_canceled (message_id, sender_id, recipient_id, thread_id, created_at, canceled_at) VALUES (?, ?, ?, ?, ?, ?)',
-        m.id, m.sender_id, m.recipient_id, m.thread_id, m.created_at, op.at,
+        m.id,
+        m.sender_id,
+        m.recipient_id,
+        m.thread_id,
+        m.created_at,
+        op.at,
       );
       return true;
     }
@@ -273,7 +387,14 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       yield* run(
         `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
          SELECT ?, ?, ?, ?, seq, 'pending', 0, ?, ?, ? FROM messages WHERE id = ?`,
-        q.id, q.kind, q.agent_id, q.queue, q.not_before, q.created_at, q.created_at, q.message_id,
+        q.id,
+        q.kind,
+        q.agent_id,
+        q.queue,
+        q.not_before,
+        q.created_at,
+        q.created_at,
+        q.message_id,
       );
       return undefined;
     }
@@ -281,22 +402,42 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       const pending = "thread_id = ? AND recipient_id = ? AND deadline_state = 'pending'";
       yield* run(
         `UPDATE outbox SET status = 'delivered', last_error = 'met', updated_at = ? WHERE kind = 'deadline' AND status = 'pending' AND queue IN (SELECT id FROM messages WHERE ${pending})`,
-        op.at, op.thread_id, op.recipient_id,
+        op.at,
+        op.thread_id,
+        op.recipient_id,
       );
-      return yield* run(`UPDATE messages SET deadline_state = 'met', deadline_at = ? WHERE ${pending}`, op.at, op.thread_id, op.recipient_id);
+      return yield* run(
+        `UPDATE messages SET deadline_state = 'met', deadline_at = ? WHERE ${pending}`,
+        op.at,
+        op.thread_id,
+        op.recipient_id,
+      );
     }
     case 'settleDeadline': {
       const changed = yield* run(
         "UPDATE messages SET deadline_state = ?, deadline_note = ?, deadline_at = ? WHERE id = ? AND deadline_state = 'pending'",
-        op.state, op.note, op.at, op.message_id,
+        op.state,
+        op.note,
+        op.at,
+        op.message_id,
       );
       if (changed === 0) return false;
-      yield* run("UPDATE outbox SET status = 'delivered', last_error = ?, updated_at = ? WHERE kind = 'deadline' AND queue = ? AND status = 'pending'", op.state, op.at, op.message_id);
+      yield* run(
+        "UPDATE outbox SET status = 'delivered', last_error = ?, updated_at = ? WHERE kind = 'deadline' AND queue = ? AND status = 'pending'",
+        op.state,
+        op.at,
+        op.message_id,
+      );
       yield* appendEvent(d, op.event);
       return true;
     }
     case 'setProcessed': {
-      const changed = yield* run('UPDATE messages SET processed = ? WHERE id = ? AND recipient_id = ? AND processed IS NULL', json(op.processed), op.message_id, op.recipient_id);
+      const changed = yield* run(
+        'UPDATE messages SET processed = ? WHERE id = ? AND recipient_id = ? AND processed IS NULL',
+        json(op.processed),
+        op.message_id,
+        op.recipient_id,
+      );
       if (changed === 0) return false;
       yield* appendEvent(d, op.event);
       return true;
@@ -308,7 +449,19 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
 
 type GuardOp = Extract<
   WriteOp,
-  { op: 'setGrantLimits' | 'useGrant' | 'lapseGrant' | 'putGuardSettings' | 'putPairBudget' | 'countBudget' | 'flagLoop' | 'clearLoop' | 'holdMessage' | 'deleteHeld' }
+  {
+    op:
+      | 'setGrantLimits'
+      | 'useGrant'
+      | 'lapseGrant'
+      | 'putGuardSettings'
+      | 'putPairBudget'
+      | 'countBudget'
+      | 'flagLoop'
+      | 'clearLoop'
+      | 'holdMessage'
+      | 'deleteHeld';
+  }
 >;
 
 /** The guard rails' operations (issue 19): grant limits, budgets, loop flags, held messages. */
@@ -317,7 +470,14 @@ function* guardOp(op: GuardOp): Steps<unknown> {
     case 'setGrantLimits':
       yield* run('DELETE FROM grant_limits WHERE granter_id = ? AND grantee_id = ?', op.granter_id, op.grantee_id);
       for (const l of op.limits) {
-        yield* run('INSERT INTO grant_limits (granter_id, grantee_id, scope, expires_at, remaining) VALUES (?, ?, ?, ?, ?)', l.granter_id, l.grantee_id, l.scope, l.expires_at, l.remaining);
+        yield* run(
+          'INSERT INTO grant_limits (granter_id, grantee_id, scope, expires_at, remaining) VALUES (?, ?, ?, ?, ?)',
+          l.granter_id,
+          l.grantee_id,
+          l.scope,
+          l.expires_at,
+          l.remaining,
+        );
       }
       return undefined;
     case 'useGrant':
@@ -329,7 +489,11 @@ function* guardOp(op: GuardOp): Steps<unknown> {
       yield* run(
         `INSERT INTO guard_settings (agent_id, leak_guard, per_hour, per_day, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (agent_id) DO UPDATE SET leak_guard = excluded.leak_guard, per_hour = excluded.per_hour, per_day = excluded.per_day, updated_at = excluded.updated_at`,
-        g.agent_id, g.leak_guard ? 1 : 0, g.per_hour, g.per_day, g.updated_at,
+        g.agent_id,
+        g.leak_guard ? 1 : 0,
+        g.per_hour,
+        g.per_day,
+        g.updated_at,
       );
       return undefined;
     }
@@ -342,18 +506,32 @@ function* guardOp(op: GuardOp): Steps<unknown> {
       yield* run(
         `INSERT INTO pair_budgets (recipient_id, sender_id, per_hour, per_day, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (recipient_id, sender_id) DO UPDATE SET per_hour = excluded.per_hour, per_day = excluded.per_day, updated_at = excluded.updated_at`,
-        b.recipient_id, b.sender_id, b.per_hour, b.per_day, b.updated_at,
+        b.recipient_id,
+        b.sender_id,
+        b.per_hour,
+        b.per_day,
+        b.updated_at,
       );
       return undefined;
     }
     case 'countBudget':
       for (const w of op.windows) {
         // Windows of earlier periods are done with: one row per pair and period remains.
-        yield* run('DELETE FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start < ?', op.recipient_id, op.sender_id, w.period, w.window_start);
+        yield* run(
+          'DELETE FROM budget_counters WHERE recipient_id = ? AND sender_id = ? AND period = ? AND window_start < ?',
+          op.recipient_id,
+          op.sender_id,
+          w.period,
+          w.window_start,
+        );
         const counted = yield* run(
           `INSERT INTO budget_counters (recipient_id, sender_id, period, window_start, count) VALUES (?, ?, ?, ?, 1)
            ON CONFLICT (recipient_id, sender_id, period, window_start) DO UPDATE SET count = budget_counters.count + 1 WHERE budget_counters.count < ?`,
-          op.recipient_id, op.sender_id, w.period, w.window_start, w.limit,
+          op.recipient_id,
+          op.sender_id,
+          w.period,
+          w.window_start,
+          w.limit,
         );
         if (counted === 0) throw new StoreError('budget_exceeded', w.period);
       }
@@ -365,7 +543,11 @@ function* guardOp(op: GuardOp): Steps<unknown> {
           `INSERT INTO thread_loops (thread_id, agent_a, agent_b, messages, flagged_at, cleared_at) VALUES (?, ?, ?, ?, ?, NULL)
            ON CONFLICT (thread_id) DO UPDATE SET messages = excluded.messages, flagged_at = excluded.flagged_at, cleared_at = NULL
            WHERE thread_loops.cleared_at IS NOT NULL`,
-          l.thread_id, l.agent_a, l.agent_b, l.messages, l.flagged_at,
+          l.thread_id,
+          l.agent_a,
+          l.agent_b,
+          l.messages,
+          l.flagged_at,
         )) > 0
       );
     }
@@ -375,7 +557,13 @@ function* guardOp(op: GuardOp): Steps<unknown> {
       const h = op.held;
       yield* run(
         'INSERT INTO held_messages (id, sender_id, recipient_id, thread_id, input, reasons, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        h.id, h.sender_id, h.recipient_id, h.thread_id, JSON.stringify(h.input), JSON.stringify(h.reasons), h.created_at,
+        h.id,
+        h.sender_id,
+        h.recipient_id,
+        h.thread_id,
+        JSON.stringify(h.input),
+        JSON.stringify(h.reasons),
+        h.created_at,
       );
       return undefined;
     }
@@ -393,7 +581,8 @@ function* useGrant(op: Extract<WriteOp, { op: 'useGrant' }>): Steps<number | nul
   const changed = yield* run(
     `UPDATE grant_limits SET remaining = remaining - 1
      WHERE granter_id = ? AND grantee_id = ? AND scope = ? AND (expires_at IS NULL OR expires_at > ?) AND (remaining IS NULL OR remaining > 0)`,
-    ...key, op.at,
+    ...key,
+    op.at,
   );
   const [limit] = yield* all('SELECT remaining FROM grant_limits WHERE granter_id = ? AND grantee_id = ? AND scope = ?', ...key);
   if (!limit) return null;
@@ -407,7 +596,9 @@ function* useGrant(op: Extract<WriteOp, { op: 'useGrant' }>): Steps<number | nul
 function* lapseGrant(op: Extract<WriteOp, { op: 'lapseGrant' }>): Steps<boolean> {
   const changed = yield* run(
     'UPDATE grant_limits SET remaining = 0 WHERE granter_id = ? AND grantee_id = ? AND scope = ? AND (remaining IS NULL OR remaining > 0)',
-    op.granter_id, op.grantee_id, op.scope,
+    op.granter_id,
+    op.grantee_id,
+    op.scope,
   );
   if (changed === 0) return false;
   yield* appendAudit(lapseAudit(op));
@@ -435,9 +626,29 @@ function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
      RETURNING seq`,
-    m.id, m.thread_id, m.sender_id, m.recipient_id, m.subject, m.body, m.scope, m.intent, json(m.payload), m.reply_to_id, m.client_id,
-    json(m.sealed), json(m.sealed_for_sender), m.ed25519_signature, m.sig_nonce, m.signed_at, m.created_at, m.delivered_at, m.read_at, m.origin ?? null,
-    m.reply_by ?? null, m.deadline_state ?? null, m.held_until ?? null,
+    m.id,
+    m.thread_id,
+    m.sender_id,
+    m.recipient_id,
+    m.subject,
+    m.body,
+    m.scope,
+    m.intent,
+    json(m.payload),
+    m.reply_to_id,
+    m.client_id,
+    json(m.sealed),
+    json(m.sealed_for_sender),
+    m.ed25519_signature,
+    m.sig_nonce,
+    m.signed_at,
+    m.created_at,
+    m.delivered_at,
+    m.read_at,
+    m.origin ?? null,
+    m.reply_by ?? null,
+    m.deadline_state ?? null,
+    m.held_until ?? null,
   );
   // The sender already used this client_id: the caller answers with that message (messageByClientId).
   if (rows.length === 0) throw new StoreError('duplicate', 'client_id already used by this sender');
@@ -447,7 +658,15 @@ function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
 function* appendEvent(d: Dialect, event: Omit<EventRecord, 'seq'>): Steps<EventRecord> {
   const [last] = yield* all('SELECT MAX(seq) AS seq FROM events WHERE agent_id = ?', event.agent_id);
   const seq = ((last?.seq as number | null) ?? 0) + 1;
-  yield* run('INSERT INTO events (agent_id, seq, id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)', event.agent_id, seq, event.id, event.type, json(event.data), event.created_at);
+  yield* run(
+    'INSERT INTO events (agent_id, seq, id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    event.agent_id,
+    seq,
+    event.id,
+    event.type,
+    json(event.data),
+    event.created_at,
+  );
   yield* run(enqueueOnEventSql(d), event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
   yield* run(ENQUEUE_FEDERATION_SQL, event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
   return { ...event, seq };
@@ -460,7 +679,14 @@ function* appendAudit(entry: AuditDraft): Steps<AuditRecord> {
   const hash = auditHash({ ...entry, seq, prev_hash });
   yield* run(
     'INSERT INTO audit_log (agent_id, seq, at, action, target_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    entry.agent_id, seq, entry.at, entry.action, entry.target_id, json(entry.details), prev_hash, hash,
+    entry.agent_id,
+    seq,
+    entry.at,
+    entry.action,
+    entry.target_id,
+    json(entry.details),
+    prev_hash,
+    hash,
   );
   return { ...entry, seq, prev_hash, hash };
 }
@@ -470,7 +696,13 @@ function* appendServerAudit(entry: ServerAuditDraft): Steps<ServerAuditRecord> {
   const r = chainServerAudit(entry, last as { seq: number; hash: string } | undefined);
   yield* run(
     'INSERT INTO server_audit (seq, at, action, target_id, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    r.seq, r.at, r.action, r.target_id, json(r.details), r.prev_hash, r.hash,
+    r.seq,
+    r.at,
+    r.action,
+    r.target_id,
+    json(r.details),
+    r.prev_hash,
+    r.hash,
   );
   return r;
 }

@@ -5,7 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Role, TaskState, canonicalizeAgentCard, verifyAgentCardSignature, type AgentCard, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
+import {
+  Role,
+  TaskState,
+  canonicalizeAgentCard,
+  verifyAgentCardSignature,
+  type AgentCard,
+  type Message,
+  type StreamResponse,
+  type Task,
+} from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { A2AError } from '@a2a-js/sdk/errors';
 import { flattenedVerify, importJWK, type JWK } from 'jose';
@@ -13,10 +22,22 @@ import { generateSigningKeyPair, signMessage } from '../../src/crypto/sign.js';
 import { mcpClient, type McpSession } from '../helpers/mcp.js';
 import { client as rest, connect, register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
 
-const text = (value: string) => ({ content: { $case: 'text' as const, value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
+const text = (value: string) => ({
+  content: { $case: 'text' as const, value },
+  metadata: undefined,
+  filename: '',
+  mediaType: 'text/plain',
+});
 let counter = 0;
 const userMessage = (value: string, metadata?: Record<string, unknown>): Message => ({
-  messageId: `a2a-test-${process.pid}-${++counter}`, contextId: '', taskId: '', role: Role.ROLE_USER, parts: [text(value)], metadata, extensions: [], referenceTaskIds: [],
+  messageId: `a2a-test-${process.pid}-${++counter}`,
+  contextId: '',
+  taskId: '',
+  role: Role.ROLE_USER,
+  parts: [text(value)],
+  metadata,
+  extensions: [],
+  referenceTaskIds: [],
 });
 const sendParams = (message: Message) => ({ tenant: '', message, configuration: undefined, metadata: undefined });
 
@@ -27,7 +48,9 @@ async function a2aClient(baseUrl: string, agentName: string, apiKey?: string): P
     if (apiKey) headers.set('authorization', `Bearer ${apiKey}`);
     return fetch(input, { ...init, headers });
   };
-  const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl })] }));
+  const factory = new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { transports: [new JsonRpcTransportFactory({ fetchImpl })] }),
+  );
   // The card is at <agent base>/.well-known/agent-card.json: the base ends with a slash.
   return factory.createFromUrl(`${baseUrl}/a2a/agents/${agentName}/`);
 }
@@ -57,7 +80,12 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     await connect(alice, bob);
     const caps = await bob.api.put('/api/me/capabilities', {
       capabilities: [
-        { id: 'scheduling', title: 'Scheduling', description: 'Find a meeting time.', input_schema: { type: 'object', required: ['week'], properties: { week: { type: 'string' } } } },
+        {
+          id: 'scheduling',
+          title: 'Scheduling',
+          description: 'Find a meeting time.',
+          input_schema: { type: 'object', required: ['week'], properties: { week: { type: 'string' } } },
+        },
         { id: 'casual', title: 'Chat' },
       ],
     });
@@ -71,29 +99,50 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
   });
 
   test('the card: skills with their schemas, Bearer (AMTP API key), the JSON-RPC endpoint, signed by the server key (verified with jose and with the SDK)', async () => {
-    const card = (await (await fetch(`${t.url}/a2a/agents/${bob.name}/.well-known/agent-card.json`)).json()) as AgentCard & { securitySchemes: Record<string, any> };
-    assert.deepEqual(card.skills.map((s) => s.id), ['scheduling', 'casual']);
+    const card = (await (await fetch(`${t.url}/a2a/agents/${bob.name}/.well-known/agent-card.json`)).json()) as AgentCard & {
+      securitySchemes: Record<string, any>;
+    };
+    assert.deepEqual(
+      card.skills.map((s) => s.id),
+      ['scheduling', 'casual'],
+    );
     const ext = card.capabilities!.extensions.find((e) => e.uri === 'urn:amtp:a2a-bridge:v1')!;
     assert.deepEqual(ext.params!.input_schemas.scheduling.required, ['week']);
     assert.equal(ext.params!.agent_id, bob.id);
-    assert.deepEqual(card.securitySchemes.amtp, { httpAuthSecurityScheme: { scheme: 'Bearer', bearerFormat: 'AMTP API key', description: card.securitySchemes.amtp!.httpAuthSecurityScheme.description } });
-    assert.deepEqual(card.supportedInterfaces, [{ url: `${t.url}/a2a/agents/${bob.name}`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' }]);
+    assert.deepEqual(card.securitySchemes.amtp, {
+      httpAuthSecurityScheme: {
+        scheme: 'Bearer',
+        bearerFormat: 'AMTP API key',
+        description: card.securitySchemes.amtp!.httpAuthSecurityScheme.description,
+      },
+    });
+    assert.deepEqual(card.supportedInterfaces, [
+      { url: `${t.url}/a2a/agents/${bob.name}`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
+    ]);
 
     const jwks = (await (await fetch(`${t.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
     const [sig] = card.signatures as { protected: string; signature: string }[];
     const header = JSON.parse(Buffer.from(sig!.protected, 'base64url').toString()) as Record<string, string>;
     assert.equal(header.alg, 'EdDSA');
     assert.equal(header.jku, `${t.url}/.well-known/jwks.json`);
-    const key = (await importJWK(jwks.keys.find((k) => k.kid === header.kid)!, 'EdDSA')) as CryptoKey;
+    const key = (await importJWK(
+      jwks.keys.find((k) => k.kid === header.kid)!,
+      'EdDSA',
+    )) as CryptoKey;
     // A2A §8.4: the payload is the JCS form of the card without its signatures.
     const payload = Buffer.from(canonicalizeAgentCard(card)).toString('base64url');
     await flattenedVerify({ ...sig!, payload }, key);
     await verifyAgentCardSignature(async () => key)(card);
     // One changed field, and the signature no longer holds.
-    await assert.rejects(flattenedVerify({ ...sig!, payload: Buffer.from(canonicalizeAgentCard({ ...card, name: 'mallory' })).toString('base64url') }, key));
+    await assert.rejects(
+      flattenedVerify({ ...sig!, payload: Buffer.from(canonicalizeAgentCard({ ...card, name: 'mallory' })).toString('base64url') }, key),
+    );
 
     const server = (await (await fetch(`${t.url}/.well-known/agent-card.json`)).json()) as AgentCard;
-    assert.equal(server.capabilities!.extensions[0]!.params!.agent_card_url_template, `${t.url}/a2a/agents/{name}/.well-known/agent-card.json`);
+    assert.equal(
+      server.capabilities!.extensions[0]!.params!.agent_card_url_template,
+      `${t.url}/a2a/agents/{name}/.well-known/agent-card.json`,
+    );
     await verifyAgentCardSignature(async () => key)(server);
     const none = await fetch(`${t.url}/a2a/agents/${alice.name}/.well-known/agent-card.json`);
     assert.equal(none.status, 404, 'an agent without capabilities has no card');
@@ -115,12 +164,22 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     assert.equal(mail!.id, sent.id);
     assert.equal(mail!.sender_id, alice.id, 'the A2A caller is the AMTP sender');
     assert.equal(mail!.subject, 'Lunch');
-    assert.equal((await a2a.getTask({ tenant: '', id: sent.id, historyLength: undefined })).status!.state, TaskState.TASK_STATE_WORKING, 'delivered → working');
+    assert.equal(
+      (await a2a.getTask({ tenant: '', id: sent.id, historyLength: undefined })).status!.state,
+      TaskState.TASK_STATE_WORKING,
+      'delivered → working',
+    );
     const reply = await bobMcp.call('a2a_send_message', { recipient_id: alice.name, body: 'Thursday works: 12:30.', reply_to_id: sent.id });
     assert.equal(reply.isError, undefined, reply.text);
 
     await streamed;
-    const states = events.map((e) => (e.payload?.$case === 'task' ? e.payload.value.status!.state : e.payload?.$case === 'statusUpdate' ? e.payload.value.status!.state : -1));
+    const states = events.map((e) =>
+      e.payload?.$case === 'task'
+        ? e.payload.value.status!.state
+        : e.payload?.$case === 'statusUpdate'
+          ? e.payload.value.status!.state
+          : -1,
+    );
     assert.equal(states.at(-1), TaskState.TASK_STATE_COMPLETED, `stream ended completed: ${states.join(',')}`);
     const done = await a2a.getTask({ tenant: '', id: sent.id, historyLength: undefined });
     assert.equal(done.status!.state, TaskState.TASK_STATE_COMPLETED);
@@ -131,7 +190,10 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
   });
 
   test('a processed receipt without a reply ends the task: declined → rejected, failed → failed', async () => {
-    for (const [outcome, state] of [['declined', TaskState.TASK_STATE_REJECTED], ['failed', TaskState.TASK_STATE_FAILED]] as const) {
+    for (const [outcome, state] of [
+      ['declined', TaskState.TASK_STATE_REJECTED],
+      ['failed', TaskState.TASK_STATE_FAILED],
+    ] as const) {
       const sent = (await a2a.sendMessage(sendParams(userMessage(`Can you do it? (${outcome})`)))) as Task;
       const ack = await bobMcp.call('a2a_ack', { message_id: sent.id, outcome, note: 'not this week' });
       assert.equal(ack.isError, undefined, ack.text);
@@ -170,11 +232,25 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal((await erin.api.post('/api/me/api-key/rotate')).status, 200);
     await streamed;
-    assert.deepEqual(events.map((e) => e.payload?.$case), ['task'], 'ended without a terminal state: the key is gone');
+    assert.deepEqual(
+      events.map((e) => e.payload?.$case),
+      ['task'],
+      'ended without a terminal state: the key is gone',
+    );
   });
 
   test('the same send rules: an intent checked against its schema, the same message twice is one task', async () => {
-    const bad = await rejection(a2a.sendMessage(sendParams({ ...userMessage('book it'), parts: [{ content: { $case: 'data', value: { month: 'May' } }, metadata: undefined, filename: '', mediaType: 'application/json' }], metadata: { amtp: { intent: 'scheduling' } } })));
+    const bad = await rejection(
+      a2a.sendMessage(
+        sendParams({
+          ...userMessage('book it'),
+          parts: [
+            { content: { $case: 'data', value: { month: 'May' } }, metadata: undefined, filename: '', mediaType: 'application/json' },
+          ],
+          metadata: { amtp: { intent: 'scheduling' } },
+        }),
+      ),
+    );
     assert.equal(bad.code, -32602);
     assert.match(bad.message, /^invalid_payload: /);
     const message = userMessage('once');
@@ -191,7 +267,10 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     assert.match(unsigned.message, /^signature_required: /);
     assert.equal(unsigned.code, -32602);
     const message = userMessage('signed hello');
-    const signature = signMessage({ sender_id: dave.id, recipient_id: bob.id, scope: 'message', body: 'signed hello', client_id: message.messageId }, keys.secretKey);
+    const signature = signMessage(
+      { sender_id: dave.id, recipient_id: bob.id, scope: 'message', body: 'signed hello', client_id: message.messageId },
+      keys.secretKey,
+    );
     const signed = (await daveA2a.sendMessage(sendParams({ ...message, metadata: { amtp: signature } }))) as Task;
     const stored = await bob.api.get(`/api/messages/${signed.id}`);
     assert.equal(stored.body.ed25519_signature, signature.ed25519_signature, 'the sender signature reaches the recipient');
@@ -204,10 +283,21 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     assert.match(large.message, /^too_large: /);
 
     const post = (body: string, version?: string) =>
-      fetch(`${t.url}/a2a/agents/${bob.name}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.key}`, ...(version ? { 'a2a-version': version } : {}) }, body });
+      fetch(`${t.url}/a2a/agents/${bob.name}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${alice.key}`,
+          ...(version ? { 'a2a-version': version } : {}),
+        },
+        body,
+      });
     const notJson = (await (await post('{"jsonrpc":', '1.0')).json()) as { error: { code: number } };
     assert.equal(notJson.error.code, -32700);
-    const noVersion = (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'GetTask', params: { id: 'x' } }))).json()) as { id: number; error: { code: number; message: string } };
+    const noVersion = (await (await post(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'GetTask', params: { id: 'x' } }))).json()) as {
+      id: number;
+      error: { code: number; message: string };
+    };
     assert.equal(noVersion.id, 7);
     assert.match(noVersion.error.message, /version '0\.3' is not supported/);
   });
@@ -217,17 +307,29 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
     const refusedByBob = await rejection((await a2aClient(t.url, bob.name, carol.key)).sendMessage(sendParams(userMessage('hi'))));
     // An unknown agent has no card to start from: the client is pointed at its endpoint directly.
     const card = await a2a.getAgentCard();
-    const unknownCard = { ...card, supportedInterfaces: [{ ...card.supportedInterfaces[0]!, url: `${t.url}/a2a/agents/nobody-here-${process.pid}` }] };
-    const fetchImpl: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${carol.key}` } });
-    const unknown = await (await new ClientFactory({ transports: [new JsonRpcTransportFactory({ fetchImpl })] }).createFromAgentCard(unknownCard)).sendMessage(sendParams(userMessage('hi'))).then(
-      () => assert.fail('expected an A2A error'),
-      (e: A2AError & { envelopeCode?: number }) => ({ name: e.name, code: e.envelopeCode, message: e.message }),
-    );
+    const unknownCard = {
+      ...card,
+      supportedInterfaces: [{ ...card.supportedInterfaces[0]!, url: `${t.url}/a2a/agents/nobody-here-${process.pid}` }],
+    };
+    const fetchImpl: typeof fetch = (input, init) =>
+      fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${carol.key}` } });
+    const unknown = await (
+      await new ClientFactory({ transports: [new JsonRpcTransportFactory({ fetchImpl })] }).createFromAgentCard(unknownCard)
+    )
+      .sendMessage(sendParams(userMessage('hi')))
+      .then(
+        () => assert.fail('expected an A2A error'),
+        (e: A2AError & { envelopeCode?: number }) => ({ name: e.name, code: e.envelopeCode, message: e.message }),
+      );
     assert.deepEqual(unknown, refusedByBob);
     assert.equal(refusedByBob.code, -32050);
     assert.match(refusedByBob.message, /^not_authorized: /);
 
-    const noKey = await fetch(`${t.url}/a2a/agents/${bob.name}`, { method: 'POST', headers: { 'content-type': 'application/json', 'a2a-version': '1.0' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: {} }) });
+    const noKey = await fetch(`${t.url}/a2a/agents/${bob.name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'SendMessage', params: {} }),
+    });
     assert.equal(noKey.status, 401);
     assert.equal(((await noKey.json()) as { error: { code: number } }).error.code, -32052);
   });
@@ -247,7 +349,9 @@ describe('A2A → AMTP: cards, SendMessage, the task following the message', () 
 
     const carol = await register(t.url);
     await connect(carol, bob);
-    const other = await rejection((await a2aClient(t.url, bob.name, carol.key)).getTask({ tenant: '', id: kept.id, historyLength: undefined }));
+    const other = await rejection(
+      (await a2aClient(t.url, bob.name, carol.key)).getTask({ tenant: '', id: kept.id, historyLength: undefined }),
+    );
     assert.equal(other.name, 'TaskNotFoundError');
   });
 });

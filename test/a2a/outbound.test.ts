@@ -43,7 +43,13 @@ describe('AMTP → A2A: the answer arrives in the inbox, in the thread', () => {
   }
 
   test('REST: sent by AgentCard URL, received by the agent with its text and data, answered into the thread', async () => {
-    const sent = await alice.api.post<A2ASendOutput>('/api/a2a/messages', { agent_card_url: peer.cardUrl, subject: 'Hello', body: 'are you there?', payload: { n: 1 }, client_id: 'first' });
+    const sent = await alice.api.post<A2ASendOutput>('/api/a2a/messages', {
+      agent_card_url: peer.cardUrl,
+      subject: 'Hello',
+      body: 'are you there?',
+      payload: { n: 1 },
+      client_id: 'first',
+    });
     assert.equal(sent.status, 202);
     assert.match(sent.body.recipient_name, /^a2a-[0-9a-f]{24}$/);
     const answer = await answerIn(alice, sent.body.thread_id);
@@ -53,7 +59,10 @@ describe('AMTP → A2A: the answer arrives in the inbox, in the thread', () => {
     assert.equal(answer.body, 'echo: Hello\n\nare you there?');
     const { a2a } = answer.payload as { a2a: { task_id: string; context_id: string } };
     assert.match(a2a.task_id, /./);
-    assert.deepEqual(answer.payload, { a2a: { state: 'completed', task_id: a2a.task_id, context_id: a2a.context_id }, data: [{ received: [{ n: 1 }] }] });
+    assert.deepEqual(answer.payload, {
+      a2a: { state: 'completed', task_id: a2a.task_id, context_id: a2a.context_id },
+      data: [{ received: [{ n: 1 }] }],
+    });
     const [got] = peer.received.slice(-1);
     assert.equal(got!.messageId, sent.body.id, 'the AMTP message id is the A2A messageId');
     const request = await alice.api.get<Message>(`/api/messages/${sent.body.id}`);
@@ -61,7 +70,11 @@ describe('AMTP → A2A: the answer arrives in the inbox, in the thread', () => {
     const profile = await alice.api.get(`/api/agents/${sent.body.recipient_id}`);
     assert.equal(profile.body.display_name, 'Echo agent', 'the stand-in takes the name on the card');
 
-    const again = await alice.api.post<A2ASendOutput>('/api/a2a/messages', { agent_card_url: peer.cardUrl, body: 'are you there?', client_id: 'first' });
+    const again = await alice.api.post<A2ASendOutput>('/api/a2a/messages', {
+      agent_card_url: peer.cardUrl,
+      body: 'are you there?',
+      client_id: 'first',
+    });
     assert.equal(again.body.id, sent.body.id, 'client_id makes a retry safe');
   });
 
@@ -93,7 +106,10 @@ describe('AMTP → A2A: the answer arrives in the inbox, in the thread', () => {
   });
 
   test('the webhook target rules: a private address is refused; an unreachable agent is retried, then the failure lands in the thread', async () => {
-    const refused = await alice.api.post('/api/a2a/messages', { agent_card_url: 'http://10.1.2.3/.well-known/agent-card.json', body: 'hi' });
+    const refused = await alice.api.post('/api/a2a/messages', {
+      agent_card_url: 'http://10.1.2.3/.well-known/agent-card.json',
+      body: 'hi',
+    });
     assert.equal(refused.status, 422);
     assert.equal(refused.body.error.code, 'invalid_agent_card_url');
     assert.equal(refused.body.error.reason, 'forbidden_address');

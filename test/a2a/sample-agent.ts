@@ -25,17 +25,39 @@ export async function startSampleAgent(name = 'Echo agent'): Promise<SampleAgent
       const { taskId, contextId, userMessage } = context;
       received.push(userMessage);
       const now = () => new Date().toISOString();
-      bus.publish(AgentEvent.task({ id: taskId, contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: now() }, artifacts: [], history: [userMessage], metadata: undefined }));
+      bus.publish(
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: now() },
+          artifacts: [],
+          history: [userMessage],
+          metadata: undefined,
+        }),
+      );
       const text = userMessage.parts.map((p) => (p.content?.$case === 'text' ? p.content.value : '')).join('');
       const data = userMessage.parts.flatMap((p) => (p.content?.$case === 'data' ? [p.content.value as unknown] : []));
       const reply: Message = {
-        messageId: randomUUID(), contextId, taskId, role: Role.ROLE_AGENT, metadata: undefined, extensions: [], referenceTaskIds: [],
+        messageId: randomUUID(),
+        contextId,
+        taskId,
+        role: Role.ROLE_AGENT,
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
         parts: [
           { content: { $case: 'text', value: `echo: ${text}` }, metadata: undefined, filename: '', mediaType: 'text/plain' },
           { content: { $case: 'data', value: { received: data } }, metadata: undefined, filename: '', mediaType: 'application/json' },
         ],
       };
-      bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: { state: TaskState.TASK_STATE_COMPLETED, message: reply, timestamp: now() }, metadata: undefined }));
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId,
+          status: { state: TaskState.TASK_STATE_COMPLETED, message: reply, timestamp: now() },
+          metadata: undefined,
+        }),
+      );
       bus.finished();
       return Promise.resolve();
     },

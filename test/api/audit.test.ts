@@ -40,7 +40,10 @@ describe('audit log', () => {
     assert.equal(entries[0].prev_hash, '0'.repeat(64));
     for (let i = 1; i < entries.length; i++) assert.equal(entries[i].prev_hash, entries[i - 1].hash);
     const requester = await a.api.get('/api/me/audit');
-    assert.deepEqual(requester.body.entries.map((e: any) => e.action), ['agent.registered', 'request.sent', 'grant.created']);
+    assert.deepEqual(
+      requester.body.entries.map((e: any) => e.action),
+      ['agent.registered', 'request.sent', 'grant.created'],
+    );
 
     const verify = await b.api.get('/api/me/audit/verify');
     assert.deepEqual(verify.body, { valid: true, entries: 9, head: entries[8].hash, broken_at_seq: null });
@@ -51,7 +54,10 @@ describe('audit log', () => {
     for (let i = 0; i < 4; i++) await a.api.put('/api/me/capabilities', { capabilities: [{ id: `c${i}`, title: 'C' }] });
     const p1 = await a.api.get('/api/me/audit?limit=3');
     const p2 = await a.api.get(`/api/me/audit?limit=3&cursor=${p1.body.next_cursor}`);
-    assert.deepEqual([...p1.body.entries, ...p2.body.entries].map((e: any) => e.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      [...p1.body.entries, ...p2.body.entries].map((e: any) => e.seq),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(p2.body.next_cursor, null);
   });
 

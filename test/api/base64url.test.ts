@@ -22,7 +22,12 @@ test('a public key or sealed field in non-canonical base64url is 400 invalid_req
 
     const [a, b] = [await register(t.url), await register(t.url)];
     await connect(a, b);
-    const sealed = { alg: 'x25519-xchacha20poly1305', epk: nonCanonical(generateSigningKeyPair().publicKey), nonce: 'A'.repeat(32), ciphertext: 'AAAA' };
+    const sealed = {
+      alg: 'x25519-xchacha20poly1305',
+      epk: nonCanonical(generateSigningKeyPair().publicKey),
+      nonce: 'A'.repeat(32),
+      ciphertext: 'AAAA',
+    };
     const send = await a.api.post('/api/messages', { recipient_id: b.id, sealed });
     assert.equal(send.status, 400);
     assert.match(JSON.stringify(send.body.error.issues), /epk is not canonical/);

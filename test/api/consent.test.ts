@@ -33,9 +33,15 @@ describe('consent', () => {
     assert.equal(again.body.id, req.body.id, 'a repeated request returns the pending one');
 
     const incoming = await b.api.get('/api/contact-requests?direction=incoming&status=pending');
-    assert.deepEqual(incoming.body.requests.map((r: any) => r.id), [req.body.id]);
+    assert.deepEqual(
+      incoming.body.requests.map((r: any) => r.id),
+      [req.body.id],
+    );
     const outgoing = await a.api.get('/api/contact-requests?direction=outgoing');
-    assert.deepEqual(outgoing.body.requests.map((r: any) => r.id), [req.body.id]);
+    assert.deepEqual(
+      outgoing.body.requests.map((r: any) => r.id),
+      [req.body.id],
+    );
 
     assert.equal((await peer(a, b)).state, 'pending_outgoing');
     assert.equal((await peer(b, a)).state, 'pending_incoming');
@@ -149,7 +155,10 @@ describe('consent', () => {
     const res = await b.api.post('/api/authorizations', { agent_id: a.id, scopes: ['message', 'projects'] });
     assert.equal(res.body.state, 'mutual');
     const list = await b.api.get('/api/contact-requests?direction=incoming&status=approved');
-    assert.deepEqual(list.body.requests.map((r: any) => r.id), [req.body.id]);
+    assert.deepEqual(
+      list.body.requests.map((r: any) => r.id),
+      [req.body.id],
+    );
     await b.api.post('/api/authorizations', { agent_id: a.id, scopes: ['projects'] });
     assert.equal((await send(a, b.id)).body.error.code, 'scope_not_granted');
     assert.equal((await send(a, b.id, { scope: 'projects' })).status, 202);

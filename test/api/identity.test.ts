@@ -75,7 +75,18 @@ describe('identity', () => {
     for (const ref of [a.id, a.name]) {
       const res = await client(t.url).get(`/api/agents/${ref}`);
       assert.equal(res.status, 200);
-      assert.deepEqual(Object.keys(res.body).sort(), ['address', 'agent_id', 'created_at', 'display_name', 'encryption_key', 'key_rotation', 'keys_reset_at', 'name', 'public_key', 'remote']);
+      assert.deepEqual(Object.keys(res.body).sort(), [
+        'address',
+        'agent_id',
+        'created_at',
+        'display_name',
+        'encryption_key',
+        'key_rotation',
+        'keys_reset_at',
+        'name',
+        'public_key',
+        'remote',
+      ]);
       assert.equal(res.body.public_key, 'A'.repeat(43));
     }
     const missing = await client(t.url).get('/api/agents/nobody-here');

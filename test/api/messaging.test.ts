@@ -19,7 +19,11 @@ describe('messaging', () => {
 
   test('send → 202 queued → inbox shows it, marked untrusted, with the sender verified by the server', async () => {
     await pair();
-    const sent = await a.api.post('/api/messages', { recipient_id: b.name, subject: 'API review', body: 'thursday 2pm work for the API review?' });
+    const sent = await a.api.post('/api/messages', {
+      recipient_id: b.name,
+      subject: 'API review',
+      body: 'thursday 2pm work for the API review?',
+    });
     assert.equal(sent.status, 202);
     assert.equal(sent.body.status, 'queued');
     assert.match(sent.body.id, /^msg_[0-9a-f]{32}$/);
@@ -104,13 +108,19 @@ describe('messaging', () => {
     assert.equal(outsider.status, 422);
 
     const thread = await a.api.get(`/api/threads/${first.body.thread_id}`);
-    assert.deepEqual(thread.body.messages.map((m: any) => m.id), [first.body.id, reply.body.id]);
+    assert.deepEqual(
+      thread.body.messages.map((m: any) => m.id),
+      [first.body.id, reply.body.id],
+    );
     assert.equal(thread.body.messages[1].reply_to_id, first.body.id);
     assert.equal((await c.api.get(`/api/threads/${first.body.thread_id}`)).status, 404);
 
     await c.api.post('/api/messages', { recipient_id: a.id, body: 'hi from c' });
     const conv = await a.api.get('/api/conversations');
-    assert.deepEqual(conv.body.conversations.map((x: any) => x.peer_name), [c.name, b.name]);
+    assert.deepEqual(
+      conv.body.conversations.map((x: any) => x.peer_name),
+      [c.name, b.name],
+    );
     const withB = conv.body.conversations[1];
     assert.equal(withB.message_count, 3);
     assert.equal(withB.unread_count, 1);
@@ -129,12 +139,22 @@ describe('messaging', () => {
     }
     const withC = await b.api.get(`/api/conversations/${c.name}`);
     assert.equal(withC.status, 200);
-    assert.deepEqual(withC.body.messages.map((m: any) => m.id), [fromC.body.id], 'other peers’ traffic never pushes it out');
+    assert.deepEqual(
+      withC.body.messages.map((m: any) => m.id),
+      [fromC.body.id],
+      'other peers’ traffic never pushes it out',
+    );
     const p1 = await b.api.get(`/api/conversations/${a.id}?limit=3`);
-    assert.deepEqual(p1.body.messages.map((m: any) => m.id), ids.slice(2).reverse());
+    assert.deepEqual(
+      p1.body.messages.map((m: any) => m.id),
+      ids.slice(2).reverse(),
+    );
     assert.equal(p1.body.messages[0].delivery_mac.length > 0, true);
     const p2 = await b.api.get(`/api/conversations/${a.id}?limit=3&cursor=${p1.body.next_cursor}`);
-    assert.deepEqual(p2.body.messages.map((m: any) => m.id), ids.slice(0, 2).reverse());
+    assert.deepEqual(
+      p2.body.messages.map((m: any) => m.id),
+      ids.slice(0, 2).reverse(),
+    );
     assert.equal(p2.body.next_cursor, null);
     assert.equal((await b.api.get(`/api/conversations/${a.id}?cursor=nope`)).status, 400);
     const missing = await b.api.get('/api/conversations/nobody-here');
@@ -155,20 +175,35 @@ describe('messaging', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await a.api.post('/api/messages', { recipient_id: b.id, body: `m${i}` })).body.id);
     const p1 = await b.api.get('/api/inbox?limit=2');
-    assert.deepEqual(p1.body.messages.map((m: any) => m.id), ids.slice(0, 2));
+    assert.deepEqual(
+      p1.body.messages.map((m: any) => m.id),
+      ids.slice(0, 2),
+    );
     const p2 = await b.api.get(`/api/inbox?limit=2&cursor=${p1.body.next_cursor}`);
-    assert.deepEqual(p2.body.messages.map((m: any) => m.id), ids.slice(2, 4));
+    assert.deepEqual(
+      p2.body.messages.map((m: any) => m.id),
+      ids.slice(2, 4),
+    );
     const p3 = await b.api.get(`/api/inbox?limit=2&cursor=${p2.body.next_cursor}`);
-    assert.deepEqual(p3.body.messages.map((m: any) => m.id), ids.slice(4));
+    assert.deepEqual(
+      p3.body.messages.map((m: any) => m.id),
+      ids.slice(4),
+    );
     assert.equal(p3.body.next_cursor, null);
     const desc = await b.api.get('/api/inbox?order=desc&limit=3');
-    assert.deepEqual(desc.body.messages.map((m: any) => m.id), ids.slice(2).reverse());
+    assert.deepEqual(
+      desc.body.messages.map((m: any) => m.id),
+      ids.slice(2).reverse(),
+    );
     assert.equal((await b.api.get('/api/inbox?cursor=garbage')).status, 400);
 
     await b.api.post(`/api/messages/${ids[0]}/read`);
     const unread = await b.api.get('/api/inbox?unread_only=true');
     assert.equal(unread.body.unread_count, 4);
-    assert.deepEqual(unread.body.messages.map((m: any) => m.id), ids.slice(1));
+    assert.deepEqual(
+      unread.body.messages.map((m: any) => m.id),
+      ids.slice(1),
+    );
     assert.deepEqual((await b.api.post('/api/inbox/read')).body, { marked: 4 });
     assert.equal((await b.api.get('/api/me')).body.unread_count, 0);
     assert.equal((await b.api.get('/api/inbox?unread_only=true')).body.messages.length, 0);
@@ -181,7 +216,10 @@ describe('messaging', () => {
     const sent = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, body: 'wake up' });
     const woke = await waiting;
     assert.equal(woke.status, 200);
-    assert.deepEqual(woke.body.messages.map((m) => m.id), [sent.body.id]);
+    assert.deepEqual(
+      woke.body.messages.map((m) => m.id),
+      [sent.body.id],
+    );
   });
 
   test('long-poll returns empty after its wait when nothing arrives', async () => {
@@ -206,23 +244,40 @@ describe('messaging', () => {
     });
     assert.equal(put.status, 200);
     const pub = await fetch(`${t.url}/api/agents/${b.name}/capabilities`).then((r) => r.json());
-    assert.deepEqual(pub.capabilities.map((c: any) => c.id), ['scheduling', 'casual']);
+    assert.deepEqual(
+      pub.capabilities.map((c: any) => c.id),
+      ['scheduling', 'casual'],
+    );
     const tax = await fetch(`${t.url}/api/taxonomy`).then((r) => r.json());
-    assert.deepEqual(tax.capabilities.map((c: any) => c.id), ['scheduling', 'invoicing', 'projects', 'research', 'code-review', 'support', 'casual']);
+    assert.deepEqual(
+      tax.capabilities.map((c: any) => c.id),
+      ['scheduling', 'invoicing', 'projects', 'research', 'code-review', 'support', 'casual'],
+    );
 
     const ok = await a.api.post('/api/messages', { recipient_id: b.id, intent: 'scheduling', payload: { duration_minutes: 30 } });
     assert.equal(ok.status, 202);
-    const bad = await a.api.post('/api/messages', { recipient_id: b.id, intent: 'scheduling', payload: { duration_minutes: 1, extra: true } });
+    const bad = await a.api.post('/api/messages', {
+      recipient_id: b.id,
+      intent: 'scheduling',
+      payload: { duration_minutes: 1, extra: true },
+    });
     assert.equal(bad.status, 422);
     assert.equal(bad.body.error.code, 'invalid_payload');
     assert.ok(bad.body.error.errors.length >= 2);
     const unknown = await a.api.post('/api/messages', { recipient_id: b.id, intent: 'invoicing', payload: {} });
     assert.equal(unknown.status, 422);
     assert.equal(unknown.body.error.code, 'unknown_intent');
-    const invalidSchema = await b.api.put('/api/me/capabilities', { capabilities: [{ id: 'x', title: 'X', input_schema: { type: 'nonsense' } }] });
+    const invalidSchema = await b.api.put('/api/me/capabilities', {
+      capabilities: [{ id: 'x', title: 'X', input_schema: { type: 'nonsense' } }],
+    });
     assert.equal(invalidSchema.status, 422);
     assert.equal(invalidSchema.body.error.code, 'invalid_schema');
-    const dup = await b.api.put('/api/me/capabilities', { capabilities: [{ id: 'x', title: 'X' }, { id: 'x', title: 'Y' }] });
+    const dup = await b.api.put('/api/me/capabilities', {
+      capabilities: [
+        { id: 'x', title: 'X' },
+        { id: 'x', title: 'Y' },
+      ],
+    });
     assert.equal(dup.status, 400);
   });
 });
@@ -266,7 +321,10 @@ describe('limits and retention', () => {
       for (let i = 0; i < 4; i++) await a.api.post('/api/messages', { recipient_id: b.id, body: `m${i}` });
       assert.equal(await t.server.core.messaging.prune(), 2);
       const inbox = await b.api.get('/api/inbox');
-      assert.deepEqual(inbox.body.messages.map((m: any) => m.body), ['m2', 'm3']);
+      assert.deepEqual(
+        inbox.body.messages.map((m: any) => m.body),
+        ['m2', 'm3'],
+      );
     } finally {
       await t.close();
     }

@@ -27,13 +27,38 @@ test('metrics: outbox depth, due and dead letters, per-route latency histograms,
     const store = t.server.core.store;
     const now = new Date().toISOString();
     // B's webhook is disabled right away, so the queued deliveries stay queued whatever the worker does.
-    await store.apply([{ op: 'putWebhook', webhook: { agent_id: b.id, url: 'https://hooks.example/b', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } }]);
+    await store.apply([
+      {
+        op: 'putWebhook',
+        webhook: {
+          agent_id: b.id,
+          url: 'https://hooks.example/b',
+          secret: 'whsec_x',
+          events: ['message.received'],
+          enabled: true,
+          disabled_reason: null,
+          created_at: now,
+          updated_at: now,
+        },
+      },
+    ]);
     for (const body of ['one', 'two', 'three']) assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body })).status, 202);
     await store.apply([{ op: 'disableWebhook', agent_id: b.id, reason: 'test', at: now }]);
     // A disabled webhook is not claimed any more: once no delivery is leased, the worker cannot race this write.
     await waitFor(async () => (await store.deliveries(b.id, { limit: 10 })).every((d) => d.lease_until === null), 'no delivery in flight');
     const [newest] = await store.deliveries(b.id, { status: 'pending', limit: 10 });
-    await store.apply([{ op: 'recordDelivery', id: newest!.id, status: 'dead', attempts: 11, next_attempt_at: now, last_status: 500, last_error: 'gave up', at: now }]);
+    await store.apply([
+      {
+        op: 'recordDelivery',
+        id: newest!.id,
+        status: 'dead',
+        attempts: 11,
+        next_attempt_at: now,
+        last_status: 500,
+        last_error: 'gave up',
+        at: now,
+      },
+    ]);
 
     const stream = await openStream(t.url, b.key);
     try {
@@ -47,11 +72,21 @@ test('metrics: outbox depth, due and dead letters, per-route latency histograms,
       const send = 'method="POST",route="/api/messages"';
       assert.equal(value(`amtp_http_request_duration_seconds_count{${send}}`), 3);
       assert.equal(value(`amtp_http_request_duration_seconds_bucket{${send},le="+Inf"}`), 3);
-      const buckets = [...text.matchAll(new RegExp(`^amtp_http_request_duration_seconds_bucket\\{${send},le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => Number(m[2]));
+      const buckets = [
+        ...text.matchAll(new RegExp(`^amtp_http_request_duration_seconds_bucket\\{${send},le="([^"]+)"\\} (\\d+)$`, 'gm')),
+      ].map((m) => Number(m[2]));
       assert.ok(buckets.length > 5);
-      assert.deepEqual(buckets, [...buckets].sort((x, y) => x - y), 'buckets are cumulative');
+      assert.deepEqual(
+        buckets,
+        [...buckets].sort((x, y) => x - y),
+        'buckets are cumulative',
+      );
       assert.ok(value(`amtp_http_request_duration_seconds_sum{${send}}`) > 0);
-      assert.match(text, /^amtp_http_request_duration_seconds_count\{method="POST",route="\/api\/contact-requests\/:id\/approve"\} 1$/m, 'route templates, not raw ids');
+      assert.match(
+        text,
+        /^amtp_http_request_duration_seconds_count\{method="POST",route="\/api\/contact-requests\/:id\/approve"\} 1$/m,
+        'route templates, not raw ids',
+      );
       assert.doesNotMatch(text, new RegExp(a.id), 'no per-agent data');
     } finally {
       stream.close();
@@ -71,7 +106,10 @@ test('metrics: long-polls waiting for mail on this instance', async () => {
     await untilWaiting(t.server, b.id);
     assert.equal((await scrape(t.url)).value('amtp_long_polls_waiting'), 1);
     const sent = await a.api.post<SendOutput>('/api/messages', { recipient_id: b.id, body: 'wake up' });
-    assert.deepEqual((await poll).body.messages.map((m) => m.id), [sent.body.id]);
+    assert.deepEqual(
+      (await poll).body.messages.map((m) => m.id),
+      [sent.body.id],
+    );
     assert.equal((await scrape(t.url)).value('amtp_long_polls_waiting'), 0);
   } finally {
     await t.close();

@@ -21,11 +21,29 @@ const STREAMING = [key('GET', '/api/inbox/stream')];
 
 /** Operations offered over REST and the SDK but deliberately not as MCP tools. */
 const NOT_MCP_TOOLS: OperationName[] = [
-  'rotateApiKey', 'setKeys', 'rotateDeliverySecret', // secrets and keys are the human's and the client's, not the model's
-  'profile', 'taxonomy', 'approve', 'block', // a2a_get_agent_capabilities, a2a_authorize_agent and a2a_decline_request cover these needs
-  'conversations', 'conversation', 'markConversationRead', // the web UI's views; models use the inbox and threads
-  'setWebhook', 'webhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries', 'redeliver', // operator set-up
-  'guard', 'setGuard', 'setBudget', 'clearLoop', 'held', 'approveHeld', 'discardHeld', // the human's guard rails: never the model's (SPEC §17)
+  'rotateApiKey',
+  'setKeys',
+  'rotateDeliverySecret', // secrets and keys are the human's and the client's, not the model's
+  'profile',
+  'taxonomy',
+  'approve',
+  'block', // a2a_get_agent_capabilities, a2a_authorize_agent and a2a_decline_request cover these needs
+  'conversations',
+  'conversation',
+  'markConversationRead', // the web UI's views; models use the inbox and threads
+  'setWebhook',
+  'webhook',
+  'deleteWebhook',
+  'testWebhook',
+  'webhookDeliveries',
+  'redeliver', // operator set-up
+  'guard',
+  'setGuard',
+  'setBudget',
+  'clearLoop',
+  'held',
+  'approveHeld',
+  'discardHeld', // the human's guard rails: never the model's (SPEC §17)
 ];
 
 /** SDK methods that are not operations of the table. */
@@ -79,7 +97,9 @@ describe('one operation table, and every binding covers it', () => {
       assert.equal(typeof (client as unknown as Record<string, unknown>)[name], 'function', `AmtpClient lacks ${name}`);
       sent.length = 0;
       try {
-        await (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!('a2a_0123456789abcdef0123456789abcdef');
+        await (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!(
+          'a2a_0123456789abcdef0123456789abcdef',
+        );
       } catch (error) {
         assert.ok(error instanceof AmtpApiError, `${name}: ${String(error)}`);
         assert.notEqual(error.code, 'not_found', `${name}: the server has no such endpoint (${sent.join(', ')})`);
@@ -109,11 +129,18 @@ describe('one operation table, and every binding covers it', () => {
       assert.ok(tool.operations.length > 0, `${tool.name} names its operations`);
       for (const name of tool.operations) assert.ok(name in OPERATIONS, `${tool.name}: ${name} is not in the operation table`);
       assert.deepEqual([...called].sort(), [...tool.operations].sort(), `${tool.name} calls exactly the operations it names`);
-      assert.equal(tool.auth, tool.operations.some((name) => OPERATIONS[name].auth === 'agent'), `${tool.name} auth follows the table`);
+      assert.equal(
+        tool.auth,
+        tool.operations.some((name) => OPERATIONS[name].auth === 'agent'),
+        `${tool.name} auth follows the table`,
+      );
       for (const name of tool.operations) covered.add(name);
     }
     for (const name of OPERATION_NAMES) {
-      assert.ok(covered.has(name) !== NOT_MCP_TOOLS.includes(name), `${name}: ${covered.has(name) ? 'is a tool but listed as not one' : 'has no MCP tool; add one or list it in NOT_MCP_TOOLS'}`);
+      assert.ok(
+        covered.has(name) !== NOT_MCP_TOOLS.includes(name),
+        `${name}: ${covered.has(name) ? 'is a tool but listed as not one' : 'has no MCP tool; add one or list it in NOT_MCP_TOOLS'}`,
+      );
     }
   });
 

@@ -9,7 +9,12 @@ test('a build refuses a database with a schema version it does not know, and cha
   try {
     const a = await register(t.url);
     const [{ n: before }] = (await t.sql('SELECT COUNT(*) AS n FROM schema_migrations')) as [{ n: number }];
-    await t.sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', 9999, 'from a newer release', new Date().toISOString());
+    await t.sql(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+      9999,
+      'from a newer release',
+      new Date().toISOString(),
+    );
     // A second instance of this build starting on the database (as in a rolling downgrade) refuses.
     await assert.rejects(createServer(t.config), /schema version 9999, newer than this build knows \(\d+\).*downgrades are not supported/);
     assert.equal(Number((await t.sql('SELECT COUNT(*) AS n FROM schema_migrations'))[0]!.n), Number(before) + 1, 'nothing migrated');

@@ -6,15 +6,26 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { register, startServer } from '../helpers/server.js';
 
 test('AMTP_EVENT_RETENTION_DAYS=0 keeps events forever; the default window prunes them', async () => {
-  for (const [days, kept] of [['0', true], ['7', false]] as const) {
+  for (const [days, kept] of [
+    ['0', true],
+    ['7', false],
+  ] as const) {
     const t = await startServer({ AMTP_EVENT_RETENTION_DAYS: days });
     try {
       const a = await register(t.url);
       const old = '2001-01-01T00:00:00.000Z';
-      await t.server.core.store.apply([{ op: 'appendEvent', event: { id: `evt_old_${days}_${process.pid}`, agent_id: a.id, type: 'message.read', data: {}, created_at: old } }]);
+      await t.server.core.store.apply([
+        {
+          op: 'appendEvent',
+          event: { id: `evt_old_${days}_${process.pid}`, agent_id: a.id, type: 'message.read', data: {}, created_at: old },
+        },
+      ]);
       // (The sweep the server runs at start may be the one that prunes it: only the outcome is checked.)
       await t.server.core.maintain();
-      assert.equal((await t.server.core.store.events(a.id, { afterSeq: 0, limit: 10 })).some((e) => e.created_at === old), kept);
+      assert.equal(
+        (await t.server.core.store.events(a.id, { afterSeq: 0, limit: 10 })).some((e) => e.created_at === old),
+        kept,
+      );
     } finally {
       await t.close();
     }

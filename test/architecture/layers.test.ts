@@ -43,7 +43,11 @@ test('no folder of src/ imports a folder above it in the documented layering; ba
   const layers = layersFromArchitecture();
   const rank = new Map(layers.map((name, i) => [name, i]));
   const present = readdirSync(src).filter((n) => statSync(join(src, n)).isDirectory() || (n.endsWith('.ts') && rank.has(n.slice(0, -3))));
-  assert.deepEqual(present.map((n) => n.replace(/\.ts$/, '')).sort(), [...layers].sort(), 'every folder of src/ has its place in the layering, and every layer exists');
+  assert.deepEqual(
+    present.map((n) => n.replace(/\.ts$/, '')).sort(),
+    [...layers].sort(),
+    'every folder of src/ has its place in the layering, and every layer exists',
+  );
   const violations: string[] = [];
   let imports = 0;
   for (const file of sourceFiles(src)) {
@@ -52,7 +56,8 @@ test('no folder of src/ imports a folder above it in the documented layering; ba
       imports++;
       const [to, toSub] = layerOf(resolve(dirname(file), m[1]!), rank);
       if (!from || !to || from === to) {
-        if (from === 'store' && to === 'store' && fromSub && toSub && fromSub !== toSub) violations.push(`${relative(root, file)} → ${m[1]} (one backend imports another)`);
+        if (from === 'store' && to === 'store' && fromSub && toSub && fromSub !== toSub)
+          violations.push(`${relative(root, file)} → ${m[1]} (one backend imports another)`);
         continue;
       }
       if (rank.get(to)! > rank.get(from)!) violations.push(`${relative(root, file)} (${from}) → ${m[1]} (${to}, a layer above)`);

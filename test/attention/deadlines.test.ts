@@ -26,7 +26,11 @@ describe('reply-by deadlines', () => {
     return [a, b];
   };
   const askBy = async (a: TestAgent, b: TestAgent, ms: number) => {
-    const sent = await a.api.post('/api/messages', { recipient_id: b.id, body: 'can you send the figures?', reply_by: new Date(clock.now() + ms).toISOString() });
+    const sent = await a.api.post('/api/messages', {
+      recipient_id: b.id,
+      body: 'can you send the figures?',
+      reply_by: new Date(clock.now() + ms).toISOString(),
+    });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
     return sent.body as { id: string; thread_id: string };
   };
@@ -46,14 +50,23 @@ describe('reply-by deadlines', () => {
     clock.advance(3 * HOUR);
     wakeWorker(t);
     // The met deadline's outbox entry was settled with the reply: nothing is left to fire.
-    await eventually(t, async () => (await t.sql("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'deadline' AND queue = ? AND status = 'pending'", asked.id))[0]!.n == 0, 'no pending deadline');
+    await eventually(
+      t,
+      async () =>
+        (await t.sql("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'deadline' AND queue = ? AND status = 'pending'", asked.id))[0]!.n == 0,
+      'no pending deadline',
+    );
     assert.deepEqual(await eventsOf(t, a.id, 'deadline.missed'), []);
     assert.equal((await status(a, asked.id)).deadline?.state, 'met');
   });
 
   test('reply_by must be in the future by the server clock', async () => {
     const [a, b] = await pair();
-    const past = await a.api.post('/api/messages', { recipient_id: b.id, body: 'late', reply_by: new Date(clock.now() - 1000).toISOString() });
+    const past = await a.api.post('/api/messages', {
+      recipient_id: b.id,
+      body: 'late',
+      reply_by: new Date(clock.now() - 1000).toISOString(),
+    });
     assert.equal(past.status, 400);
     assert.equal(past.body.error.code, 'invalid_request');
     assert.match(past.body.error.message, /future/);
@@ -73,7 +86,11 @@ describe('reply-by deadlines', () => {
     const again = await b.api.post(`/api/messages/${asked.id}/deadline/decline`, { reason: 'still away' });
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'no_pending_deadline');
-    assert.equal((await a.api.post(`/api/messages/${asked.id}/deadline/decline`, { reason: 'x' })).body.error.code, 'message_not_found', 'only the recipient declines');
+    assert.equal(
+      (await a.api.post(`/api/messages/${asked.id}/deadline/decline`, { reason: 'x' })).body.error.code,
+      'message_not_found',
+      'only the recipient declines',
+    );
     clock.advance(2 * HOUR);
     wakeWorker(t);
     assert.deepEqual(await eventsOf(t, a.id, 'deadline.missed'), []);
@@ -84,8 +101,15 @@ describe('reply-by deadlines', () => {
     const asked = await askBy(a, b, HOUR);
     const other = await askBy(a, b, 48 * HOUR);
     await t.restart(() => clock.advance(HOUR + 1));
-    const missed = await eventually(t, async () => (await eventsOf(t, a.id, 'deadline.missed')).length > 0 && eventsOf(t, a.id, 'deadline.missed'), 'deadline.missed');
-    assert.deepEqual(missed.map((e) => e.message_id), [asked.id]);
+    const missed = await eventually(
+      t,
+      async () => (await eventsOf(t, a.id, 'deadline.missed')).length > 0 && eventsOf(t, a.id, 'deadline.missed'),
+      'deadline.missed',
+    );
+    assert.deepEqual(
+      missed.map((e) => e.message_id),
+      [asked.id],
+    );
     assert.equal(missed[0]!.recipient_id, b.id);
     assert.equal((await status(a, asked.id)).deadline?.state, 'missed');
     assert.equal((await status(b, asked.id)).deadline?.state, 'missed', 'the recipient sees it missed too');
@@ -94,13 +118,24 @@ describe('reply-by deadlines', () => {
     await t.restart();
     await api(b).post('/api/messages', { recipient_id: a.id, body: 'sorry, late', reply_to_id: asked.id });
     wakeWorker(t);
-    await eventually(t, async () => (await t.sql("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'deadline' AND queue = ? AND status = 'delivered'", asked.id))[0]!.n == 1, 'the deadline settled');
+    await eventually(
+      t,
+      async () =>
+        (await t.sql("SELECT COUNT(*) AS n FROM outbox WHERE kind = 'deadline' AND queue = ? AND status = 'delivered'", asked.id))[0]!.n ==
+        1,
+      'the deadline settled',
+    );
     assert.equal((await eventsOf(t, a.id, 'deadline.missed')).length, 1);
     assert.equal((await status(a, asked.id)).deadline?.state, 'missed');
     assert.equal((await status(a, other.id)).deadline?.state, 'pending', 'a reply meets only the deadlines of its own thread');
     const digest = (await api(a).get('/api/inbox/digest')).body;
     const peer = digest.peers.find((p: { peer_id: string }) => p.peer_id === b.id);
     assert.ok(peer.flags.includes('deadline_missed'), 'the sender’s digest flags the missed deadline');
-    assert.deepEqual(peer.threads.find((th: { thread_id: string }) => th.thread_id === asked.thread_id).your_deadlines.map((d: { message_id: string; state: string }) => [d.message_id, d.state]), [[asked.id, 'missed']]);
+    assert.deepEqual(
+      peer.threads
+        .find((th: { thread_id: string }) => th.thread_id === asked.thread_id)
+        .your_deadlines.map((d: { message_id: string; state: string }) => [d.message_id, d.state]),
+      [[asked.id, 'missed']],
+    );
   });
 });

@@ -7,7 +7,12 @@ export function wakeWorker(t: TestServer): void {
 }
 
 /** Polls `check` (waking the worker each time) until it returns a truthy value, or fails after a bounded wait. */
-export async function eventually<T>(t: TestServer, check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  t: TestServer,
+  check: () => Promise<T | null | undefined | false>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     wakeWorker(t);

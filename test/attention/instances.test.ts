@@ -9,7 +9,10 @@ import { freshDatabase, postgresSkip, type TestDatabase } from '../helpers/postg
 import { backend, connect, register, startServer, type TestServer } from '../helpers/server.js';
 import { eventsOf, wakeWorker } from './helpers.js';
 
-const skip = backend === 'postgres' ? postgresSkip('multi-instance attention suite') : 'several instances need PostgreSQL (runs in the PostgreSQL pass)';
+const skip =
+  backend === 'postgres'
+    ? postgresSkip('multi-instance attention suite')
+    : 'several instances need PostgreSQL (runs in the PostgreSQL pass)';
 
 describe('attention on three instances of one database', { skip }, () => {
   const clock = new ManualClock('2026-06-01T12:00:00Z');
@@ -28,7 +31,10 @@ describe('attention on three instances of one database', { skip }, () => {
   const untilAll = async (check: () => Promise<boolean>, what: string) => {
     const deadline = Date.now() + 15_000;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await servers[0]!.sql('SELECT kind, status, COUNT(*) AS n, MIN(not_before) AS nb, MAX(lease_until) AS lu, MAX(last_error) AS e FROM outbox GROUP BY kind, status'))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}: ${JSON.stringify(await servers[0]!.sql('SELECT kind, status, COUNT(*) AS n, MIN(not_before) AS nb, MAX(lease_until) AS lu, MAX(last_error) AS e FROM outbox GROUP BY kind, status'))}`,
+        );
       servers.forEach(wakeWorker);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -39,7 +45,9 @@ describe('attention on three instances of one database', { skip }, () => {
     const [a, b] = [await register(t!.url), await register(t!.url)];
     await connect(a, b);
     const replyBy = new Date(clock.now() + 60_000).toISOString();
-    const asked = await Promise.all(Array.from({ length: 20 }, (_, i) => a.api.post('/api/messages', { recipient_id: b.id, body: `q${i}`, reply_by: replyBy })));
+    const asked = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.api.post('/api/messages', { recipient_id: b.id, body: `q${i}`, reply_by: replyBy })),
+    );
     assert.ok(asked.every((r) => r.status === 202));
 
     await b.api.put('/api/me/quiet-hours', { time_zone: 'UTC', start: '11:00', end: '13:00' });
@@ -47,13 +55,20 @@ describe('attention on three instances of one database', { skip }, () => {
     for (let i = 0; i < 10; i++) held.push((await a.api.post('/api/messages', { recipient_id: b.id, body: `held ${i}` })).body.id);
 
     clock.advance(3_600_000 + 60_000); // 13:01: every deadline is due, and the window has ended
-    await untilAll(async () => (await eventsOf(t!, a.id, 'deadline.missed')).length >= 20 && (await eventsOf(t!, b.id, 'message.received')).length >= 30, 'every deadline and release');
+    await untilAll(
+      async () => (await eventsOf(t!, a.id, 'deadline.missed')).length >= 20 && (await eventsOf(t!, b.id, 'message.received')).length >= 30,
+      'every deadline and release',
+    );
     servers.forEach(wakeWorker);
     const missed = await eventsOf(t!, a.id, 'deadline.missed');
     assert.equal(missed.length, 20, 'once each');
     assert.deepEqual(new Set(missed.map((e) => e.message_id)).size, 20);
     const received = (await eventsOf(t!, b.id, 'message.received')).map((e) => e.message_id as string);
     assert.equal(received.length, 30, 'every message announced once');
-    assert.deepEqual(received.filter((id) => held.includes(id)), held, 'released in the order they arrived');
+    assert.deepEqual(
+      received.filter((id) => held.includes(id)),
+      held,
+      'released in the order they arrived',
+    );
   });
 });

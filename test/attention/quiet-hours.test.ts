@@ -36,7 +36,11 @@ describe('quiet hours', () => {
     assert.equal(before.status, 200, JSON.stringify(before.body));
     assert.equal(before.body.quiet_hours.held_until, '2026-03-07T12:00:00.000Z', '07:00 EST is 12:00 UTC');
     clock.set('2026-03-08T10:30:00Z'); // 06:30 EDT, Sunday, after the change
-    assert.equal((await b.api.get('/api/me/quiet-hours')).body.quiet_hours.held_until, '2026-03-08T11:00:00.000Z', '07:00 EDT is 11:00 UTC');
+    assert.equal(
+      (await b.api.get('/api/me/quiet-hours')).body.quiet_hours.held_until,
+      '2026-03-08T11:00:00.000Z',
+      '07:00 EDT is 11:00 UTC',
+    );
     clock.set('2026-03-08T12:00:00Z'); // 08:00 EDT: outside
     assert.equal((await b.api.get('/api/me/quiet-hours')).body.quiet_hours.held_until, null);
     const bad = await b.api.put('/api/me/quiet-hours', { ...NIGHT, time_zone: 'Mars/Olympus_Mons' });
@@ -67,7 +71,11 @@ describe('quiet hours', () => {
     assert.deepEqual(night.peers, []);
 
     clock.set('2026-03-08T10:59:59Z');
-    assert.deepEqual(await t.server.core.outbox.claim(10, 1), [], 'one second before the end, no release is due (a real claim, by the clock)');
+    assert.deepEqual(
+      await t.server.core.outbox.claim(10, 1),
+      [],
+      'one second before the end, no release is due (a real claim, by the clock)',
+    );
     assert.deepEqual(await received(b), [], 'still held');
     clock.set('2026-03-08T11:00:00Z');
     const released = await eventually(t, async () => ((await received(b)).length === 3 ? received(b) : null), 'the release');
@@ -75,7 +83,11 @@ describe('quiet hours', () => {
     const morning = (await b.api.get('/api/inbox/digest')).body;
     assert.equal(morning.unread_count, 3);
     assert.equal(morning.held_count, 0);
-    assert.deepEqual(morning.peers[0].threads.map((th: { latest: { snippet: string } }) => th.latest.snippet).sort(), ['first', 'second', 'third']);
+    assert.deepEqual(morning.peers[0].threads.map((th: { latest: { snippet: string } }) => th.latest.snippet).sort(), [
+      'first',
+      'second',
+      'third',
+    ]);
   });
 
   test('an urgent scope the recipient granted, and its per-peer exceptions, pass through quiet hours', async () => {

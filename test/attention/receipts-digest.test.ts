@@ -33,10 +33,18 @@ describe('processed receipts and the triage digest', () => {
     const signing = generateSigningKeyPair();
     const encryption = generateEncryptionKeyPair();
     const name = `att-${process.pid}-${++n}`;
-    const out = await new AmtpClient({ baseUrl: t.url }).register({ name, public_key: signing.publicKey, encryption_key: encryption.publicKey });
+    const out = await new AmtpClient({ baseUrl: t.url }).register({
+      name,
+      public_key: signing.publicKey,
+      encryption_key: encryption.publicKey,
+    });
     const sdk = new AmtpClient({ baseUrl: t.url, apiKey: out.api_key });
     const pins = new Map<string, PinnedKeys>();
-    const box = new SecureMailbox(sdk, { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption }, { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) });
+    const box = new SecureMailbox(
+      sdk,
+      { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption },
+      { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) },
+    );
     return { id: out.agent_id, name, key: out.api_key, signing, sdk, box, api: client(t.url, out.api_key) };
   };
 
@@ -48,9 +56,20 @@ describe('processed receipts and the triage digest', () => {
     const unsigned = await b.api.post(`/api/messages/${sent.id}/processed`, { outcome: 'done' });
     assert.equal(unsigned.status, 400);
     assert.equal(unsigned.body.error.code, 'signature_required', 'a recipient with a signing key must sign its receipt');
-    const forged = await b.api.post(`/api/messages/${sent.id}/processed`, { outcome: 'done', ed25519_signature: signReceipt({ message_id: sent.id, sender_id: a.id, recipient_id: b.id, outcome: 'failed', signed_at: new Date().toISOString() }, b.signing.secretKey), signed_at: new Date().toISOString() });
+    const forged = await b.api.post(`/api/messages/${sent.id}/processed`, {
+      outcome: 'done',
+      ed25519_signature: signReceipt(
+        { message_id: sent.id, sender_id: a.id, recipient_id: b.id, outcome: 'failed', signed_at: new Date().toISOString() },
+        b.signing.secretKey,
+      ),
+      signed_at: new Date().toISOString(),
+    });
     assert.equal(forged.body.error.code, 'invalid_signature', 'the signature must cover the outcome sent');
-    const stale = await b.api.post(`/api/messages/${sent.id}/processed`, { outcome: 'done', ed25519_signature: 'x', signed_at: '2020-01-01T00:00:00Z' });
+    const stale = await b.api.post(`/api/messages/${sent.id}/processed`, {
+      outcome: 'done',
+      ed25519_signature: 'x',
+      signed_at: '2020-01-01T00:00:00Z',
+    });
     assert.equal(stale.body.error.code, 'stale_signature');
 
     const acked = await b.box.ack(sent.id, { outcome: 'done', note: 'paid, ref 7781' });
@@ -60,7 +79,11 @@ describe('processed receipts and the triage digest', () => {
     const seen = await a.box.message(sent.id);
     assert.equal(seen.processed?.outcome, 'done');
     assert.equal(seen.processed?.note, 'paid, ref 7781');
-    assert.equal(await a.box.receiptStatus(seen), 'verified', 'the sender’s client verifies the receipt against the recipient’s pinned key');
+    assert.equal(
+      await a.box.receiptStatus(seen),
+      'verified',
+      'the sender’s client verifies the receipt against the recipient’s pinned key',
+    );
     const [event] = await eventsOf(t, a.id, 'message.processed');
     assert.equal(event?.message_id, sent.id);
     assert.equal(event?.outcome, 'done');
@@ -68,7 +91,11 @@ describe('processed receipts and the triage digest', () => {
     const again = await b.api.post(`/api/messages/${sent.id}/processed`, { outcome: 'failed' });
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'already_processed');
-    assert.equal((await a.api.post(`/api/messages/${sent.id}/processed`, { outcome: 'done' })).body.error.code, 'message_not_found', 'only the recipient acknowledges');
+    assert.equal(
+      (await a.api.post(`/api/messages/${sent.id}/processed`, { outcome: 'done' })).body.error.code,
+      'message_not_found',
+      'only the recipient acknowledges',
+    );
 
     // Altered on the server after the fact: the sender's client notices.
     await t.sql('UPDATE messages SET processed = ? WHERE id = ?', JSON.stringify({ ...seen.processed, outcome: 'declined' }), sent.id);
@@ -88,12 +115,25 @@ describe('processed receipts and the triage digest', () => {
 
   test('the digest groups unread mail by peer and thread, ranks it by the documented rule, and adds snippets for sealed mail on the client', async () => {
     const me = await secureAgent();
-    const [late, forger, asker, rekeyed, quiet, early] = [await secureAgent(), await secureAgent(), await secureAgent(), await secureAgent(), await register(t.url), await register(t.url)];
+    const [late, forger, asker, rekeyed, quiet, early] = [
+      await secureAgent(),
+      await secureAgent(),
+      await secureAgent(),
+      await secureAgent(),
+      await register(t.url),
+      await register(t.url),
+    ];
     for (const peer of [late, forger, rekeyed, quiet, early]) await connect(peer, me, ['message', 'scheduling']);
     await early.api.post('/api/messages', { recipient_id: me.id, body: 'oldest, no flags' });
     await quiet.api.post('/api/messages', { recipient_id: me.id, body: 'newer, no flags' });
     const due = (hours: number) => new Date(clock.now() + hours * 3_600_000).toISOString();
-    const laterThread = await quiet.api.post('/api/messages', { recipient_id: me.id, subject: 'next week', body: 'can we meet?', scope: 'scheduling', reply_by: due(30) });
+    const laterThread = await quiet.api.post('/api/messages', {
+      recipient_id: me.id,
+      subject: 'next week',
+      body: 'can we meet?',
+      scope: 'scheduling',
+      reply_by: due(30),
+    });
     await late.box.send({ recipient_id: me.id, body: 'sealed: the contract draft', scope: 'message', reply_by: due(5) });
     const tampered = await forger.box.send({ recipient_id: me.id, body: 'signed then altered', scope: 'message' });
     await t.sql('UPDATE messages SET sealed = NULL, body = ? WHERE id = ?', 'altered on the server', tampered.id);
@@ -125,12 +165,20 @@ describe('processed receipts and the triage digest', () => {
     assert.equal(quietGroup.unread_count, 2);
     assert.deepEqual(quietGroup.scopes, ['message', 'scheduling']);
     assert.equal(quietGroup.nearest_reply_by, due(30), 'tomorrow: not flagged as today');
-    assert.equal(quietGroup.threads[0]!.thread_id, laterThread.body.thread_id, 'within a peer, a thread with a deadline ranks before one without');
+    assert.equal(
+      quietGroup.threads[0]!.thread_id,
+      laterThread.body.thread_id,
+      'within a peer, a thread with a deadline ranks before one without',
+    );
     assert.equal(quietGroup.threads[0]!.latest?.subject, 'next week');
     assert.equal(quietGroup.threads[1]!.latest?.snippet, 'newer, no flags');
     assert.ok(quietGroup.oldest_at! <= quietGroup.newest_at!);
 
     const local = await me.box.digest();
-    assert.equal(local.peers[0]!.threads[0]!.latest?.snippet, 'sealed: the contract draft', 'the client opens sealed mail locally for its snippet');
+    assert.equal(
+      local.peers[0]!.threads[0]!.latest?.snippet,
+      'sealed: the contract draft',
+      'the client opens sealed mail locally for its snippet',
+    );
   });
 });

@@ -17,7 +17,12 @@ describe('web UI: deadlines, holds and processed outcomes', { skip: missing }, (
     const [a, b] = [await h.agent('webatt-a'), await h.agent('webatt-b')];
     await connectAgents(a, b);
     const now = Date.now();
-    const sent = await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'sealed: the figures, please', scope: 'message', reply_by: new Date(now + 3_600_000).toISOString() });
+    const sent = await a.mailbox.send({
+      recipient_id: b.session.agent_id,
+      body: 'sealed: the figures, please',
+      scope: 'message',
+      reply_by: new Date(now + 3_600_000).toISOString(),
+    });
 
     const bob = await h.open();
     await h.signIn(bob, b, '#/inbox');
@@ -38,6 +43,11 @@ describe('web UI: deadlines, holds and processed outcomes', { skip: missing }, (
     const done = alice.getByTestId('message').filter({ hasText: 'sealed: the figures' });
     await done.getByTestId('processed').getByText('Processed: done').waitFor();
     await done.getByText('receipt verified').waitFor();
-    await alice.getByTestId('message').filter({ hasText: 'one more thing' }).getByTestId('held').getByText('Held by quiet hours until').waitFor();
+    await alice
+      .getByTestId('message')
+      .filter({ hasText: 'one more thing' })
+      .getByTestId('held')
+      .getByText('Held by quiet hours until')
+      .waitFor();
   });
 });

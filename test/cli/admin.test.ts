@@ -16,7 +16,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     let t: TestServer;
     let a: TestAgent;
     let b: TestAgent;
-    const admin = (...args: string[]) => amtp(['admin', ...args], t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : { AMTP_DATA_DIR: t.dataDir });
+    const admin = (...args: string[]) =>
+      amtp(['admin', ...args], t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : { AMTP_DATA_DIR: t.dataDir });
     const json = (r: CliResult) => {
       assert.equal(r.code, 0, r.stderr);
       return JSON.parse(r.stdout);
@@ -39,7 +40,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
     test('agents: lists every agent; recorded', async () => {
       const { agents } = json(await admin('agents', '--json'));
-      assert.deepEqual(agents.map((x: { name: string }) => x.name), [a.name, b.name]);
+      assert.deepEqual(
+        agents.map((x: { name: string }) => x.name),
+        [a.name, b.name],
+      );
       assert.equal(agents[0].suspended_at, null);
       const text = await admin('agents', '--limit', '1', '--offset', '1');
       assert.equal(text.code, 0, text.stderr);
@@ -56,7 +60,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /suspended since/);
       let entry = await lastEntry();
-      assert.deepEqual([entry.action, entry.target_id, entry.details.reason, entry.details.name], ['admin.agent.suspended', a.id, 'key reported stolen', a.name]);
+      assert.deepEqual(
+        [entry.action, entry.target_id, entry.details.reason, entry.details.name],
+        ['admin.agent.suspended', a.id, 'key reported stolen', a.name],
+      );
 
       for (const res of [await a.api.get('/api/me'), await a.api.get('/api/inbox')]) {
         assert.equal(res.status, 403);
@@ -75,7 +82,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([send.status, send.body.error.code], [403, 'not_authorized'], 'exactly as for an unknown agent');
       const ask = await b.api.post('/api/contact-requests', { agent_id: a.id });
       assert.deepEqual([ask.status, ask.body.error.code], [404, 'agent_not_found']);
-      for (const path of [`/api/agents/${a.name}`, `/api/agents/${a.id}/capabilities`]) assert.equal((await b.api.get(path)).status, 404, path);
+      for (const path of [`/api/agents/${a.name}`, `/api/agents/${a.id}/capabilities`])
+        assert.equal((await b.api.get(path)).status, 404, path);
 
       const again = await admin('suspend', a.id);
       assert.match(again.stdout, /unchanged/);
@@ -160,11 +168,26 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     test('audit: the log lists every action in order, and an edited entry is detected', async () => {
       const log = json(await admin('audit', '--json'));
       const actions = log.entries.map((e: { action: string }) => e.action);
-      for (const action of ['admin.invite.created', 'admin.agents.listed', 'admin.agent.suspended', 'admin.agent.unsuspended', 'admin.api_key.reset', 'admin.invites.listed', 'admin.invite.revoked', 'admin.agent.deleted']) {
+      for (const action of [
+        'admin.invite.created',
+        'admin.agents.listed',
+        'admin.agent.suspended',
+        'admin.agent.unsuspended',
+        'admin.api_key.reset',
+        'admin.invites.listed',
+        'admin.invite.revoked',
+        'admin.agent.deleted',
+      ]) {
         assert.ok(actions.includes(action), action);
       }
-      assert.deepEqual(log.entries.map((e: { seq: number }) => e.seq), actions.map((_: string, i: number) => i + 1));
-      await t.sql("UPDATE server_audit SET action = 'admin.agents.listed' WHERE seq = ?", log.entries.find((e: { action: string }) => e.action === 'admin.agent.deleted').seq);
+      assert.deepEqual(
+        log.entries.map((e: { seq: number }) => e.seq),
+        actions.map((_: string, i: number) => i + 1),
+      );
+      await t.sql(
+        "UPDATE server_audit SET action = 'admin.agents.listed' WHERE seq = ?",
+        log.entries.find((e: { action: string }) => e.action === 'admin.agent.deleted').seq,
+      );
       const tampered = await admin('audit');
       assert.equal(tampered.code, 4);
       assert.match(tampered.stdout, /CHAIN BROKEN at seq \d+/);

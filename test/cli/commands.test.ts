@@ -11,7 +11,30 @@ import { after, before, describe, test } from 'node:test';
 import { amtp, type CliResult } from '../helpers/cli.js';
 import { register, startServer, type TestAgent, type TestServer } from '../helpers/server.js';
 
-const CLIENT_COMMANDS = ['register', 'whoami', 'request', 'requests', 'approve', 'decline', 'revoke', 'unblock', 'peers', 'send', 'send-a2a', 'reply', 'inbox', 'outbox', 'read', 'thread', 'status', 'capabilities', 'keys', 'mcp', 'digest', 'ack'];
+const CLIENT_COMMANDS = [
+  'register',
+  'whoami',
+  'request',
+  'requests',
+  'approve',
+  'decline',
+  'revoke',
+  'unblock',
+  'peers',
+  'send',
+  'send-a2a',
+  'reply',
+  'inbox',
+  'outbox',
+  'read',
+  'thread',
+  'status',
+  'capabilities',
+  'keys',
+  'mcp',
+  'digest',
+  'ack',
+];
 const SERVER_COMMANDS = ['serve', 'invite', 'export', 'import', 'backup'];
 const REQUEST_CAP = 16 * 1024;
 
@@ -117,7 +140,10 @@ describe('amtp with two homes against a real server', () => {
     assert.equal(reply.code, 0, reply.stderr);
     assert.match(reply.stdout, new RegExp(`202 queued · msg_[0-9a-f]{32} · thread ${thread} · sealed end to end, signed`));
     const threadView = JSON.parse((await as('alice', 'thread', thread!, '--json')).stdout);
-    assert.deepEqual(threadView.messages.map((m: any) => m.body), ['thursday at noon?', 'noon works']);
+    assert.deepEqual(
+      threadView.messages.map((m: any) => m.body),
+      ['thursday at noon?', 'noon works'],
+    );
     assert.equal(threadView.messages[1].subject, 'Re: lunch');
 
     const outbox = await as('alice', 'outbox');
@@ -145,7 +171,10 @@ describe('amtp with two homes against a real server', () => {
   test('sizes: the plaintext ceiling before sealing; the request cap named', async () => {
     const big = await as('alice', 'send', 'cli-bob', 'x'.repeat(60_000));
     assert.equal(big.code, 1);
-    assert.match(big.stderr, /^amtp: too_large: The message is 600\d\d bytes; sealed messages on this server hold at most 49121 bytes of content/);
+    assert.match(
+      big.stderr,
+      /^amtp: too_large: The message is 600\d\d bytes; sealed messages on this server hold at most 49121 bytes of content/,
+    );
     const overCap = await as('alice', 'send', 'cli-carol', 'y'.repeat(REQUEST_CAP + 1000), '--plain');
     assert.equal(overCap.code, 1);
     assert.match(overCap.stderr, new RegExp(`too_large: .*\\(${REQUEST_CAP} bytes\\)`));
@@ -162,7 +191,11 @@ describe('amtp with two homes against a real server', () => {
     const nobody = await as('alice', 'send', 'cli-nobody', 'hi');
     const rest = await carol.api.post('/api/messages', { recipient_id: 'cli-nobody', body: 'hi' });
     assert.equal(nobody.code, 1);
-    assert.equal(nobody.stderr, `amtp: not_authorized: ${rest.body.error.message}\n`, 'the CLI refuses an unknown name exactly as REST does');
+    assert.equal(
+      nobody.stderr,
+      `amtp: not_authorized: ${rest.body.error.message}\n`,
+      'the CLI refuses an unknown name exactly as REST does',
+    );
   });
 
   test('decline then unblock; revoke, and the revoker is told how to restore it', async () => {

@@ -26,8 +26,13 @@ describe('the packed package, installed globally', () => {
   /** Runs the installed `amtp` from PATH in an unrelated directory; the guard only stops a hang. */
   const amtp = (...args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AMTP_') && !k.startsWith('npm_') && k !== 'NODE_OPTIONS'));
-      const child = spawn('amtp', args, { cwd: elsewhere, env: { ...env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, AMTP_CONFIG_DIR: join(elsewhere, 'config') } });
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith('AMTP_') && !k.startsWith('npm_') && k !== 'NODE_OPTIONS'),
+      );
+      const child = spawn('amtp', args, {
+        cwd: elsewhere,
+        env: { ...env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, AMTP_CONFIG_DIR: join(elsewhere, 'config') },
+      });
       let stdout = '';
       let stderr = '';
       const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -38,13 +43,23 @@ describe('the packed package, installed globally', () => {
     });
 
   before(async () => {
-    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     tarball = join(dir, info.filename);
     const files = info.files.map((f) => f.path);
-    for (const needed of ['dist/cli/main.js', 'dist/client/index.js', 'web/dist/index.html', 'README.md', '.env.example']) assert.ok(files.includes(needed), `the tarball holds ${needed}`);
-    assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('node_modules/')), 'no sources, tests or node_modules');
-    await run('npm', ['install', '--global', '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund', tarball], { cwd: elsewhere, maxBuffer: 16 * 1024 * 1024 });
+    for (const needed of ['dist/cli/main.js', 'dist/client/index.js', 'web/dist/index.html', 'README.md', '.env.example'])
+      assert.ok(files.includes(needed), `the tarball holds ${needed}`);
+    assert.ok(
+      !files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('node_modules/')),
+      'no sources, tests or node_modules',
+    );
+    await run('npm', ['install', '--global', '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund', tarball], {
+      cwd: elsewhere,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     installed = join(prefix, 'lib', 'node_modules', info.filename.replace(/-\d+\.\d+\.\d+.*\.tgz$/, ''));
   });
   after(() => {
@@ -54,7 +69,8 @@ describe('the packed package, installed globally', () => {
 
   test('only runtime dependencies are installed', () => {
     const deps = readdirSync(join(installed, 'node_modules'));
-    for (const dev of ['tsx', 'typescript', 'vite', 'preact', 'playwright-core', 'fast-check', '@types']) assert.ok(!deps.includes(dev), `${dev} is a dev dependency`);
+    for (const dev of ['tsx', 'typescript', 'vite', 'preact', 'playwright-core', 'fast-check', '@types'])
+      assert.ok(!deps.includes(dev), `${dev} is a dev dependency`);
     for (const runtime of ['fastify', 'better-sqlite3', 'pg', '@modelcontextprotocol']) assert.ok(deps.includes(runtime), runtime);
   });
 

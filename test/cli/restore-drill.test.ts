@@ -34,7 +34,19 @@ async function populate(t: TestServer): Promise<TestAgent[]> {
   await b.api.post('/api/messages', { recipient_id: a.id, body: 'reply' });
   const now = new Date().toISOString();
   await t.server.core.store.apply([
-    { op: 'putWebhook', webhook: { agent_id: b.id, url: 'https://hooks.example/b', secret: WEBHOOK_SECRET, events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } },
+    {
+      op: 'putWebhook',
+      webhook: {
+        agent_id: b.id,
+        url: 'https://hooks.example/b',
+        secret: WEBHOOK_SECRET,
+        events: ['message.received'],
+        enabled: true,
+        disabled_reason: null,
+        created_at: now,
+        updated_at: now,
+      },
+    },
   ]);
   return [a, b];
 }
@@ -83,7 +95,10 @@ describe('restore drill on SQLite: amtp backup → fresh data dir → same mailb
       const result = await amtp(['backup', backup], { AMTP_DATA_DIR: source.dataDir });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(mode(backup), 0o600);
-      const exported = await amtp(['export', '--encrypt', encrypted], { AMTP_DATA_DIR: source.dataDir, AMTP_EXPORT_PASSPHRASE: PASSPHRASE });
+      const exported = await amtp(['export', '--encrypt', encrypted], {
+        AMTP_DATA_DIR: source.dataDir,
+        AMTP_EXPORT_PASSPHRASE: PASSPHRASE,
+      });
       assert.equal(exported.code, 0, exported.stderr);
       assert.equal(mode(encrypted), 0o600);
       assertNoCleartextSecrets(encrypted);
@@ -113,69 +128,73 @@ describe('restore drill on SQLite: amtp backup → fresh data dir → same mailb
   });
 });
 
-describe('restore drill on PostgreSQL: encrypted amtp export → fresh database → amtp import → same mailboxes', { skip: postgresSkip('PostgreSQL restore drill') }, () => {
-  test('the export is 0600 and opaque; a wrong passphrase imports nothing; the right one restores every mailbox', async () => {
-    const sourceDb = await freshDatabase();
-    databases.push(sourceDb);
-    const source = await startServer({ DATABASE_URL: sourceDb.url });
-    let agents: TestAgent[];
-    let before: unknown[];
-    const file = join(dir, 'pg.jsonl.enc');
-    const plain = join(dir, 'pg.jsonl');
-    const passphraseFile = join(dir, 'passphrase');
-    writeFileSync(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 });
-    try {
-      agents = await populate(source);
-      before = await viewsSettled(source.url, agents);
-      const exported = await amtp(['export', '--encrypt', '--passphrase-file', passphraseFile, file], { DATABASE_URL: sourceDb.url });
-      assert.equal(exported.code, 0, exported.stderr);
-      assert.match(exported.stderr, /encrypted/);
-      assert.equal(mode(file), 0o600);
-      assertNoCleartextSecrets(file);
-      assert.equal((await amtp(['export', plain], { DATABASE_URL: sourceDb.url })).code, 0);
-      assert.equal(mode(plain), 0o600, 'a plain export is private too');
-      assert.ok(readFileSync(plain, 'utf8').includes(WEBHOOK_SECRET), 'the plain export holds the secrets SELF-HOSTING warns about');
-    } finally {
-      await source.close();
-    }
+describe(
+  'restore drill on PostgreSQL: encrypted amtp export → fresh database → amtp import → same mailboxes',
+  { skip: postgresSkip('PostgreSQL restore drill') },
+  () => {
+    test('the export is 0600 and opaque; a wrong passphrase imports nothing; the right one restores every mailbox', async () => {
+      const sourceDb = await freshDatabase();
+      databases.push(sourceDb);
+      const source = await startServer({ DATABASE_URL: sourceDb.url });
+      let agents: TestAgent[];
+      let before: unknown[];
+      const file = join(dir, 'pg.jsonl.enc');
+      const plain = join(dir, 'pg.jsonl');
+      const passphraseFile = join(dir, 'passphrase');
+      writeFileSync(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 });
+      try {
+        agents = await populate(source);
+        before = await viewsSettled(source.url, agents);
+        const exported = await amtp(['export', '--encrypt', '--passphrase-file', passphraseFile, file], { DATABASE_URL: sourceDb.url });
+        assert.equal(exported.code, 0, exported.stderr);
+        assert.match(exported.stderr, /encrypted/);
+        assert.equal(mode(file), 0o600);
+        assertNoCleartextSecrets(file);
+        assert.equal((await amtp(['export', plain], { DATABASE_URL: sourceDb.url })).code, 0);
+        assert.equal(mode(plain), 0o600, 'a plain export is private too');
+        assert.ok(readFileSync(plain, 'utf8').includes(WEBHOOK_SECRET), 'the plain export holds the secrets SELF-HOSTING warns about');
+      } finally {
+        await source.close();
+      }
 
-    const target = await freshDatabase();
-    databases.push(target);
-    const noPassphrase = await amtp(['import', file], { DATABASE_URL: target.url });
-    assert.equal(noPassphrase.code, 1);
-    assert.match(noPassphrase.stderr, /encrypted export: give its passphrase/);
-    const wrong = await amtp(['import', file], { DATABASE_URL: target.url, AMTP_EXPORT_PASSPHRASE: 'not the passphrase at all' });
-    assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /wrong passphrase, or the file was altered or truncated/);
-    const tampered = join(dir, 'tampered.enc');
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 40]! ^= 1;
-    writeFileSync(tampered, bytes);
-    const altered = await amtp(['import', tampered], { DATABASE_URL: target.url, AMTP_EXPORT_PASSPHRASE: PASSPHRASE });
-    assert.equal(altered.code, 1);
-    assert.match(altered.stderr, /altered/);
+      const target = await freshDatabase();
+      databases.push(target);
+      const noPassphrase = await amtp(['import', file], { DATABASE_URL: target.url });
+      assert.equal(noPassphrase.code, 1);
+      assert.match(noPassphrase.stderr, /encrypted export: give its passphrase/);
+      const wrong = await amtp(['import', file], { DATABASE_URL: target.url, AMTP_EXPORT_PASSPHRASE: 'not the passphrase at all' });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /wrong passphrase, or the file was altered or truncated/);
+      const tampered = join(dir, 'tampered.enc');
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 40]! ^= 1;
+      writeFileSync(tampered, bytes);
+      const altered = await amtp(['import', tampered], { DATABASE_URL: target.url, AMTP_EXPORT_PASSPHRASE: PASSPHRASE });
+      assert.equal(altered.code, 1);
+      assert.match(altered.stderr, /altered/);
 
-    const imported = await amtp(['import', '--passphrase-file', passphraseFile, file], { DATABASE_URL: target.url });
-    assert.equal(imported.code, 0, `the failed imports left nothing behind: ${imported.stderr}`);
-    assert.doesNotMatch(imported.stdout, /MISMATCH/);
-    const restored = await startServer({ DATABASE_URL: target.url });
-    try {
-      assert.deepEqual(await mailboxes(restored.url, agents), before);
-    } finally {
-      await restored.close();
-    }
-  });
+      const imported = await amtp(['import', '--passphrase-file', passphraseFile, file], { DATABASE_URL: target.url });
+      assert.equal(imported.code, 0, `the failed imports left nothing behind: ${imported.stderr}`);
+      assert.doesNotMatch(imported.stdout, /MISMATCH/);
+      const restored = await startServer({ DATABASE_URL: target.url });
+      try {
+        assert.deepEqual(await mailboxes(restored.url, agents), before);
+      } finally {
+        await restored.close();
+      }
+    });
 
-  test('--encrypt refuses to run without a passphrase or with a short one, and writes nothing', async () => {
-    const db = await freshDatabase();
-    databases.push(db);
-    const file = join(dir, 'refused.enc');
-    const none = await amtp(['export', '--encrypt', file], { DATABASE_URL: db.url });
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /AMTP_EXPORT_PASSPHRASE/);
-    const short = await amtp(['export', '--encrypt', file], { DATABASE_URL: db.url, AMTP_EXPORT_PASSPHRASE: 'short' });
-    assert.equal(short.code, 1);
-    assert.match(short.stderr, /at least 12 characters/);
-    assert.equal(existsSync(file), false);
-  });
-});
+    test('--encrypt refuses to run without a passphrase or with a short one, and writes nothing', async () => {
+      const db = await freshDatabase();
+      databases.push(db);
+      const file = join(dir, 'refused.enc');
+      const none = await amtp(['export', '--encrypt', file], { DATABASE_URL: db.url });
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /AMTP_EXPORT_PASSPHRASE/);
+      const short = await amtp(['export', '--encrypt', file], { DATABASE_URL: db.url, AMTP_EXPORT_PASSPHRASE: 'short' });
+      assert.equal(short.code, 1);
+      assert.match(short.stderr, /at least 12 characters/);
+      assert.equal(existsSync(file), false);
+    });
+  },
+);

@@ -31,16 +31,35 @@ describe('amtp export / import: SQLite → PostgreSQL → SQLite', { skip }, () 
     agents = [a, b, c];
     await connect(a, b, ['message', 'scheduling']);
     await c.api.post('/api/contact-requests', { agent_id: a.id, note: 'hello?' });
-    for (const body of ['one', 'two', 'three']) await a.api.post('/api/messages', { recipient_id: b.id, subject: 's', body, client_id: `c-${body}` });
+    for (const body of ['one', 'two', 'three'])
+      await a.api.post('/api/messages', { recipient_id: b.id, subject: 's', body, client_id: `c-${body}` });
     const inbox = await b.api.get('/api/inbox');
     await b.api.post(`/api/messages/${inbox.body.messages[0].id}/read`);
-    await b.api.post('/api/messages', { recipient_id: a.id, body: 'reply', reply_to_id: inbox.body.messages[0].id, scope: 'message', payload: { z: 1, a: [true, null] } });
+    await b.api.post('/api/messages', {
+      recipient_id: a.id,
+      body: 'reply',
+      reply_to_id: inbox.body.messages[0].id,
+      scope: 'message',
+      payload: { z: 1, a: [true, null] },
+    });
     await b.api.put('/api/me/capabilities', { capabilities: [{ id: 'scheduling', title: 'Calendar' }] });
     await source.server.core.admin.createInvite(null);
     const store = source.server.core.store;
     const now = new Date().toISOString();
     await store.apply([
-      { op: 'putWebhook', webhook: { agent_id: c.id, url: 'https://hooks.example/c', secret: 'whsec_x', events: ['message.received'], enabled: true, disabled_reason: null, created_at: now, updated_at: now } },
+      {
+        op: 'putWebhook',
+        webhook: {
+          agent_id: c.id,
+          url: 'https://hooks.example/c',
+          secret: 'whsec_x',
+          events: ['message.received'],
+          enabled: true,
+          disabled_reason: null,
+          created_at: now,
+          updated_at: now,
+        },
+      },
       { op: 'appendEvent', event: { id: 'evt_transfer', agent_id: c.id, type: 'message.received', data: { n: 1 }, created_at: now } },
       { op: 'disableWebhook', agent_id: c.id, reason: 'test', at: now },
     ]);

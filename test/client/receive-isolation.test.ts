@@ -21,10 +21,22 @@ describe('SecureMailbox.receiveAll isolates failures', () => {
   const agent = async (name: string) => {
     const signing = generateSigningKeyPair();
     const encryption = generateEncryptionKeyPair();
-    const out = await new AmtpClient({ baseUrl: t.url }).register({ name, public_key: signing.publicKey, encryption_key: encryption.publicKey });
+    const out = await new AmtpClient({ baseUrl: t.url }).register({
+      name,
+      public_key: signing.publicKey,
+      encryption_key: encryption.publicKey,
+    });
     const client = new AmtpClient({ baseUrl: t.url, apiKey: out.api_key });
     const pins = new Map<string, PinnedKeys>();
-    return { id: out.agent_id, client, box: new SecureMailbox(client, { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption }, { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) }) };
+    return {
+      id: out.agent_id,
+      client,
+      box: new SecureMailbox(
+        client,
+        { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption },
+        { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) },
+      ),
+    };
   };
 
   test('an altered message is withheld and failed; the rest are opened, verified and intent-checked', async () => {

@@ -24,7 +24,10 @@ describe('SDK: AmtpClient', () => {
     assert.equal(refused.code, 'not_authorized');
 
     const req = await jane.requestContact({ agent_id: 'sdk-bob' });
-    assert.deepEqual((await bob.listRequests({ direction: 'incoming' })).map((r) => r.id), [req.id]);
+    assert.deepEqual(
+      (await bob.listRequests({ direction: 'incoming' })).map((r) => r.id),
+      [req.id],
+    );
     await bob.approve(req.id);
     assert.equal((await jane.peers())[0]!.state, 'mutual');
 

@@ -22,7 +22,9 @@ function composeCommand(): string[] | null {
 const compose = composeCommand();
 if (!compose) {
   const bar = '!'.repeat(90);
-  console.warn(`\n${bar}\n!! docker compose is not installed: the compose parse test is SKIPPED (scripts/ensure-test-deps.sh installs it)\n${bar}\n`);
+  console.warn(
+    `\n${bar}\n!! docker compose is not installed: the compose parse test is SKIPPED (scripts/ensure-test-deps.sh installs it)\n${bar}\n`,
+  );
   if (process.env.CI === 'true') throw new Error('CI=true: docker compose (or docker-compose) must be installed for the container tests');
 }
 
@@ -32,7 +34,9 @@ test('compose.yaml parses and resolves with cp .env.example .env, both profiles'
     copyFileSync(join(root, 'compose.yaml'), join(dir, 'compose.yaml'));
     copyFileSync(join(root, '.env.example'), join(dir, '.env'));
     for (const args of [['config'], ['--profile', 'sqlite', 'config']]) {
-      const out = spawnSync(compose![0]!, [...compose!.slice(1), '-f', join(dir, 'compose.yaml'), '--project-directory', dir, ...args], { encoding: 'utf8' });
+      const out = spawnSync(compose![0]!, [...compose!.slice(1), '-f', join(dir, 'compose.yaml'), '--project-directory', dir, ...args], {
+        encoding: 'utf8',
+      });
       assert.equal(out.status, 0, out.stderr);
       assert.match(out.stdout, /DATABASE_URL: postgres:\/\/amtp:change-me@postgres:5432\/amtp/);
       assert.match(out.stdout, /AMTP_HOST: 0\.0\.0\.0/);

@@ -37,13 +37,22 @@ test('amtp serve: JSON-only stdout, banner on stderr, one log line per request',
 
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
-    const reg = await fetch(`${url}/api/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'logger' }) });
+    const reg = await fetch(`${url}/api/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'logger' }),
+    });
     const { api_key: key } = (await reg.json()) as { api_key: string };
     assert.equal((await fetch(`${url}/api/nowhere`)).status, 404);
     const mcp = await fetch(`${url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
     });
     assert.equal(mcp.status, 200);
     await mcp.text();
@@ -64,10 +73,13 @@ test('amtp serve: JSON-only stdout, banner on stderr, one log line per request',
     assert.doesNotMatch(stdout, /REST API|listening on/);
 
     const access = lines.map((l) => JSON.parse(l)).filter((e) => e.req && e.res);
-    assert.deepEqual(
-      access.map((e) => `${e.req.method} ${e.req.url} ${e.res.statusCode}`).sort(),
-      ['GET /api/inbox/stream 200', 'GET /api/nowhere 404', 'GET /healthz 200', 'POST /api/register 201', 'POST /mcp 200'],
-    );
+    assert.deepEqual(access.map((e) => `${e.req.method} ${e.req.url} ${e.res.statusCode}`).sort(), [
+      'GET /api/inbox/stream 200',
+      'GET /api/nowhere 404',
+      'GET /healthz 200',
+      'POST /api/register 201',
+      'POST /mcp 200',
+    ]);
     assert.equal(new Set(access.map((e) => e.reqId)).size, requests, 'one line per request');
     for (const e of access) {
       assert.equal(typeof e.responseTime, 'number');

@@ -10,18 +10,23 @@ import { startServer } from '../helpers/server.js';
 
 function post(url: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    });
+    const req = request(
+      new URL(path, url),
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
 }
 
 let n = 0;
-const register = (url: string, forwardedFor: string) => post(url, '/api/register', { name: `fwd-${process.pid}-${++n}` }, { 'x-forwarded-for': forwardedFor });
+const register = (url: string, forwardedFor: string) =>
+  post(url, '/api/register', { name: `fwd-${process.pid}-${++n}` }, { 'x-forwarded-for': forwardedFor });
 
 for (const trust of ['127.0.0.1', '1', 'loopback']) {
   test(`AMTP_TRUST_PROXY=${trust}: a forged X-Forwarded-For entry does not escape the per-address limit`, async () => {
@@ -29,7 +34,8 @@ for (const trust of ['127.0.0.1', '1', 'loopback']) {
     try {
       // As a proxy on 127.0.0.1 forwards them: the client's own (forged) entries, then the address it saw.
       const statuses = [];
-      for (const forged of ['198.51.100.1', '198.51.100.2', '10.9.8.7, 198.51.100.3']) statuses.push((await register(t.url, `${forged}, 203.0.113.7`)).status);
+      for (const forged of ['198.51.100.1', '198.51.100.2', '10.9.8.7, 198.51.100.3'])
+        statuses.push((await register(t.url, `${forged}, 203.0.113.7`)).status);
       assert.deepEqual(statuses, [201, 429, 429]);
       // The limit is per real address: another client behind the same proxy still registers.
       assert.equal((await register(t.url, '203.0.113.8')).status, 201);
@@ -58,11 +64,19 @@ test('AMTP_TRUST_PROXY refuses "true" (trust everything) and anything but hops, 
   assert.deepEqual(loadConfig({ AMTP_TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.0.2.1' }).trustProxy, ['10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
 });
 
-const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+const initialize = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+};
 const mcpWithHost = (url: string, host: string) => post(url, '/mcp', initialize, { host });
 
 test('a non-loopback bind without AMTP_PUBLIC_URL refuses to start, saying what to set', async () => {
-  await assert.rejects(startServer({ AMTP_HOST: '0.0.0.0' }), /Refusing to start: AMTP_HOST=0\.0\.0\.0.*AMTP_PUBLIC_URL.*AMTP_MCP_ALLOWED_HOSTS=\*/s);
+  await assert.rejects(
+    startServer({ AMTP_HOST: '0.0.0.0' }),
+    /Refusing to start: AMTP_HOST=0\.0\.0\.0.*AMTP_PUBLIC_URL.*AMTP_MCP_ALLOWED_HOSTS=\*/s,
+  );
   await assert.rejects(startServer({ AMTP_HOST: '::' }), /Refusing to start/);
 });
 

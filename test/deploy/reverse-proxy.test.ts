@@ -67,105 +67,121 @@ interface RunningProxy {
 }
 
 /** The same drive through any proxy: `start` runs it with its documented file on `port`, in front of `upstreamPort`. */
-function proxySuite(name: string, binary: string | null, file: string, start: (binary: string, dir: string, upstreamPort: number, port: number) => Promise<RunningProxy>) {
-describe(`${name} with ${file} in front of the server`, { skip: !binary && `${name} missing` }, () => {
-  const dir = mkdtempSync(join(tmpdir(), `amtp-${name}-`));
-  let t: TestServer;
-  let proxy: RunningProxy;
-  let base: string;
-  const agents: TestAgent[] = [];
+function proxySuite(
+  name: string,
+  binary: string | null,
+  file: string,
+  start: (binary: string, dir: string, upstreamPort: number, port: number) => Promise<RunningProxy>,
+) {
+  describe(`${name} with ${file} in front of the server`, { skip: !binary && `${name} missing` }, () => {
+    const dir = mkdtempSync(join(tmpdir(), `amtp-${name}-`));
+    let t: TestServer;
+    let proxy: RunningProxy;
+    let base: string;
+    const agents: TestAgent[] = [];
 
-  before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startServer({ AMTP_PUBLIC_URL: base, AMTP_TRUST_PROXY: '127.0.0.1', AMTP_RATE_REGISTER_PER_HOUR: '2' });
-    proxy = await start(binary!, dir, Number(new URL(t.url).port), port);
-    for (let i = 0; ; i++) {
-      const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-      if (up) break;
-      if (i > 200 || proxy.process.exitCode !== null) assert.fail(`${name} did not come up: ${proxy.log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  });
-  after(async () => {
-    proxy?.process.kill('SIGTERM'); // fast shutdown: a graceful one would wait for open streams
-    if (proxy && proxy.process.exitCode === null) await new Promise((r) => proxy.process.once('exit', r));
-    await t?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    before(async () => {
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      t = await startServer({ AMTP_PUBLIC_URL: base, AMTP_TRUST_PROXY: '127.0.0.1', AMTP_RATE_REGISTER_PER_HOUR: '2' });
+      proxy = await start(binary!, dir, Number(new URL(t.url).port), port);
+      for (let i = 0; ; i++) {
+        const up = await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) break;
+        if (i > 200 || proxy.process.exitCode !== null) assert.fail(`${name} did not come up: ${proxy.log()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+    after(async () => {
+      proxy?.process.kill('SIGTERM'); // fast shutdown: a graceful one would wait for open streams
+      if (proxy && proxy.process.exitCode === null) await new Promise((r) => proxy.process.once('exit', r));
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  test('REST through the proxy; a forged X-Forwarded-For is overwritten, so the registration limit holds', async () => {
-    const anonymous = client(base);
-    for (const forged of ['198.51.100.1', '198.51.100.2']) {
-      const res = await anonymous.post('/api/register', { name: `via-${name}-${agents.length}` }, { 'x-forwarded-for': forged });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      agents.push({ id: res.body.agent_id, name: `via-${name}-${agents.length}`, key: res.body.api_key, api: client(base, res.body.api_key) });
-    }
-    const third = await anonymous.post('/api/register', { name: `via-${name}-3` }, { 'x-forwarded-for': '198.51.100.3' });
-    assert.equal(third.status, 429, 'every client behind this proxy came from 127.0.0.1, whatever it claimed');
-    const [a, b] = agents as [TestAgent, TestAgent];
-    await connect(a, b);
-    const sent = await a.api.post('/api/messages', { recipient_id: b.id, body: 'through nginx' });
-    assert.equal(sent.status, 202);
-    const inbox = await b.api.get('/api/inbox');
-    assert.equal(inbox.body.messages[0].body, 'through nginx');
-  });
+    test('REST through the proxy; a forged X-Forwarded-For is overwritten, so the registration limit holds', async () => {
+      const anonymous = client(base);
+      for (const forged of ['198.51.100.1', '198.51.100.2']) {
+        const res = await anonymous.post('/api/register', { name: `via-${name}-${agents.length}` }, { 'x-forwarded-for': forged });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        agents.push({
+          id: res.body.agent_id,
+          name: `via-${name}-${agents.length}`,
+          key: res.body.api_key,
+          api: client(base, res.body.api_key),
+        });
+      }
+      const third = await anonymous.post('/api/register', { name: `via-${name}-3` }, { 'x-forwarded-for': '198.51.100.3' });
+      assert.equal(third.status, 429, 'every client behind this proxy came from 127.0.0.1, whatever it claimed');
+      const [a, b] = agents as [TestAgent, TestAgent];
+      await connect(a, b);
+      const sent = await a.api.post('/api/messages', { recipient_id: b.id, body: 'through nginx' });
+      assert.equal(sent.status, 202);
+      const inbox = await b.api.get('/api/inbox');
+      assert.equal(inbox.body.messages[0].body, 'through nginx');
+    });
 
-  test('a long-poll waits through the proxy and wakes with the message', async () => {
-    const [a, b] = agents as [TestAgent, TestAgent];
-    assert.equal((await b.api.post('/api/inbox/read')).status, 200);
-    const poll = b.api.get('/api/inbox?unread_only=true&wait=20');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body: 'wake up' })).status, 202);
-    const woke = await poll;
-    assert.equal(woke.status, 200);
-    assert.deepEqual(woke.body.messages.map((m: { body: string }) => m.body), ['wake up']);
-  });
+    test('a long-poll waits through the proxy and wakes with the message', async () => {
+      const [a, b] = agents as [TestAgent, TestAgent];
+      assert.equal((await b.api.post('/api/inbox/read')).status, 200);
+      const poll = b.api.get('/api/inbox?unread_only=true&wait=20');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body: 'wake up' })).status, 202);
+      const woke = await poll;
+      assert.equal(woke.status, 200);
+      assert.deepEqual(
+        woke.body.messages.map((m: { body: string }) => m.body),
+        ['wake up'],
+      );
+    });
 
-  test('SSE through the proxy: events arrive unbuffered and uncompressed; a reconnect with Last-Event-ID resumes exactly', async () => {
-    const [a, b] = agents as [TestAgent, TestAgent];
-    const stream = await openStream(base, b.key);
-    let first;
-    try {
-      assert.equal(stream.status, 200);
-      assert.equal(stream.response.headers.get('content-encoding'), null);
-      assert.match(stream.response.headers.get('content-type') ?? '', /^text\/event-stream/);
-      await a.api.post('/api/messages', { recipient_id: b.id, body: 'live 1' });
-      first = await stream.next(10_000);
-      assert.equal(first.data.data.message.body, 'live 1');
-    } finally {
-      stream.close();
-    }
+    test('SSE through the proxy: events arrive unbuffered and uncompressed; a reconnect with Last-Event-ID resumes exactly', async () => {
+      const [a, b] = agents as [TestAgent, TestAgent];
+      const stream = await openStream(base, b.key);
+      let first;
+      try {
+        assert.equal(stream.status, 200);
+        assert.equal(stream.response.headers.get('content-encoding'), null);
+        assert.match(stream.response.headers.get('content-type') ?? '', /^text\/event-stream/);
+        await a.api.post('/api/messages', { recipient_id: b.id, body: 'live 1' });
+        first = await stream.next(10_000);
+        assert.equal(first.data.data.message.body, 'live 1');
+      } finally {
+        stream.close();
+      }
 
-    for (const body of ['missed 1', 'missed 2']) await a.api.post('/api/messages', { recipient_id: b.id, body });
-    const resumed = await openStream(base, b.key, first.id);
-    try {
-      const bodies = [(await resumed.next(10_000)).data.data.message.body, (await resumed.next(10_000)).data.data.message.body];
-      assert.deepEqual(bodies, ['missed 1', 'missed 2']);
-    } finally {
-      resumed.close();
-    }
-  });
+      for (const body of ['missed 1', 'missed 2']) await a.api.post('/api/messages', { recipient_id: b.id, body });
+      const resumed = await openStream(base, b.key, first.id);
+      try {
+        const bodies = [(await resumed.next(10_000)).data.data.message.body, (await resumed.next(10_000)).data.data.message.body];
+        assert.deepEqual(bodies, ['missed 1', 'missed 2']);
+      } finally {
+        resumed.close();
+      }
+    });
 
-  test('/mcp through the proxy: the original Host passes the DNS-rebinding check; tools work', async () => {
-    const [a] = agents as [TestAgent];
-    const mcp = await mcpClient(base, a.key);
-    try {
-      const { tools } = await mcp.client.listTools();
-      assert.ok(tools.some((tool) => tool.name === 'a2a_whoami'));
-      const me = await mcp.call('a2a_whoami');
-      assert.equal(me.isError, undefined, me.text);
-      assert.match(me.text, new RegExp(a.id));
-    } finally {
-      await mcp.close();
-    }
-  });
+    test('/mcp through the proxy: the original Host passes the DNS-rebinding check; tools work', async () => {
+      const [a] = agents as [TestAgent];
+      const mcp = await mcpClient(base, a.key);
+      try {
+        const { tools } = await mcp.client.listTools();
+        assert.ok(tools.some((tool) => tool.name === 'a2a_whoami'));
+        const me = await mcp.call('a2a_whoami');
+        assert.equal(me.isError, undefined, me.text);
+        assert.match(me.text, new RegExp(a.id));
+      } finally {
+        await mcp.close();
+      }
+    });
 
-  test('/metrics is refused through the proxy and served directly', async () => {
-    assert.equal((await fetch(`${base}/metrics`)).status, 403);
-    assert.equal((await fetch(`${t.url}/metrics`)).status, 200);
+    test('/metrics is refused through the proxy and served directly', async () => {
+      assert.equal((await fetch(`${base}/metrics`)).status, 403);
+      assert.equal((await fetch(`${t.url}/metrics`)).status, 200);
+    });
   });
-});
 }
 
 async function startNginx(binary: string, dir: string, upstreamPort: number, port: number): Promise<RunningProxy> {
@@ -223,5 +239,9 @@ test('docs/REVERSE-PROXY.md shows the shipped nginx and Caddy files verbatim', (
   const doc = readFileSync(join(root, 'docs/REVERSE-PROXY.md'), 'utf8');
   const block = (lang: string) => new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(doc)?.[1];
   assert.equal(block('nginx'), readFileSync(CONF, 'utf8'), 'regenerate the nginx block from docs/nginx/amtp.conf');
-  assert.equal(block('caddy'), readFileSync(join(root, 'docs/caddy/Caddyfile'), 'utf8'), 'regenerate the Caddy block from docs/caddy/Caddyfile');
+  assert.equal(
+    block('caddy'),
+    readFileSync(join(root, 'docs/caddy/Caddyfile'), 'utf8'),
+    'regenerate the Caddy block from docs/caddy/Caddyfile',
+  );
 });

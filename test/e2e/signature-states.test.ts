@@ -25,7 +25,12 @@ describe('signature states after key rotation and after tampering', () => {
   const freshMailbox = (warnings: string[]) => {
     const b = ring('b');
     const pins = new Map<string, PinnedKeys>();
-    const secure = new SecureMailbox(new AmtpClient({ baseUrl: t.url, apiKey: b.api_key }), b, { get: (id) => pins.get(id), set: (id, k) => pins.set(id, k) }, { onWarning: (w) => warnings.push(w) });
+    const secure = new SecureMailbox(
+      new AmtpClient({ baseUrl: t.url, apiKey: b.api_key }),
+      b,
+      { get: (id) => pins.get(id), set: (id, k) => pins.set(id, k) },
+      { onWarning: (w) => warnings.push(w) },
+    );
     return secure;
   };
   let beforeId = '';
@@ -59,7 +64,14 @@ describe('signature states after key rotation and after tampering', () => {
     const warnings: string[] = [];
     const secure = freshMailbox(warnings);
     const { messages } = await secure.inbox({ limit: 10 });
-    assert.deepEqual(messages.map((m) => [m.id, secure.signatureOf(m)]).sort(), [[beforeId, 'verified'], [afterId, 'verified']].sort(), 'the chain comes with the first pin');
+    assert.deepEqual(
+      messages.map((m) => [m.id, secure.signatureOf(m)]).sort(),
+      [
+        [beforeId, 'verified'],
+        [afterId, 'verified'],
+      ].sort(),
+      'the chain comes with the first pin',
+    );
     assert.deepEqual(warnings, []);
   });
 
@@ -76,7 +88,10 @@ describe('signature states after key rotation and after tampering', () => {
     const forged = await secure.message(afterId);
     assert.equal(forged.body, 'FORGED: wire 10,000 EUR today');
     assert.equal(secure.signatureOf(forged), 'failed');
-    assert.ok(warnings.some((w) => /WARNING: message .* carries no signature/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => /WARNING: message .* carries no signature/.test(w)),
+      warnings.join('\n'),
+    );
     assert.equal(secure.signatureOf(await secure.message(beforeId)), 'verified', 'the untouched one is still fine');
 
     const cli = await as('b', 'inbox');

@@ -33,7 +33,8 @@ async function databaseBytes(t: TestServer): Promise<Buffer[]> {
     const tables = (await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename as string);
     // One query at a time: a pg client runs queries in sequence (queueing a second is deprecated).
     const dumps: string[] = [];
-    for (const name of tables) dumps.push((await db.query(`SELECT coalesce(string_agg(t::text, E'\\n'), '') AS rows FROM "${name}" t`)).rows[0].rows as string);
+    for (const name of tables)
+      dumps.push((await db.query(`SELECT coalesce(string_agg(t::text, E'\\n'), '') AS rows FROM "${name}" t`)).rows[0].rows as string);
     assert.ok(dumps.join('').includes('x25519-xchacha20poly1305'), 'the ciphertext is there');
     return dumps.map((d) => Buffer.from(d));
   } finally {
@@ -88,11 +89,17 @@ describe('signed and sealed, end to end', () => {
     const client = new Client({ name: 'e2e', version: '1' });
     await client.connect(transport);
     await client.listTools(); // as real clients do: results are then checked against each outputSchema
-    const result = (await client.callTool({ name: 'a2a_check_inbox', arguments: { limit: 10 } })) as { content: { text: string }[]; structuredContent: any };
+    const result = (await client.callTool({ name: 'a2a_check_inbox', arguments: { limit: 10 } })) as {
+      content: { text: string }[];
+      structuredContent: any;
+    };
     assert.match(result.content[0]!.text, /signature: verified/);
     assert.match(result.content[0]!.text, new RegExp(`body:\\n${SECRET}`));
     assert.equal(result.structuredContent.messages[0].body, SECRET);
-    const reply = (await client.callTool({ name: 'a2a_send_message', arguments: { recipient_id: 'e2e-alice', body: 'sealed reply', reply_to_id: id } })) as { structuredContent: any };
+    const reply = (await client.callTool({
+      name: 'a2a_send_message',
+      arguments: { recipient_id: 'e2e-alice', body: 'sealed reply', reply_to_id: id },
+    })) as { structuredContent: any };
     assert.equal(reply.structuredContent.status, 'queued');
     await client.close();
     const aInbox = await as('a', 'inbox', '--json');
@@ -110,7 +117,11 @@ describe('signed and sealed, end to end', () => {
     const b = ring('b');
     const api = new AmtpClient({ baseUrl: t.url, apiKey: a.api_key });
     const base = { sender_id: a.agent_id, recipient_id: b.agent_id, scope: 'message', body: 'signed plain' };
-    const codeOf = (p: Promise<unknown>) => p.then(() => 'accepted', (e) => e.code);
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e) => e.code,
+      );
 
     assert.equal(await codeOf(api.send({ recipient_id: b.agent_id, body: 'unsigned' })), 'signature_required');
     const sig = signMessage(base, a.signing.secretKey);
@@ -130,7 +141,10 @@ describe('signed and sealed, end to end', () => {
     const [m] = (await client.inbox({ limit: 1 })).messages;
     await secure.receive(m!);
     await assert.rejects(secure.receive({ ...m!, sender_name: 'someone-else' }), /delivery MAC/);
-    await assert.rejects(secure.receive({ ...m!, delivery_mac: m!.delivery_mac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }), /delivery MAC/);
+    await assert.rejects(
+      secure.receive({ ...m!, delivery_mac: m!.delivery_mac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }),
+      /delivery MAC/,
+    );
 
     const tampered = { ...ring('b'), delivery_secret: 'ds_wrong' };
     writeFileSync(join(dirs.b, 'default.json'), JSON.stringify(tampered));
@@ -178,12 +192,25 @@ test('typed intents of sealed messages are validated by the recipient’s client
     await as('a', 'register', 'intent-a', '--server', t.url);
     await as('b', 'register', 'intent-b', '--server', t.url);
     const caps = join(dirs.b, 'caps.json');
-    writeFileSync(caps, JSON.stringify([{ id: 'scheduling', title: 'Calendar', input_schema: { type: 'object', required: ['minutes'], properties: { minutes: { type: 'integer' } } } }]));
+    writeFileSync(
+      caps,
+      JSON.stringify([
+        {
+          id: 'scheduling',
+          title: 'Calendar',
+          input_schema: { type: 'object', required: ['minutes'], properties: { minutes: { type: 'integer' } } },
+        },
+      ]),
+    );
     assert.equal((await as('b', 'capabilities', 'set', caps)).code, 0);
     await as('a', 'request', 'intent-b');
     await as('b', 'approve', JSON.parse((await as('b', 'requests', '--json')).stdout)[0].id);
     assert.equal((await as('a', 'send', 'intent-b', 'ok', '--intent', 'scheduling', '--payload', '{"minutes":30}')).code, 0);
-    assert.equal((await as('a', 'send', 'intent-b', 'bad', '--intent', 'scheduling', '--payload', '{"minutes":"soon"}')).code, 0, 'the server cannot check a sealed payload');
+    assert.equal(
+      (await as('a', 'send', 'intent-b', 'bad', '--intent', 'scheduling', '--payload', '{"minutes":"soon"}')).code,
+      0,
+      'the server cannot check a sealed payload',
+    );
     const inbox = await as('b', 'inbox');
     assert.equal((inbox.stdout.match(/WARNING: payload does not match the "scheduling" schema/g) ?? []).length, 1);
   } finally {

@@ -27,10 +27,19 @@ async function startProxy(port: number, target: () => string) {
         res.end('{"error":{"code":"storage_unavailable","message":"down for maintenance"}}');
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'connection')) as Record<string, string>;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'connection'),
+      ) as Record<string, string>;
       fetch(`${target()}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
         .then(async (r) => {
-          res.writeHead(r.status, Object.fromEntries([...(r.headers as unknown as Iterable<[string, string]>)].filter(([k]) => k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length')));
+          res.writeHead(
+            r.status,
+            Object.fromEntries(
+              [...(r.headers as unknown as Iterable<[string, string]>)].filter(
+                ([k]) => k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length',
+              ),
+            ),
+          );
           res.end(Buffer.from(await r.arrayBuffer()));
         })
         .catch(() => {
@@ -49,7 +58,10 @@ describe('federation faults', { skip }, () => {
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   before(async () => {
     const publicPort = await freePort();
-    [A, B] = await Promise.all([startNode({ AMTP_FEDERATION_RETRY_SCHEDULE: '0.2,0.2,0.2,0.5,0.5,1,1,1,1,1,1,1' }), startNode({}, { publicPort, postgres: backend === 'postgres' })]);
+    [A, B] = await Promise.all([
+      startNode({ AMTP_FEDERATION_RETRY_SCHEDULE: '0.2,0.2,0.2,0.5,0.5,1,1,1,1,1,1,1' }),
+      startNode({}, { publicPort, postgres: backend === 'postgres' }),
+    ]);
     proxy = await startProxy(publicPort, () => B.directUrl);
   });
   after(async () => {
@@ -59,9 +71,15 @@ describe('federation faults', { skip }, () => {
   async function pair(prefix: string): Promise<{ alice: TestAgent; bob: TestAgent }> {
     const [alice, bob] = await Promise.all([register(A.url, `${prefix}-alice`), register(B.directUrl, `${prefix}-bob`)]);
     assert.equal((await alice.api.post('/api/contact-requests', { agent_id: B.at(bob.name) })).status, 201);
-    const incoming = await waitFor(async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+    const incoming = await waitFor(
+      async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0],
+      'the request on B',
+    );
     assert.equal((await bob.api.post(`/api/contact-requests/${incoming.id}/approve`, {})).status, 200);
-    await waitFor(async () => (await alice.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+    await waitFor(
+      async () => (await alice.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'),
+      'the approval on A',
+    );
     return { alice, bob };
   }
 
@@ -71,7 +89,13 @@ describe('federation faults', { skip }, () => {
     const sent = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'after the maintenance' });
     assert.equal(sent.status, 202);
     // A's own database (A is on SQLite in both passes): the relay's next attempt is scheduled by Retry-After.
-    const row = (await waitFor(() => A.query("SELECT attempts, last_status, not_before, updated_at FROM outbox WHERE kind = 'federation' AND status = 'pending' AND last_status = 503")[0], 'the 503 recorded on A'))!;
+    const row = (await waitFor(
+      () =>
+        A.query(
+          "SELECT attempts, last_status, not_before, updated_at FROM outbox WHERE kind = 'federation' AND status = 'pending' AND last_status = 503",
+        )[0],
+      'the 503 recorded on A',
+    ))!;
     const waited = (Date.parse(row.not_before as string) - Date.parse(row.updated_at as string)) / 1000;
     assert.ok(waited >= 1.9 && waited <= 2.1, `waits ${waited} s, as Retry-After: 2 asks (the schedule says 0.2 ± 20 %)`);
     const got = await waitFor(async () => (await bob.api.get('/api/inbox')).body.messages[0], 'the message on B after the wait');
@@ -86,7 +110,11 @@ describe('federation faults', { skip }, () => {
     const sendLoop = async (worker: number) => {
       for (let i = 0; !killed; i++) {
         try {
-          const res = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: `m ${worker}-${i}`, client_id: `c-${worker}-${i}` });
+          const res = await alice.api.post('/api/messages', {
+            recipient_id: B.at(bob.name),
+            body: `m ${worker}-${i}`,
+            client_id: `c-${worker}-${i}`,
+          });
           if (res.status === 202) acked.push(res.body.id);
         } catch {
           return; // A died under this request: it stays unacknowledged
@@ -99,11 +127,15 @@ describe('federation faults', { skip }, () => {
     };
     await Promise.all([sendLoop(1), sendLoop(2), sendLoop(3)]);
     await A.start();
-    const received = (await waitFor(async () => {
-      const got = (await bob.api.get('/api/inbox?limit=200')).body.messages as { id: string }[];
-      const ids = new Set(got.map((m) => m.id));
-      return acked.every((id) => ids.has(id)) && got;
-    }, 'every acknowledged message on B', 30_000)) as { id: string }[];
+    const received = (await waitFor(
+      async () => {
+        const got = (await bob.api.get('/api/inbox?limit=200')).body.messages as { id: string }[];
+        const ids = new Set(got.map((m) => m.id));
+        return acked.every((id) => ids.has(id)) && got;
+      },
+      'every acknowledged message on B',
+      30_000,
+    )) as { id: string }[];
     const ids = received.map((m) => m.id);
     assert.equal(new Set(ids).size, ids.length, 'no message twice');
   });

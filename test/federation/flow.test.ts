@@ -23,10 +23,18 @@ import { join } from 'node:path';
 async function secureAgent(url: string, name: string) {
   const signing = generateSigningKeyPair();
   const encryption = generateEncryptionKeyPair();
-  const out = await new AmtpClient({ baseUrl: url }).register({ name, public_key: signing.publicKey, encryption_key: encryption.publicKey });
+  const out = await new AmtpClient({ baseUrl: url }).register({
+    name,
+    public_key: signing.publicKey,
+    encryption_key: encryption.publicKey,
+  });
   const pins = new Map<string, PinnedKeys>();
   const client = new AmtpClient({ baseUrl: url, apiKey: out.api_key });
-  const box = new SecureMailbox(client, { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption }, { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) });
+  const box = new SecureMailbox(
+    client,
+    { agent_id: out.agent_id, delivery_secret: out.delivery_secret, signing, encryption },
+    { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) },
+  );
   return { id: out.agent_id, name, client, box, pins };
 }
 
@@ -45,15 +53,25 @@ describe('federation between two server processes', { skip }, () => {
   /** alice@A and bob@B, mutually authorized across the two servers. */
   async function pair(prefix: string, scopes?: string[]): Promise<{ alice: TestAgent; bob: TestAgent; bobOnA: string; aliceOnB: string }> {
     const [alice, bob] = await Promise.all([register(A.url, `${prefix}-alice`), register(B.url, `${prefix}-bob`)]);
-    const req = await alice.api.post('/api/contact-requests', { agent_id: B.at(bob.name), note: 'hello from A', ...(scopes ? { scopes } : {}) });
+    const req = await alice.api.post('/api/contact-requests', {
+      agent_id: B.at(bob.name),
+      note: 'hello from A',
+      ...(scopes ? { scopes } : {}),
+    });
     assert.equal(req.status, 201, JSON.stringify(req.body));
     assert.equal(req.body.to_name, B.at(bob.name));
-    const incoming = await waitFor(async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+    const incoming = await waitFor(
+      async () => (await bob.api.get('/api/contact-requests?direction=incoming')).body.requests[0],
+      'the request on B',
+    );
     assert.equal(incoming.from_name, A.at(alice.name));
     assert.equal(incoming.note, 'hello from A');
     const ok = await bob.api.post(`/api/contact-requests/${incoming.id}/approve`, {});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    const peer = await waitFor(async () => (await alice.api.get('/api/peers')).body.peers.find((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+    const peer = await waitFor(
+      async () => (await alice.api.get('/api/peers')).body.peers.find((p: { state: string }) => p.state === 'mutual'),
+      'the approval on A',
+    );
     assert.equal(peer.name, B.at(bob.name));
     return { alice, bob, bobOnA: req.body.to_id, aliceOnB: incoming.from_id };
   }
@@ -111,7 +129,10 @@ describe('federation between two server processes', { skip }, () => {
     await waitFor(async () => (await alice.api.get('/api/peers')).body.peers[0]?.their_scopes.includes('calendar'), 'the new scope on A');
     const allowed = await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'on the calendar', scope: 'calendar' });
     assert.equal(allowed.status, 202);
-    assert.equal((await waitFor(async () => (await bob.api.get('/api/inbox')).body.messages[0], 'the calendar message on B')).scope, 'calendar');
+    assert.equal(
+      (await waitFor(async () => (await bob.api.get('/api/inbox')).body.messages[0], 'the calendar message on B')).scope,
+      'calendar',
+    );
     assert.equal((await bob.api.post(`/api/messages/${allowed.body.id}/read`, {})).status, 200);
 
     const revoked = await bob.api.del(`/api/authorizations/${encodeURIComponent(A.at(alice.name))}`);
@@ -129,7 +150,10 @@ describe('federation between two server processes', { skip }, () => {
       assert.equal(next.body.error.code, 'not_authorized');
     }
     // And once A has heard of the revocation, A refuses at once.
-    await waitFor(async () => (await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'again' })).status === 403, 'the revocation mirrored on A');
+    await waitFor(
+      async () => (await alice.api.post('/api/messages', { recipient_id: B.at(bob.name), body: 'again' })).status === 403,
+      'the revocation mirrored on A',
+    );
     assert.equal((await bob.api.get('/api/inbox?unread_only=true')).body.messages.length, 0);
   });
 
@@ -142,14 +166,25 @@ describe('federation between two server processes', { skip }, () => {
       assert.equal(sent.status, 202);
       ids.push(sent.body.id);
     }
-    await waitFor(() => A.query("SELECT 1 FROM outbox WHERE kind = 'federation' AND status = 'pending' AND attempts >= 1").length > 0, 'a failed attempt on A');
+    await waitFor(
+      () => A.query("SELECT 1 FROM outbox WHERE kind = 'federation' AND status = 'pending' AND attempts >= 1").length > 0,
+      'a failed attempt on A',
+    );
     for (const id of ids) assert.equal((await alice.api.get(`/api/messages/${id}`)).body.status, 'queued');
     await B.start();
-    const inbox = await waitFor(async () => {
-      const got = (await bob.api.get('/api/inbox?unread_only=false&limit=50')).body.messages;
-      return got.length >= 3 && got;
-    }, 'the messages on B after its return', 20_000);
-    assert.deepEqual(inbox.map((m: { id: string }) => m.id), ids, 'in order, once each');
+    const inbox = await waitFor(
+      async () => {
+        const got = (await bob.api.get('/api/inbox?unread_only=false&limit=50')).body.messages;
+        return got.length >= 3 && got;
+      },
+      'the messages on B after its return',
+      20_000,
+    );
+    assert.deepEqual(
+      inbox.map((m: { id: string }) => m.id),
+      ids,
+      'in order, once each',
+    );
     await waitFor(async () => {
       const statuses = await Promise.all(ids.map(async (id) => (await alice.api.get(`/api/messages/${id}`)).body.status));
       return statuses.every((s) => s === 'relayed' || s === 'delivered' || s === 'read');
@@ -163,7 +198,12 @@ describe('federation between two server processes', { skip }, () => {
     await bob.box.approve(incoming.id);
     await waitFor(async () => (await alice.box.peers()).some((p) => p.state === 'mutual'), 'the approval on A');
 
-    const sent = await alice.box.sendReporting({ recipient_id: B.at('sdk-bob'), scope: 'message', subject: 'sealed subject', body: 'the secret plan' });
+    const sent = await alice.box.sendReporting({
+      recipient_id: B.at('sdk-bob'),
+      scope: 'message',
+      subject: 'sealed subject',
+      body: 'the secret plan',
+    });
     assert.deepEqual([sent.sealed, sent.signed], [true, true]);
     const got = (await waitFor(async () => (await bob.box.inbox({})).messages[0], 'the sealed message on B'))!;
     assert.equal(got.body, 'the secret plan');
@@ -179,7 +219,10 @@ describe('federation between two server processes', { skip }, () => {
     assert.equal((await alice.box.message(sent.sent.id)).body, 'the secret plan');
 
     // What the servers hold: the envelope only (A's database read directly; B's answer without keys).
-    assert.deepEqual(A.query("SELECT id FROM messages WHERE body LIKE '%secret plan%' OR subject LIKE '%sealed subject%' OR body LIKE '%sealed answer%'"), []);
+    assert.deepEqual(
+      A.query("SELECT id FROM messages WHERE body LIKE '%secret plan%' OR subject LIKE '%sealed subject%' OR body LIKE '%sealed answer%'"),
+      [],
+    );
     const raw = await bob.client.message(got.id);
     assert.equal(raw.body, null);
     assert.ok(raw.sealed);
@@ -193,14 +236,23 @@ describe('federation between two server processes', { skip }, () => {
       const asked = await mcp.call('a2a_request_contact', { agent_id: B.at(dave.name), note: 'via MCP' });
       assert.equal(asked.isError, undefined, asked.text);
       assert.equal(asked.data.to_name, B.at(dave.name));
-      const incoming = await waitFor(async () => (await dave.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+      const incoming = await waitFor(
+        async () => (await dave.api.get('/api/contact-requests?direction=incoming')).body.requests[0],
+        'the request on B',
+      );
       assert.equal((await dave.api.post(`/api/contact-requests/${incoming.id}/approve`, {})).status, 200);
-      await waitFor(async () => (await mcp.call('a2a_list_peers')).data.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
+      await waitFor(
+        async () => (await mcp.call('a2a_list_peers')).data.peers.some((p: { state: string }) => p.state === 'mutual'),
+        'the approval on A',
+      );
       const sent = await mcp.call('a2a_send_message', { recipient_id: B.at(dave.name), body: 'hello over MCP' });
       assert.equal(sent.isError, undefined, sent.text);
       const got = await waitFor(async () => (await dave.api.get('/api/inbox')).body.messages[0], 'the message on B');
       assert.equal(got.body, 'hello over MCP');
-      assert.equal((await dave.api.post('/api/messages', { recipient_id: A.at(carol.name), body: 'hello back', reply_to_id: got.id })).status, 202);
+      assert.equal(
+        (await dave.api.post('/api/messages', { recipient_id: A.at(carol.name), body: 'hello back', reply_to_id: got.id })).status,
+        202,
+      );
       const inbox = (await waitFor(async () => {
         const r = await mcp.call('a2a_check_inbox', {});
         return r.data.messages.length > 0 && r;
@@ -213,40 +265,57 @@ describe('federation between two server processes', { skip }, () => {
   });
 
   // The CLI talks REST to its own server: once, in the SQLite pass, is enough (CLI processes are slow to start).
-  test('CLI (amtp, two homes): request, approve, a sealed and signed message between servers', { skip: backend === 'postgres' ? 'covered by the SQLite pass' : undefined }, async () => {
-    const homes = { erin: mkdtempSync(join(tmpdir(), 'amtp-fed-erin-')), frank: mkdtempSync(join(tmpdir(), 'amtp-fed-frank-')) };
-    const as = (who: keyof typeof homes, ...args: string[]) => amtp(args, { AMTP_CONFIG_DIR: homes[who] });
-    try {
-      const [e, f] = await Promise.all([as('erin', 'register', 'cli-erin', '--server', A.url), as('frank', 'register', 'cli-frank', '--server', B.url)]);
-      assert.equal(e.code, 0, e.stderr);
-      assert.equal(f.code, 0, f.stderr);
-      // Waiting on the servers is done over REST with the keys the CLI stored (a CLI process per poll would be slow).
-      const key = (who: keyof typeof homes) => (JSON.parse(readFileSync(join(homes[who], 'default.json'), 'utf8')) as { api_key: string }).api_key;
-      const [erinApi, frankApi] = [client(A.url, key('erin')), client(B.url, key('frank'))];
-      const asked = await as('erin', 'request', B.at('cli-frank'));
-      assert.equal(asked.code, 0, asked.stderr);
-      const incoming = await waitFor(async () => (await frankApi.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
-      assert.equal((await as('frank', 'approve', incoming.id)).code, 0);
-      await waitFor(async () => (await erinApi.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval on A');
-      const sent = await as('erin', 'send', B.at('cli-frank'), 'hello from the CLI');
-      assert.equal(sent.code, 0, sent.stderr);
-      assert.match(sent.stdout, /sealed end to end, signed/);
-      await waitFor(async () => (await frankApi.get('/api/inbox')).body.messages.length > 0, 'the message on B');
-      const shown = await as('frank', 'inbox');
-      assert.equal(shown.code, 0, shown.stderr);
-      assert.match(shown.stdout, /hello from the CLI/);
-      assert.match(shown.stdout, /verified/);
-      assert.match(shown.stdout, new RegExp(A.at('cli-erin').replace(/\./g, '\\.')));
-    } finally {
-      for (const home of Object.values(homes)) rmSync(home, { recursive: true, force: true });
-    }
-  });
+  test(
+    'CLI (amtp, two homes): request, approve, a sealed and signed message between servers',
+    { skip: backend === 'postgres' ? 'covered by the SQLite pass' : undefined },
+    async () => {
+      const homes = { erin: mkdtempSync(join(tmpdir(), 'amtp-fed-erin-')), frank: mkdtempSync(join(tmpdir(), 'amtp-fed-frank-')) };
+      const as = (who: keyof typeof homes, ...args: string[]) => amtp(args, { AMTP_CONFIG_DIR: homes[who] });
+      try {
+        const [e, f] = await Promise.all([
+          as('erin', 'register', 'cli-erin', '--server', A.url),
+          as('frank', 'register', 'cli-frank', '--server', B.url),
+        ]);
+        assert.equal(e.code, 0, e.stderr);
+        assert.equal(f.code, 0, f.stderr);
+        // Waiting on the servers is done over REST with the keys the CLI stored (a CLI process per poll would be slow).
+        const key = (who: keyof typeof homes) =>
+          (JSON.parse(readFileSync(join(homes[who], 'default.json'), 'utf8')) as { api_key: string }).api_key;
+        const [erinApi, frankApi] = [client(A.url, key('erin')), client(B.url, key('frank'))];
+        const asked = await as('erin', 'request', B.at('cli-frank'));
+        assert.equal(asked.code, 0, asked.stderr);
+        const incoming = await waitFor(
+          async () => (await frankApi.get('/api/contact-requests?direction=incoming')).body.requests[0],
+          'the request on B',
+        );
+        assert.equal((await as('frank', 'approve', incoming.id)).code, 0);
+        await waitFor(
+          async () => (await erinApi.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'),
+          'the approval on A',
+        );
+        const sent = await as('erin', 'send', B.at('cli-frank'), 'hello from the CLI');
+        assert.equal(sent.code, 0, sent.stderr);
+        assert.match(sent.stdout, /sealed end to end, signed/);
+        await waitFor(async () => (await frankApi.get('/api/inbox')).body.messages.length > 0, 'the message on B');
+        const shown = await as('frank', 'inbox');
+        assert.equal(shown.code, 0, shown.stderr);
+        assert.match(shown.stdout, /hello from the CLI/);
+        assert.match(shown.stdout, /verified/);
+        assert.match(shown.stdout, new RegExp(A.at('cli-erin').replace(/\./g, '\\.')));
+      } finally {
+        for (const home of Object.values(homes)) rmSync(home, { recursive: true, force: true });
+      }
+    },
+  );
 
   test('an unknown remote handle answers exactly like one that declined (and so blocked) the requester', async () => {
     const [carol, dave] = await Promise.all([register(A.url, 'decl-carol'), register(B.url, 'decl-dave')]);
     const req = await carol.api.post('/api/contact-requests', { agent_id: B.at(dave.name) });
     assert.equal(req.status, 201);
-    const incoming = await waitFor(async () => (await dave.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request on B');
+    const incoming = await waitFor(
+      async () => (await dave.api.get('/api/contact-requests?direction=incoming')).body.requests[0],
+      'the request on B',
+    );
     assert.equal((await dave.api.post(`/api/contact-requests/${incoming.id}/decline`, {})).status, 200);
 
     const again = await carol.api.post('/api/contact-requests', { agent_id: B.at(dave.name) });

@@ -24,12 +24,12 @@ async function federatingServer(env: Record<string, string> = {}, options: { bac
   const port = await freePort();
   return startServer(
     {
-    AMTP_PORT: String(port),
-    AMTP_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    AMTP_FEDERATION_ALLOW_HTTP: 'true',
-    AMTP_FEDERATION_ALLOW_LOOPBACK: 'true',
-    AMTP_FEDERATION_RETRY_SCHEDULE: '0.2,0.2',
-    ...env,
+      AMTP_PORT: String(port),
+      AMTP_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      AMTP_FEDERATION_ALLOW_HTTP: 'true',
+      AMTP_FEDERATION_ALLOW_LOOPBACK: 'true',
+      AMTP_FEDERATION_RETRY_SCHEDULE: '0.2,0.2',
+      ...env,
     },
     options,
   );
@@ -47,7 +47,15 @@ async function startForger() {
     req.on('end', () => {
       if (req.url === '/.well-known/amtp') {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ federation: { domain, endpoint: `http://${domain}/federation/v1`, keys: [{ kid: 'forger-1', alg: 'ed25519', public_key: toBase64Url(ed25519.getPublicKey(secret)) }] } }));
+        res.end(
+          JSON.stringify({
+            federation: {
+              domain,
+              endpoint: `http://${domain}/federation/v1`,
+              keys: [{ kid: 'forger-1', alg: 'ed25519', public_key: toBase64Url(ed25519.getPublicKey(secret)) }],
+            },
+          }),
+        );
         return;
       }
       received.push(JSON.parse(body || 'null'));
@@ -73,11 +81,25 @@ interface Forgery {
 function signed(target: TestServer, path: string, envelope: unknown, secret: Uint8Array, domain: string, f: Forgery = {}) {
   const body = JSON.stringify(envelope);
   const url = `${target.url}/federation/v1/${path}`;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-digest': contentDigest(body), 'amtp-origin': f.origin ?? domain };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-digest': contentDigest(body),
+    'amtp-origin': f.origin ?? domain,
+  };
   const created = f.created ?? Math.floor(Date.now() / 1000);
-  const params = { created, expires: created + 300, nonce: f.nonce ?? toBase64Url(crypto.getRandomValues(new Uint8Array(16))), alg: 'ed25519', keyid: f.keyid ?? 'forger-1' };
+  const params = {
+    created,
+    expires: created + 300,
+    nonce: f.nonce ?? toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+    alg: 'ed25519',
+    keyid: f.keyid ?? 'forger-1',
+  };
   const all = { ...headers, ...signRequest({ method: 'POST', url, headers }, COVERED, params, f.key ?? secret, 'amtp') };
-  return () => fetch(url, { method: 'POST', headers: all, body: f.sentBody ?? body }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
+  return () =>
+    fetch(url, { method: 'POST', headers: all, body: f.sentBody ?? body }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { error?: { code: string } },
+    }));
 }
 
 describe('federation: forged requests are refused in every variant', () => {
@@ -156,11 +178,26 @@ describe('federation: forged requests are refused in every variant', () => {
     // carol approves mallory (requested in the baseline test), so only the signature can stop it.
     const pending = (await carol.api.get('/api/contact-requests?direction=incoming')).body.requests[0];
     assert.equal((await carol.api.post(`/api/contact-requests/${pending.id}/approve`, {})).status, 200);
-    await waitFor(() => forger.received.some((e) => (e as { type?: string }).type === 'contact_request.approved'), 'the approval relayed to the forger');
+    await waitFor(
+      () => forger.received.some((e) => (e as { type?: string }).type === 'contact_request.approved'),
+      'the approval relayed to the forger',
+    );
     const from = `mallory@${forger.domain}`;
-    const fields = { sender_id: '', recipient_id: '', sender_address: from, recipient_address: `forge-bob@${domainB}`, scope: 'message', body: 'for bob only' };
+    const fields = {
+      sender_id: '',
+      recipient_id: '',
+      sender_address: from,
+      recipient_address: `forge-bob@${domainB}`,
+      scope: 'message',
+      body: 'for bob only',
+    };
     const sig = signMessage(fields, mallory.secretKey);
-    const message = { id: `msg_${'0'.repeat(20)}${Date.now().toString(16).padStart(12, '0')}`, scope: 'message', body: 'for bob only', ...sig };
+    const message = {
+      id: `msg_${'0'.repeat(20)}${Date.now().toString(16).padStart(12, '0')}`,
+      scope: 'message',
+      body: 'for bob only',
+      ...sig,
+    };
     const readdressed = await inbox({ v: 1, id: 'evt_x', type: 'message', from, to: `forge-carol@${domainB}`, message });
     assert.equal(readdressed.status, 400);
     assert.equal(readdressed.body.error!.code, 'invalid_signature');
@@ -178,7 +215,10 @@ describe('federation policy', () => {
     const port = String(await freePort());
     const policies = async (env: Record<string, string>, expected: number) => {
       // SQLite in both passes: the restarts must find the same data directory.
-      const server = await federatingServer({ AMTP_DATA_DIR: dataDir, AMTP_PORT: port, AMTP_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }, { backend: 'sqlite' });
+      const server = await federatingServer(
+        { AMTP_DATA_DIR: dataDir, AMTP_PORT: port, AMTP_PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
+        { backend: 'sqlite' },
+      );
       try {
         const entries = await waitFor(async () => {
           const found = (await server.server.core.admin.auditLog()).entries.filter((e) => e.action === 'federation.policy');
@@ -192,7 +232,10 @@ describe('federation policy', () => {
     try {
       assert.equal((await policies({}, 1)).mode, 'open');
       assert.deepEqual(await policies({ AMTP_FEDERATION: 'allowlist', AMTP_FEDERATION_ALLOWLIST: 'mail.example.org' }, 2), {
-        mode: 'allowlist', domain: `127.0.0.1:${port}`, allowlist: ['mail.example.org'], blocklist: [],
+        mode: 'allowlist',
+        domain: `127.0.0.1:${port}`,
+        allowlist: ['mail.example.org'],
+        blocklist: [],
       });
       await policies({ AMTP_FEDERATION: 'allowlist', AMTP_FEDERATION_ALLOWLIST: 'mail.example.org' }, 2);
       assert.equal((await policies({ AMTP_FEDERATION: 'off' }, 3)).mode, 'off');
@@ -207,13 +250,30 @@ describe('federation policy', () => {
     try {
       await Promise.all([register(server.url, 'limit-hana'), register(server.url, 'limit-ivan')]);
       const domain = new URL(server.url).host;
-      const envelope = (to: string, from: string) => ({ v: 1, id: `evt_${from}`, type: 'contact_request', from: `${from}@${forger.domain}`, to: `${to}@${domain}`, profile: { address: `${from}@${forger.domain}`, display_name: null, public_key: null, encryption_key: null } });
+      const envelope = (to: string, from: string) => ({
+        v: 1,
+        id: `evt_${from}`,
+        type: 'contact_request',
+        from: `${from}@${forger.domain}`,
+        to: `${to}@${domain}`,
+        profile: { address: `${from}@${forger.domain}`, display_name: null, public_key: null, encryption_key: null },
+      });
       assert.equal((await signed(server, 'inbox', envelope('limit-hana', 'mallory'), forger.secret, forger.domain)()).status, 202);
       const second = await signed(server, 'inbox', envelope('limit-ivan', 'trudy'), forger.secret, forger.domain)();
       assert.equal(second.status, 429);
       assert.equal(second.body.error!.code, 'rate_limited');
-      assert.equal((await server.sql('SELECT name FROM agents WHERE name LIKE ?', `trudy@%`)).length, 0, 'no mirror for the refused request');
-      const malformed = await signed(server, 'inbox', { v: 1, type: 'message', from: `x@${forger.domain}` }, forger.secret, forger.domain)();
+      assert.equal(
+        (await server.sql('SELECT name FROM agents WHERE name LIKE ?', `trudy@%`)).length,
+        0,
+        'no mirror for the refused request',
+      );
+      const malformed = await signed(
+        server,
+        'inbox',
+        { v: 1, type: 'message', from: `x@${forger.domain}` },
+        forger.secret,
+        forger.domain,
+      )();
       assert.equal(malformed.status, 400);
       assert.equal(malformed.body.error!.code, 'invalid_request');
     } finally {
@@ -223,11 +283,17 @@ describe('federation policy', () => {
 
   test('delegation: addresses at one domain, whose /.well-known/amtp names a server on another host', async () => {
     const [domainPort, serverPort] = [await freePort(), await freePort()];
-    const delegated = await federatingServer({ AMTP_PORT: String(serverPort), AMTP_PUBLIC_URL: `http://127.0.0.1:${serverPort}`, AMTP_FEDERATION_DOMAIN: `127.0.0.1:${domainPort}` });
+    const delegated = await federatingServer({
+      AMTP_PORT: String(serverPort),
+      AMTP_PUBLIC_URL: `http://127.0.0.1:${serverPort}`,
+      AMTP_FEDERATION_DOMAIN: `127.0.0.1:${domainPort}`,
+    });
     // The domain's web server serves only the well-known document, a copy of the delegated server's.
     const site = createServer((req, res) => {
       if (req.url !== '/.well-known/amtp') return void res.writeHead(404).end();
-      void fetch(`${delegated.url}/.well-known/amtp`).then(async (r) => res.writeHead(200, { 'content-type': 'application/json' }).end(await r.text()));
+      void fetch(`${delegated.url}/.well-known/amtp`).then(async (r) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(await r.text()),
+      );
     });
     await new Promise<void>((resolve) => site.listen(domainPort, '127.0.0.1', resolve));
     const other = await federatingServer();
@@ -235,10 +301,16 @@ describe('federation policy', () => {
       const [dan, erin] = await Promise.all([register(delegated.url, 'deleg-dan'), register(other.url, 'deleg-erin')]);
       const asked = await erin.api.post('/api/contact-requests', { agent_id: `deleg-dan@127.0.0.1:${domainPort}` });
       assert.equal(asked.status, 201, JSON.stringify(asked.body));
-      const incoming = await waitFor(async () => (await dan.api.get('/api/contact-requests?direction=incoming')).body.requests[0], 'the request at the delegated server');
+      const incoming = await waitFor(
+        async () => (await dan.api.get('/api/contact-requests?direction=incoming')).body.requests[0],
+        'the request at the delegated server',
+      );
       assert.equal(incoming.from_name, `deleg-erin@${new URL(other.url).host}`);
       assert.equal((await dan.api.post(`/api/contact-requests/${incoming.id}/approve`, {})).status, 200);
-      await waitFor(async () => (await erin.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'), 'the approval, signed by the delegated server');
+      await waitFor(
+        async () => (await erin.api.get('/api/peers')).body.peers.some((p: { state: string }) => p.state === 'mutual'),
+        'the approval, signed by the delegated server',
+      );
       assert.equal((await dan.api.get('/api/me')).body.address, `deleg-dan@127.0.0.1:${domainPort}`);
     } finally {
       await Promise.all([delegated.close(), other.close(), new Promise<void>((resolve) => site.close(() => resolve()))]);
@@ -265,7 +337,14 @@ describe('federation policy', () => {
       try {
         const dan = await register(allowOnly.url, 'policy-dan');
         const from = `mallory@${forger.domain}`;
-        const envelope = { v: 1, id: 'evt_p', type: 'contact_request', from, to: `policy-dan@${new URL(allowOnly.url).host}`, profile: { address: from, display_name: null, public_key: null, encryption_key: null } };
+        const envelope = {
+          v: 1,
+          id: 'evt_p',
+          type: 'contact_request',
+          from,
+          to: `policy-dan@${new URL(allowOnly.url).host}`,
+          profile: { address: from, display_name: null, public_key: null, encryption_key: null },
+        };
         const refused = await signed(allowOnly, 'inbox', envelope, forger.secret, forger.domain)();
         assert.equal(refused.status, 403);
         assert.equal(refused.body.error!.code, 'federation_refused');

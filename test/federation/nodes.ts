@@ -43,7 +43,10 @@ export interface Node {
 }
 
 /** `publicPort`: the node is reached through a proxy on that port (its public URL and domain name the proxy). */
-export async function startNode(env: Record<string, string> = {}, options: { postgres?: boolean; publicPort?: number } = {}): Promise<Node> {
+export async function startNode(
+  env: Record<string, string> = {},
+  options: { postgres?: boolean; publicPort?: number } = {},
+): Promise<Node> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'amtp-fed-'));
   const database: TestDatabase | null = options.postgres ? await freshDatabase() : null;
@@ -63,7 +66,10 @@ export async function startNode(env: Record<string, string> = {}, options: { pos
     ...env,
   };
   let child: ChildProcess | null = null;
-  const exited = () => new Promise<void>((resolve) => (child && child.exitCode === null && child.signalCode === null ? child.once('exit', () => resolve()) : resolve()));
+  const exited = () =>
+    new Promise<void>((resolve) =>
+      child && child.exitCode === null && child.signalCode === null ? child.once('exit', () => resolve()) : resolve(),
+    );
   const node: Node = {
     url,
     directUrl: `http://127.0.0.1:${port}`,

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { contentDigest, digestMatches, parseSignature, signatureBase, signRequest, verifySignature } from '../../src/crypto/http-signature.js';
+import {
+  contentDigest,
+  digestMatches,
+  parseSignature,
+  signatureBase,
+  signRequest,
+  verifySignature,
+} from '../../src/crypto/http-signature.js';
 import { fromBase64Url } from '../../src/crypto/encoding.js';
 import { COVERED } from '../../src/core/federation.js';
 
@@ -25,7 +32,21 @@ test('SPEC §19.4 worked example: digest, signature base, Signature-Input and Si
   assert.equal(signatureBase(request, COVERED, parsed.params), base);
   // RFC 9421 Appendix B.1.4's test-key-ed25519 (ed25519 signatures are deterministic).
   const secret = fromBase64Url('n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU');
-  const signed = signRequest({ method, url, headers: { 'content-type': headers['content-type']!, 'content-digest': headers['content-digest'], 'amtp-origin': headers['amtp-origin']! } }, COVERED, parsed.params, secret, 'amtp');
+  const signed = signRequest(
+    {
+      method,
+      url,
+      headers: {
+        'content-type': headers['content-type']!,
+        'content-digest': headers['content-digest'],
+        'amtp-origin': headers['amtp-origin']!,
+      },
+    },
+    COVERED,
+    parsed.params,
+    secret,
+    'amtp',
+  );
   assert.equal(signed['signature-input'], headers['signature-input']);
   assert.equal(signed.signature, headers.signature);
   assert.ok(verifySignature(request, parsed, fromBase64Url('JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs')));

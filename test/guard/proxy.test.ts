@@ -35,7 +35,9 @@ after(async () => {
 test('a sealed message carrying a key is held by the proxy before sealing, then approved by the human and opened by the recipient', async () => {
   // Registered with the CLI (keys generated and kept locally); the rest of the set-up over REST, to keep the test quick.
   await Promise.all([as('alice', 'register', 'guard-alice', '--server', t.url), as('bob', 'register', 'guard-bob', '--server', t.url)]);
-  const [alice, bob] = (['alice', 'bob'] as const).map((who) => client(t.url, (JSON.parse(readFileSync(join(homes[who], 'default.json'), 'utf8')) as { api_key: string }).api_key));
+  const [alice, bob] = (['alice', 'bob'] as const).map((who) =>
+    client(t.url, (JSON.parse(readFileSync(join(homes[who], 'default.json'), 'utf8')) as { api_key: string }).api_key),
+  );
   const request = await alice!.post('/api/contact-requests', { agent_id: 'guard-bob' });
   assert.equal((await bob!.post(`/api/contact-requests/${request.body.id}/approve`, {})).status, 200);
   assert.equal((await alice!.put('/api/me/guard', { leak_guard: true })).body.leak_guard, true);
@@ -43,7 +45,11 @@ test('a sealed message carrying a key is held by the proxy before sealing, then 
   const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
   const proxy = await mcpProxy(homes.alice);
   try {
-    assert.deepEqual(proxy.tools.filter((tool) => /held|approve/.test(tool.name)).map((tool) => tool.name), [], 'the proxy offers no tool that approves held mail');
+    assert.deepEqual(
+      proxy.tools.filter((tool) => /held|approve/.test(tool.name)).map((tool) => tool.name),
+      [],
+      'the proxy offers no tool that approves held mail',
+    );
     const sent = await proxy.call('a2a_send_message', { recipient_id: 'guard-bob', subject: 'access', body: `the server key:\n${pem}` });
     assert.ok(!sent.isError, sent.text);
     assert.equal(sent.data.status, 'held_for_approval');

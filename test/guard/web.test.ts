@@ -36,6 +36,9 @@ describe('web UI: held mail', { skip: (missing && 'Chromium missing') || (backen
 
     assert.deepEqual((await alice.api.get<{ held: HeldMessage[] }>('/api/held')).body.held, []);
     const inbox = (await bob.api.get<InboxOutput>('/api/inbox')).body.messages;
-    assert.deepEqual(inbox.map((m) => [m.id, m.body]), [[held.body.id, `ci token ${token}`]]);
+    assert.deepEqual(
+      inbox.map((m) => [m.id, m.body]),
+      [[held.body.id, `ci token ${token}`]],
+    );
   });
 });

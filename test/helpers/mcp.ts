@@ -41,11 +41,25 @@ export function parseToolError(text: string): { code: string; message: string } 
 }
 
 export function mcpClient(baseUrl: string, apiKey?: string) {
-  return session(new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {} }));
+  return session(
+    new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
+      requestInit: apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {},
+    }),
+  );
 }
 
 /** `amtp mcp` (from source) over stdio, with its profiles in `configDir`. */
 export function mcpProxy(configDir: string, args: string[] = []) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('AMTP_') && v !== undefined)) as Record<string, string>;
-  return session(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', MAIN, 'mcp', ...args], env: { ...env, AMTP_CONFIG_DIR: configDir }, stderr: 'pipe' }));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('AMTP_') && v !== undefined)) as Record<
+    string,
+    string
+  >;
+  return session(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', 'tsx', MAIN, 'mcp', ...args],
+      env: { ...env, AMTP_CONFIG_DIR: configDir },
+      stderr: 'pipe',
+    }),
+  );
 }

@@ -97,9 +97,16 @@ export async function startPostgresCluster(opts: { durable?: boolean } = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'amtp-pg-'));
   // initdb refuses to run as root: run the server as an unprivileged system user.
   const user = process.getuid?.() === 0 ? ['postgres', 'nobody'].find(userExists) : undefined;
-  if (process.getuid?.() === 0 && !user) throw new Error('running as root and neither a "postgres" nor a "nobody" user exists to run PostgreSQL');
-  if (user) chownSync(dir, Number(execFileSync('id', ['-u', user], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', user], { encoding: 'utf8' })));
-  const command = (tool: string, args: string[]) => [user ? 'runuser' : join(bin, tool), user ? ['-u', user, '--', join(bin, tool), ...args] : args] as const;
+  if (process.getuid?.() === 0 && !user)
+    throw new Error('running as root and neither a "postgres" nor a "nobody" user exists to run PostgreSQL');
+  if (user)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', user], { encoding: 'utf8' })),
+      Number(execFileSync('id', ['-g', user], { encoding: 'utf8' })),
+    );
+  const command = (tool: string, args: string[]) =>
+    [user ? 'runuser' : join(bin, tool), user ? ['-u', user, '--', join(bin, tool), ...args] : args] as const;
   const run = (tool: string, args: string[]) => execFileSync(...command(tool, args), { stdio: 'pipe', cwd: dir });
 
   const data = join(dir, 'data');
@@ -136,7 +143,11 @@ export async function startPostgresCluster(opts: { durable?: boolean } = {}): Pr
   }
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    restart: async () => void (await promisify(execFile)(...command('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-m', 'fast', '-w', '-t', '60', 'restart']), { cwd: dir })),
+    restart: async () =>
+      void (await promisify(execFile)(
+        ...command('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-m', 'fast', '-w', '-t', '60', 'restart']),
+        { cwd: dir },
+      )),
     stop,
   };
 }

@@ -35,12 +35,18 @@ export interface TestServer {
  * A server on `options.backend` (default: AMTP_TEST_BACKEND). A DATABASE_URL in `env` is used as is
  * (several servers on one database); otherwise PostgreSQL servers get a fresh database, dropped on close.
  */
-export async function startServer(env: Record<string, string> = {}, options: { backend?: Backend; clock?: Clock } = {}): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  options: { backend?: Backend; clock?: Clock } = {},
+): Promise<TestServer> {
   const dataDir = env.AMTP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'amtp-test-'));
   const kind = env.DATABASE_URL ? 'postgres' : (options.backend ?? backend);
   const database: TestDatabase | null = kind === 'postgres' && !env.DATABASE_URL ? await freshDatabase() : null;
   const databaseUrl = env.DATABASE_URL ?? database?.url;
-  const config = loadConfig({ AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }, options.clock ? { clock: options.clock } : {});
+  const config = loadConfig(
+    { AMTP_PORT: '0', AMTP_LOG_LEVEL: 'silent', AMTP_DATA_DIR: dataDir, ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
+    options.clock ? { clock: options.clock } : {},
+  );
   const t: TestServer = {
     url: '',
     server: undefined as unknown as AmtpServer,
@@ -63,7 +69,12 @@ export async function startServer(env: Record<string, string> = {}, options: { b
         await client.connect();
         try {
           let i = 0;
-          return (await client.query(query.replace(/\?/g, () => `$${++i}`), params)).rows;
+          return (
+            await client.query(
+              query.replace(/\?/g, () => `$${++i}`),
+              params,
+            )
+          ).rows;
         } finally {
           await client.end();
         }
@@ -141,7 +152,12 @@ export type ErrorReply = Reply<ErrorBody>;
 
 /** A tiny REST client for tests: JSON in, JSON out, status and headers kept. */
 export function client(baseUrl: string, apiKey?: string) {
-  const call = async <T = any>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Reply<T>> => {
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Reply<T>> => {
     const headers: Record<string, string> = { ...extraHeaders };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     let payload: string | undefined;
@@ -172,7 +188,11 @@ export interface TestAgent {
 }
 
 let counter = 0;
-export async function register(baseUrl: string, name = `agent-${process.pid}-${++counter}`, extra: Record<string, unknown> = {}): Promise<TestAgent> {
+export async function register(
+  baseUrl: string,
+  name = `agent-${process.pid}-${++counter}`,
+  extra: Record<string, unknown> = {},
+): Promise<TestAgent> {
   const res = await client(baseUrl).post<RegisterOutput>('/api/register', { name, ...extra });
   if (res.status !== 201) throw new Error(`register ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.agent_id, name, key: res.body.api_key, api: client(baseUrl, res.body.api_key) };

@@ -91,16 +91,30 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       assert.equal(a.tools.length, 23);
 
       assert.equal(ok(await call(a, 'a2a_whoami'), 'whoami').name, `${p}-alice`);
-      refused(await call(a, 'a2a_register', { name: `${p}-alice` }), transport === remote ? 'name_taken' : 'invalid_request', 'register again');
+      refused(
+        await call(a, 'a2a_register', { name: `${p}-alice` }),
+        transport === remote ? 'name_taken' : 'invalid_request',
+        'register again',
+      );
 
       ok(await call(b, 'a2a_set_capabilities', { capabilities: [{ id: 'scheduling', title: 'Calendar' }] }), 'set capabilities');
-      refused(await call(b, 'a2a_set_capabilities', { capabilities: [{ id: 'bad', title: 'x', input_schema: { type: 'nonsense' } }] }), 'invalid_schema', 'invalid schema');
-      assert.deepEqual(ok(await call(a, 'a2a_get_agent_capabilities', { agent_id: `${p}-bob` }), 'capabilities').capabilities.map((x: any) => x.id), ['scheduling']);
+      refused(
+        await call(b, 'a2a_set_capabilities', { capabilities: [{ id: 'bad', title: 'x', input_schema: { type: 'nonsense' } }] }),
+        'invalid_schema',
+        'invalid schema',
+      );
+      assert.deepEqual(
+        ok(await call(a, 'a2a_get_agent_capabilities', { agent_id: `${p}-bob` }), 'capabilities').capabilities.map((x: any) => x.id),
+        ['scheduling'],
+      );
       refused(await call(a, 'a2a_get_agent_capabilities', { agent_id: `${p}-nobody` }), 'agent_not_found', 'capabilities of nobody');
 
       const req = ok(await call(a, 'a2a_request_contact', { agent_id: `${p}-bob`, scopes: ['message', 'scheduling'] }), 'request');
       refused(await call(a, 'a2a_request_contact', { agent_id: `${p}-nobody` }), 'agent_not_found', 'request nobody');
-      assert.deepEqual(ok(await call(b, 'a2a_list_requests', { direction: 'incoming' }), 'requests').requests.map((r: any) => r.id), [req.id]);
+      assert.deepEqual(
+        ok(await call(b, 'a2a_list_requests', { direction: 'incoming' }), 'requests').requests.map((r: any) => r.id),
+        [req.id],
+      );
       refused(await call(b, 'a2a_list_requests', { status: 'maybe' }), 'invalid_request', 'bad status');
       assert.equal(ok(await call(b, 'a2a_authorize_agent', { agent_id: `${p}-alice` }), 'authorize').state, 'mutual');
       refused(await call(b, 'a2a_authorize_agent', { agent_id: `${p}-nobody` }), 'agent_not_found', 'authorize nobody');
@@ -120,7 +134,10 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       assert.doesNotMatch(status.text, /UNTRUSTED/);
       refused(await call(a, 'a2a_message_status', { message_id: `msg_${'0'.repeat(32)}` }), 'message_not_found', 'status of nothing');
       const thread = await call(a, 'a2a_get_thread', { thread_id: sent.thread_id });
-      assert.deepEqual(ok(thread, 'thread').messages.map((m: any) => m.id), [sent.id, reply.id]);
+      assert.deepEqual(
+        ok(thread, 'thread').messages.map((m: any) => m.id),
+        [sent.id, reply.id],
+      );
       assert.equal(thread.text.match(/^<<<YOUR OWN MESSAGE /gm)?.length, 1);
       assert.equal(thread.text.match(/^<<<UNTRUSTED MESSAGE /gm)?.length, 1);
       refused(await call(a, 'a2a_get_thread', { thread_id: MISSING }), 'thread_not_found', 'thread of nothing');
@@ -129,7 +146,10 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       refused(await call(a, 'a2a_mark_read'), 'invalid_request', 'mark read with neither id nor all');
       assert.equal(ok(await call(a, 'a2a_mark_read', { all: true }), 'mark all').marked, 1);
       const outbox = await call(a, 'a2a_list_sent');
-      assert.deepEqual(ok(outbox, 'sent').messages.map((m: any) => m.id), [sent.id]);
+      assert.deepEqual(
+        ok(outbox, 'sent').messages.map((m: any) => m.id),
+        [sent.id],
+      );
       assert.equal(outbox.data.messages[0].status, 'read');
       assert.match(outbox.text, /YOUR OWN MESSAGE/);
       refused(await call(a, 'a2a_list_sent', { limit: 0 }), 'invalid_request', 'sent limit 0');
@@ -150,7 +170,11 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       assert.match(revoker.text, /You revoked .*a2a_authorize_agent/);
 
       // The A2A outbound tool's success path needs an A2A agent: test/a2a/outbound.test.ts.
-      refused(await call(a, 'a2a_send_to_a2a_agent', { agent_card_url: 'https://10.0.0.1/.well-known/agent-card.json', body: 'hi' }), 'invalid_agent_card_url', 'an A2A agent at a private address');
+      refused(
+        await call(a, 'a2a_send_to_a2a_agent', { agent_card_url: 'https://10.0.0.1/.well-known/agent-card.json', body: 'hi' }),
+        'invalid_agent_card_url',
+        'an A2A agent at a private address',
+      );
 
       const audit = ok(await call(b, 'a2a_audit_log', { limit: 10 }), 'audit');
       assert.equal(audit.chain_valid, true);
@@ -162,9 +186,20 @@ describe('every MCP tool over /mcp and over amtp mcp', () => {
       const acked = ok(await call(b, 'a2a_ack', { message_id: sent.id, outcome: 'done', note: 'booked' }), 'ack').processed;
       assert.equal(acked.outcome, 'done');
       assert.equal(Boolean(acked.ed25519_signature), transport === proxy, 'the local proxy signs the receipt with the local key');
-      refused(await call(b, 'a2a_decline_deadline', { message_id: sent.id, reason: 'busy' }), 'no_pending_deadline', 'decline without a deadline');
-      assert.equal(ok(await call(b, 'a2a_quiet_hours', { time_zone: 'Europe/Paris', start: '22:00', end: '07:00' }), 'quiet hours').quiet_hours.end, '07:00');
-      refused(await call(b, 'a2a_quiet_hours', { time_zone: 'Mars/Olympus', start: '22:00', end: '07:00' }), 'invalid_request', 'unknown time zone');
+      refused(
+        await call(b, 'a2a_decline_deadline', { message_id: sent.id, reason: 'busy' }),
+        'no_pending_deadline',
+        'decline without a deadline',
+      );
+      assert.equal(
+        ok(await call(b, 'a2a_quiet_hours', { time_zone: 'Europe/Paris', start: '22:00', end: '07:00' }), 'quiet hours').quiet_hours.end,
+        '07:00',
+      );
+      refused(
+        await call(b, 'a2a_quiet_hours', { time_zone: 'Mars/Olympus', start: '22:00', end: '07:00' }),
+        'invalid_request',
+        'unknown time zone',
+      );
 
       assert.deepEqual([...seen].sort(), a.tools.map((x) => x.name).sort(), 'every tool was called');
     });

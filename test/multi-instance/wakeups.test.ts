@@ -37,7 +37,10 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     assert.equal(sent.status, 202);
     const res = await poll;
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.messages.map((m) => m.id), [sent.body.id]);
+    assert.deepEqual(
+      res.body.messages.map((m) => m.id),
+      [sent.body.id],
+    );
   });
 
   test('a stream on B sees live events of messages sent through A', async () => {
@@ -57,7 +60,7 @@ describe('two server instances on one PostgreSQL database', { skip }, () => {
     }
   });
 
-  test('rotating the API key through A ends the old key\'s stream and long-poll held on B at once', { timeout: 20_000 }, async () => {
+  test("rotating the API key through A ends the old key's stream and long-poll held on B at once", { timeout: 20_000 }, async () => {
     const alice = await register(A.url);
     const stream = await openStream(B.url, alice.key);
     assert.equal(stream.status, 200);

@@ -66,7 +66,9 @@ describe('two instances, one webhook outbox', { skip }, () => {
         const seqs = events.filter((e) => e.agent_id === r.id).map((e) => e.id);
         assert.equal(new Set(seqs).size, seqs.length);
       }
-      console.log(`multi-instance webhooks: ${TOTAL} messages through 2 instances → ${hook.received.length} deliveries, ${new Set(ids).size} distinct`);
+      console.log(
+        `multi-instance webhooks: ${TOTAL} messages through 2 instances → ${hook.received.length} deliveries, ${new Set(ids).size} distinct`,
+      );
     } finally {
       await hook.close();
     }

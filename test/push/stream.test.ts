@@ -31,8 +31,14 @@ describe('SSE stream', () => {
     const missed = [await send('three'), await send('four'), await send('five')];
     const resumed = await openStream(t.url, b.key, e2.id);
     const replay = [await resumed.next(), await resumed.next(), await resumed.next()];
-    assert.deepEqual(replay.map((e) => e.data.data.message.id), missed);
-    assert.deepEqual(replay.map((e) => Number(e.id)), [3, 4, 5].map((n) => Number(e1.id) + n - 1));
+    assert.deepEqual(
+      replay.map((e) => e.data.data.message.id),
+      missed,
+    );
+    assert.deepEqual(
+      replay.map((e) => Number(e.id)),
+      [3, 4, 5].map((n) => Number(e1.id) + n - 1),
+    );
     const live = await send('six');
     assert.equal((await resumed.next()).data.data.message.id, live, 'the next event is the live one: nothing repeated');
     resumed.close();

@@ -12,7 +12,13 @@ describe('webhooks', () => {
     const receiver = await startReceiver();
     try {
       const a = await register(t.url);
-      for (const url of [receiver.url, receiver.url.replace('http:', 'https:'), 'https://10.0.0.1/hook', 'https://[::1]/hook', 'https://169.254.169.254/latest']) {
+      for (const url of [
+        receiver.url,
+        receiver.url.replace('http:', 'https:'),
+        'https://10.0.0.1/hook',
+        'https://[::1]/hook',
+        'https://169.254.169.254/latest',
+      ]) {
         const res = await a.api.put('/api/me/webhook', { url });
         assert.equal(res.status, 422, url);
         assert.equal(res.body.error.code, 'invalid_webhook_url');
@@ -44,7 +50,10 @@ describe('webhooks', () => {
       await waitFor(() => hookB.received.length >= 2, 'two deliveries to B');
       const verifierB = new Webhook(setB.body.secret);
       const events = hookB.received.map((r) => verifierB.verify(r.body, r.headers as Record<string, string>) as any);
-      assert.deepEqual(events.map((e) => e.type), ['contact_request.received', 'message.received']);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['contact_request.received', 'message.received'],
+      );
       assert.equal(events[1].data.message.id, sent.body.id);
       assert.equal(events[1].data.message.body, 'webhook me');
       assert.equal(events[1].data.message.untrusted, true);
@@ -55,7 +64,10 @@ describe('webhooks', () => {
       await waitFor(() => hookA.received.length >= 2, 'approved + read to A');
       const verifierA = new Webhook(setA.body.secret);
       const toA = hookA.received.map((r) => verifierA.verify(r.body, r.headers as Record<string, string>) as any);
-      assert.deepEqual(toA.map((e) => e.type), ['contact_request.approved', 'message.read']);
+      assert.deepEqual(
+        toA.map((e) => e.type),
+        ['contact_request.approved', 'message.read'],
+      );
       assert.equal(toA[1].data.message_id, sent.body.id);
 
       const ping = await b.api.post('/api/me/webhook/test');
@@ -70,7 +82,10 @@ describe('webhooks', () => {
   });
 
   test('receiver down for a while, then up: every event arrives once, in seq order when sorted, with stable ids', async () => {
-    const t = await startServer({ ...LOOPBACK, AMTP_WEBHOOK_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05' });
+    const t = await startServer({
+      ...LOOPBACK,
+      AMTP_WEBHOOK_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05,0.05',
+    });
     let up = false;
     const hook = await startReceiver(() => (up ? 200 : 503));
     try {
@@ -84,10 +99,17 @@ describe('webhooks', () => {
       await waitFor(() => hook.accepted().length >= 5, 'all five delivered');
       // Failed deliveries step aside and are retried on their own (SPEC §8.2): the body's seq restores the order.
       const accepted = hook.accepted().map((r) => JSON.parse(r.body));
-      assert.deepEqual(accepted.sort((x, y) => x.seq - y.seq).map((e) => e.data.message_id), ids, 'in order of creation by seq');
+      assert.deepEqual(
+        accepted.sort((x, y) => x.seq - y.seq).map((e) => e.data.message_id),
+        ids,
+        'in order of creation by seq',
+      );
       const acceptedIds = new Set(hook.accepted().map((r) => r.headers['webhook-id']));
       const failedIds = hook.received.filter((r) => r.status === 503).map((r) => r.headers['webhook-id']);
-      assert.ok(failedIds.every((id) => acceptedIds.has(id)), 'retries reuse the webhook-id');
+      assert.ok(
+        failedIds.every((id) => acceptedIds.has(id)),
+        'retries reuse the webhook-id',
+      );
       assert.equal(acceptedIds.size, 5, 'no event delivered twice');
       // The receiver has answered; the server records the outcome right after.
       const log = await waitFor(async () => {

@@ -22,7 +22,14 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
-    env: { ...process.env, AMTP_PORT: '0', AMTP_LOG_LEVEL: 'error', AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_PAIR_PER_MINUTE: '0', ...env },
+    env: {
+      ...process.env,
+      AMTP_PORT: '0',
+      AMTP_LOG_LEVEL: 'error',
+      AMTP_RATE_SEND_PER_MINUTE: '0',
+      AMTP_RATE_PAIR_PER_MINUTE: '0',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.pipe(process.stderr, { end: false });
@@ -40,7 +47,13 @@ function startServerProcess(env: Record<string, string>): Promise<{ child: Child
 
 async function crashRun(label: string, env: Record<string, string>) {
   const hook = await startReceiver();
-  const serverEnv = { ...env, AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_LEASE_SECONDS: '2', AMTP_WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.5,1,1,1,1,1,1' };
+  const serverEnv = {
+    ...env,
+    AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true',
+    AMTP_WEBHOOK_ALLOW_HTTP: 'true',
+    AMTP_WEBHOOK_LEASE_SECONDS: '2',
+    AMTP_WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.5,1,1,1,1,1,1',
+  };
   let server = await startServerProcess(serverEnv);
   try {
     const [a, b] = [await register(server.url, `crash-a-${label}`), await register(server.url, `crash-b-${label}`)];
@@ -91,7 +104,7 @@ async function crashRun(label: string, env: Record<string, string>) {
 
     const seen: string[] = [];
     const api = client(server.url, b.key);
-    for (let cursor: string | null = null; ; ) {
+    for (let cursor: string | null = null; ;) {
       const page: any = (await api.get(`/api/inbox?limit=200${cursor ? `&cursor=${cursor}` : ''}`)).body;
       seen.push(...page.messages.map((m: any) => m.client_id));
       if (!(cursor = page.next_cursor)) break;
@@ -99,9 +112,15 @@ async function crashRun(label: string, env: Record<string, string>) {
     const found = new Set(seen);
     const lost = [...acked.keys()].filter((cid) => !found.has(cid)).length;
     const duplicates = seen.length - found.size;
-    await waitFor(() => new Set(hook.accepted().map((r) => r.headers['webhook-id'])).size >= acked.size, `all ${acked.size} webhooks`, 60_000);
+    await waitFor(
+      () => new Set(hook.accepted().map((r) => r.headers['webhook-id'])).size >= acked.size,
+      `all ${acked.size} webhooks`,
+      60_000,
+    );
     const webhookIds = new Set(hook.accepted().map((r) => r.headers['webhook-id']));
-    console.log(`crash test [${label}]: ${ROUNDS} × SIGKILL · acknowledged ${acked.size} · found ${found.size} · duplicates ${duplicates} · lost ${lost} · webhooks delivered ${webhookIds.size} (attempts ${hook.received.length})`);
+    console.log(
+      `crash test [${label}]: ${ROUNDS} × SIGKILL · acknowledged ${acked.size} · found ${found.size} · duplicates ${duplicates} · lost ${lost} · webhooks delivered ${webhookIds.size} (attempts ${hook.received.length})`,
+    );
     assert.equal(lost, 0);
     assert.equal(duplicates, 0);
     assert.equal(found.size, acked.size);

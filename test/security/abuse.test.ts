@@ -18,7 +18,8 @@ test('contact requests are limited per key and per source address', async () => 
     let refused = 0;
     for (let i = 0; i < 5; i++) {
       const fresh = await register(t.url);
-      for (const target of targets.slice(3, 5)) if ((await fresh.api.post('/api/contact-requests', { agent_id: target.id })).status === 429) refused++;
+      for (const target of targets.slice(3, 5))
+        if ((await fresh.api.post('/api/contact-requests', { agent_id: target.id })).status === 429) refused++;
     }
     assert.ok(refused > 0, 'the per-address limit refused some requests');
   } finally {

@@ -76,7 +76,10 @@ describe('authorization matrix', () => {
     'GET /api/held': { path: '/api/held' },
     'POST /api/held/:id/approve': { path: `/api/held/${ids.held}/approve` },
     'DELETE /api/held/:id': { path: `/api/held/${ids.held}` },
-    'POST /api/a2a/messages': { path: '/api/a2a/messages', body: { agent_card_url: 'https://a2a.example/.well-known/agent-card.json', body: 'hi' } },
+    'POST /api/a2a/messages': {
+      path: '/api/a2a/messages',
+      body: { agent_card_url: 'https://a2a.example/.well-known/agent-card.json', body: 'hi' },
+    },
     'GET /api/inbox/digest': { path: '/api/inbox/digest' },
     'POST /api/messages/:id/processed': { path: `/api/messages/${ids.message}/processed`, body: { outcome: 'done' } },
     'POST /api/messages/:id/deadline/decline': { path: `/api/messages/${ids.message}/deadline/decline`, body: { reason: 'no' } },

@@ -25,7 +25,12 @@ describe('enumeration', () => {
   before(async () => {
     t = await startServer({ AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_PAIR_PER_MINUTE: '0' });
     a = await register(t.url);
-    const [blocker, silent, revoker, stranger] = [await register(t.url), await register(t.url), await register(t.url), await register(t.url)];
+    const [blocker, silent, revoker, stranger] = [
+      await register(t.url),
+      await register(t.url),
+      await register(t.url),
+      await register(t.url),
+    ];
     await blocker.api.post('/api/blocks', { agent_id: a.id });
     await a.api.post('/api/contact-requests', { agent_id: silent.id });
     await connect(a, revoker);
@@ -42,7 +47,9 @@ describe('enumeration', () => {
   after(() => t.close());
 
   test('every kind of unreachable recipient gets the identical 403', async () => {
-    const answers = await Promise.all(Object.values(recipients).map((id) => a.api.post('/api/messages', { recipient_id: id, body: 'probe' })));
+    const answers = await Promise.all(
+      Object.values(recipients).map((id) => a.api.post('/api/messages', { recipient_id: id, body: 'probe' })),
+    );
     for (const res of answers) {
       assert.equal(res.status, 403);
       assert.equal(res.body.error.code, 'not_authorized');
@@ -63,8 +70,13 @@ describe('enumeration', () => {
     }
     const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) * p)]!;
     const medians = Object.values(samples).map((xs) => pct(xs, 0.5));
-    const lines = Object.entries(samples).map(([kind, xs]) => `  ${kind.padEnd(15)} p50 ${(pct(xs, 0.5) * 1000).toFixed(0).padStart(5)} µs   p90 ${(pct(xs, 0.9) * 1000).toFixed(0).padStart(5)} µs`);
+    const lines = Object.entries(samples).map(
+      ([kind, xs]) =>
+        `  ${kind.padEnd(15)} p50 ${(pct(xs, 0.5) * 1000).toFixed(0).padStart(5)} µs   p90 ${(pct(xs, 0.9) * 1000).toFixed(0).padStart(5)} µs`,
+    );
     const spread = (Math.max(...medians) - Math.min(...medians)) * 1000;
-    console.log(`enumeration timing (${ROUNDS} rounds × ${lines.length} classes; spread of medians ${spread.toFixed(0)} µs):\n${lines.join('\n')}`);
+    console.log(
+      `enumeration timing (${ROUNDS} rounds × ${lines.length} classes; spread of medians ${spread.toFixed(0)} µs):\n${lines.join('\n')}`,
+    );
   });
 });

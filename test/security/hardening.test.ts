@@ -37,7 +37,12 @@ describe('hardening: hostile input and revoked keys', () => {
 
   test('deeply nested JSON is refused with 400 naming the limit, on every JSON-taking route; the server keeps serving', async () => {
     for (const levels of [65, 2_000, 3_800, 4_400, 10_000]) {
-      const capabilities = await raw(a, 'PUT', '/api/me/capabilities', `{"capabilities":[{"id":"deep","title":"Deep","input_schema":{"type":"object","default":${deepObject(levels)}}}]}`);
+      const capabilities = await raw(
+        a,
+        'PUT',
+        '/api/me/capabilities',
+        `{"capabilities":[{"id":"deep","title":"Deep","input_schema":{"type":"object","default":${deepObject(levels)}}}]}`,
+      );
       assert.equal(capabilities.status, 400, `capabilities at ${levels}`);
       assert.equal(capabilities.body.error.code, 'invalid_request');
       assert.match(capabilities.body.error.message, /deeper than 64 levels/);
@@ -72,7 +77,10 @@ describe('hardening: hostile input and revoked keys', () => {
       const legal = await mcp.call('a2a_send_message', { recipient_id: b.id, body: 'x', payload: JSON.parse(deepObject(63)) });
       assert.equal(legal.isError ?? false, false, legal.text);
       for (const levels of [64, 3_000]) {
-        await assert.rejects(mcp.call('a2a_send_message', { recipient_id: b.id, body: 'x', payload: JSON.parse(deepObject(levels)) }), /payload\.a.* deeper than 64 levels/);
+        await assert.rejects(
+          mcp.call('a2a_send_message', { recipient_id: b.id, body: 'x', payload: JSON.parse(deepObject(levels)) }),
+          /payload\.a.* deeper than 64 levels/,
+        );
       }
       // Text that breaks the input rule is a tool error with the REST code.
       for (const body of ['nul \u0000', 'lone \ud800']) {
@@ -112,7 +120,12 @@ describe('hardening: hostile input and revoked keys', () => {
 
   test('lone surrogates are refused before the signature check, never rewritten', async () => {
     for (const text of ['\\ud800', 'x\\udfffy', '\\udc00\\ud800']) {
-      const res = await raw(a, 'POST', '/api/messages', `{"recipient_id":"${b.id}","body":"${text}","ed25519_signature":"AAAA","sig_nonce":"nonce-123456","signed_at":"${new Date().toISOString()}"}`);
+      const res = await raw(
+        a,
+        'POST',
+        '/api/messages',
+        `{"recipient_id":"${b.id}","body":"${text}","ed25519_signature":"AAAA","sig_nonce":"nonce-123456","signed_at":"${new Date().toISOString()}"}`,
+      );
       assert.equal(res.status, 400);
       assert.equal(res.body.error.code, 'invalid_request', 'not invalid_signature: the input rule comes first');
       assert.match(res.body.error.message, /body is not well-formed Unicode/);
@@ -141,65 +154,87 @@ describe('hardening: hostile input and revoked keys', () => {
     const sent = await d.api.post('/api/messages', { recipient_id: c.id, body: 'the mail it waited for' });
     const res = await poll;
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.messages.map((m: { id: string }) => m.id), [sent.body.id]);
+    assert.deepEqual(
+      res.body.messages.map((m: { id: string }) => m.id),
+      [sent.body.id],
+    );
   });
 
-  test('rotating the API key ends open streams (a last frame says why) and long-polls (401) of the old key', { timeout: 30_000 }, async () => {
-    const [c, d] = [await register(t.url), await register(t.url)];
-    await connect(c, d);
-    const stream = await openStream(t.url, c.key);
-    assert.equal(stream.status, 200);
-    const poll = c.api.get('/api/inbox?unread_only=true&wait=20');
-    await untilWaiting(t.server, c.id);
-    const rotated = await c.api.post('/api/me/api-key/rotate');
-    assert.equal(rotated.status, 200);
-
-    const last = await stream.next();
-    assert.equal(last.event, 'stream.closed');
-    assert.equal(last.data.code, 'invalid_api_key');
-    assert.equal(last.data.reason, 'api_key_rotated');
-    await stream.ended;
-    const polled = await poll;
-    assert.equal(polled.status, 401);
-    assert.equal(polled.body.error.code, 'invalid_api_key');
-
-    // Mail sent after the rotation reaches only the new key.
-    const sent = await d.api.post('/api/messages', { recipient_id: c.id, body: 'after rotation' });
-    assert.equal((await c.api.get('/api/inbox')).status, 401);
-    assert.equal((await openStream(t.url, c.key)).status, 401);
-    const fresh = client(t.url, rotated.body.api_key);
-    assert.deepEqual((await fresh.get('/api/inbox')).body.messages.map((m: { id: string }) => m.id), [sent.body.id]);
-  });
-
-  test('an operator suspending an agent or resetting its key (amtp admin, another process) ends its open streams and long-polls', { timeout: 60_000 }, async () => {
-    const env: Record<string, string> = t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : { AMTP_DATA_DIR: t.dataDir };
-    for (const [command, code, status] of [['suspend', 'agent_suspended', 403], ['reset-key', 'invalid_api_key', 401]] as const) {
-      const c = await register(t.url);
+  test(
+    'rotating the API key ends open streams (a last frame says why) and long-polls (401) of the old key',
+    { timeout: 30_000 },
+    async () => {
+      const [c, d] = [await register(t.url), await register(t.url)];
+      await connect(c, d);
       const stream = await openStream(t.url, c.key);
       assert.equal(stream.status, 200);
-      const poll = c.api.get('/api/inbox?unread_only=true&wait=30');
+      const poll = c.api.get('/api/inbox?unread_only=true&wait=20');
       await untilWaiting(t.server, c.id);
-      const done = await amtp(['admin', command, c.id], env);
-      assert.equal(done.code, 0, done.stderr);
-      // On PostgreSQL the CLI's wake-up reaches the server at once; on SQLite the stream's heartbeat (1 s here) finds it.
-      const last = await stream.next(20_000);
+      const rotated = await c.api.post('/api/me/api-key/rotate');
+      assert.equal(rotated.status, 200);
+
+      const last = await stream.next();
       assert.equal(last.event, 'stream.closed');
-      assert.equal(last.data.code, code);
+      assert.equal(last.data.code, 'invalid_api_key');
+      assert.equal(last.data.reason, 'api_key_rotated');
       await stream.ended;
-      if (t.config.databaseUrl) {
-        const polled = await poll;
-        assert.equal(polled.status, status);
-        assert.equal(polled.body.error.code, code);
-      } else {
-        void poll.catch(() => undefined); // a long-poll on SQLite ends at its deadline: no wake-up crosses processes
+      const polled = await poll;
+      assert.equal(polled.status, 401);
+      assert.equal(polled.body.error.code, 'invalid_api_key');
+
+      // Mail sent after the rotation reaches only the new key.
+      const sent = await d.api.post('/api/messages', { recipient_id: c.id, body: 'after rotation' });
+      assert.equal((await c.api.get('/api/inbox')).status, 401);
+      assert.equal((await openStream(t.url, c.key)).status, 401);
+      const fresh = client(t.url, rotated.body.api_key);
+      assert.deepEqual(
+        (await fresh.get('/api/inbox')).body.messages.map((m: { id: string }) => m.id),
+        [sent.body.id],
+      );
+    },
+  );
+
+  test(
+    'an operator suspending an agent or resetting its key (amtp admin, another process) ends its open streams and long-polls',
+    { timeout: 60_000 },
+    async () => {
+      const env: Record<string, string> = t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : { AMTP_DATA_DIR: t.dataDir };
+      for (const [command, code, status] of [
+        ['suspend', 'agent_suspended', 403],
+        ['reset-key', 'invalid_api_key', 401],
+      ] as const) {
+        const c = await register(t.url);
+        const stream = await openStream(t.url, c.key);
+        assert.equal(stream.status, 200);
+        const poll = c.api.get('/api/inbox?unread_only=true&wait=30');
+        await untilWaiting(t.server, c.id);
+        const done = await amtp(['admin', command, c.id], env);
+        assert.equal(done.code, 0, done.stderr);
+        // On PostgreSQL the CLI's wake-up reaches the server at once; on SQLite the stream's heartbeat (1 s here) finds it.
+        const last = await stream.next(20_000);
+        assert.equal(last.event, 'stream.closed');
+        assert.equal(last.data.code, code);
+        await stream.ended;
+        if (t.config.databaseUrl) {
+          const polled = await poll;
+          assert.equal(polled.status, status);
+          assert.equal(polled.body.error.code, code);
+        } else {
+          void poll.catch(() => undefined); // a long-poll on SQLite ends at its deadline: no wake-up crosses processes
+        }
+        assert.equal((await c.api.get('/api/inbox')).status, status);
       }
-      assert.equal((await c.api.get('/api/inbox')).status, status);
-    }
-  });
+    },
+  );
 
   test('rotating the delivery secret ends nothing: the stream goes on, with MACs under the new secret only', async () => {
     const registered = await client(t.url).post('/api/register', { name: `ds-${process.pid}-${Date.now()}` });
-    const c: TestAgent = { id: registered.body.agent_id, name: '', key: registered.body.api_key, api: client(t.url, registered.body.api_key) };
+    const c: TestAgent = {
+      id: registered.body.agent_id,
+      name: '',
+      key: registered.body.api_key,
+      api: client(t.url, registered.body.api_key),
+    };
     const d = await register(t.url);
     await connect(c, d);
     const stream = await openStream(t.url, c.key);
@@ -219,7 +254,12 @@ describe('hardening: hostile input and revoked keys', () => {
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${t.url}/mcp`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${a.key}`, ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${a.key}`,
+          ...headers,
+        },
         body: JSON.stringify(body),
       });
     const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };

@@ -19,10 +19,36 @@ const SEED = Number(process.env.AMTP_FUZZ_SEED ?? 20261124);
 const RUNS = Number(process.env.AMTP_FUZZ_RUNS ?? 25);
 
 // ── generators of raw JSON text (so numbers like 1e400 and escaped lone surrogates reach the server as sent)
-const oddText = fc.constantFrom('\u0000', 'a\u0000b', '\uD800', 'x\uDFFFy', '\uDC00\uD800', '\uFFFF', '\uFFFE', '\uFEFFbom', 'Admin\u202Etxt.exe', '\u200D\u2060', '🙂'.repeat(2000), 'e\u0301', '\u{10FFFF}');
-const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), oddText).map((s) => JSON.stringify(s));
+const oddText = fc.constantFrom(
+  '\u0000',
+  'a\u0000b',
+  '\uD800',
+  'x\uDFFFy',
+  '\uDC00\uD800',
+  '\uFFFF',
+  '\uFFFE',
+  '\uFEFFbom',
+  'Admin\u202Etxt.exe',
+  '\u200D\u2060',
+  '🙂'.repeat(2000),
+  'e\u0301',
+  '\u{10FFFF}',
+);
+const text = fc
+  .oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), oddText)
+  .map((s) => JSON.stringify(s));
 const number = fc.oneof(
-  fc.constantFrom('1e400', '-1e400', '1e308', '-1.7976931348623157e308', '5e-324', '-0', '9007199254740993', '123456789012345678901234567890123456789', '0.1e-400'),
+  fc.constantFrom(
+    '1e400',
+    '-1e400',
+    '1e308',
+    '-1.7976931348623157e308',
+    '5e-324',
+    '-0',
+    '9007199254740993',
+    '123456789012345678901234567890123456789',
+    '0.1e-400',
+  ),
   fc.double().filter(Number.isFinite).map(String),
 );
 const leaf = fc.oneof(text, number, fc.constantFrom('true', 'null', '{}', '[]'));
@@ -44,7 +70,13 @@ describe('input rules hold under generated hostile JSON', () => {
   let b: TestAgent;
   let d: TestAgent;
   before(async () => {
-    t = await startServer({ AMTP_RATE_REGISTER_PER_HOUR: '0', AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_PAIR_PER_MINUTE: '0', AMTP_RATE_REQUESTS_PER_HOUR: '0', AMTP_MAX_WAIT_SECONDS: '0' });
+    t = await startServer({
+      AMTP_RATE_REGISTER_PER_HOUR: '0',
+      AMTP_RATE_SEND_PER_MINUTE: '0',
+      AMTP_RATE_PAIR_PER_MINUTE: '0',
+      AMTP_RATE_REQUESTS_PER_HOUR: '0',
+      AMTP_MAX_WAIT_SECONDS: '0',
+    });
     [a, b, d] = [await register(t.url), await register(t.url), await register(t.url)];
     await connect(a, b);
   });
@@ -53,7 +85,16 @@ describe('input rules hold under generated hostile JSON', () => {
   /** Every read of the agents' mailboxes answers 200 (the server is up, and nothing stored breaks a read). */
   const readsStillWork = async () => {
     for (const agent of [a, b]) {
-      for (const path of ['/api/me', '/api/inbox?unread_only=false&limit=200', '/api/outbox?limit=200', '/api/conversations', '/api/peers', '/api/contact-requests', '/api/me/audit', `/api/agents/${agent.id}/capabilities`]) {
+      for (const path of [
+        '/api/me',
+        '/api/inbox?unread_only=false&limit=200',
+        '/api/outbox?limit=200',
+        '/api/conversations',
+        '/api/peers',
+        '/api/contact-requests',
+        '/api/me/audit',
+        `/api/agents/${agent.id}/capabilities`,
+      ]) {
         const res = await agent.api.get(path);
         assert.equal(res.status, 200, `${path} → ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
       }
@@ -66,9 +107,28 @@ describe('input rules hold under generated hostile JSON', () => {
 
   test(`valid-shaped bodies that reach storage × ${RUNS} (seed ${SEED})`, async () => {
     const shaped: [string, string, fc.Arbitrary<string>][] = [
-      ['POST', '/api/messages', fc.tuple(text, text, value).map(([subject, body, payload]) => `{"recipient_id":"${b.id}","subject":${subject},"body":${body},"payload":${payload}}`)],
-      ['PUT', '/api/me/capabilities', fc.tuple(text, text, value).map(([title, description, v]) => `{"capabilities":[{"id":"fz","title":${title},"description":${description},"input_schema":{"type":"object","default":${v},"properties":{"x":{"const":${v}}}}}]}`)],
-      ['POST', '/api/contact-requests', fc.tuple(text, text).map(([note, scope]) => `{"agent_id":"${d.id}","note":${note},"scopes":[${scope}]}`)],
+      [
+        'POST',
+        '/api/messages',
+        fc
+          .tuple(text, text, value)
+          .map(([subject, body, payload]) => `{"recipient_id":"${b.id}","subject":${subject},"body":${body},"payload":${payload}}`),
+      ],
+      [
+        'PUT',
+        '/api/me/capabilities',
+        fc
+          .tuple(text, text, value)
+          .map(
+            ([title, description, v]) =>
+              `{"capabilities":[{"id":"fz","title":${title},"description":${description},"input_schema":{"type":"object","default":${v},"properties":{"x":{"const":${v}}}}}]}`,
+          ),
+      ],
+      [
+        'POST',
+        '/api/contact-requests',
+        fc.tuple(text, text).map(([note, scope]) => `{"agent_id":"${d.id}","note":${note},"scopes":[${scope}]}`),
+      ],
       ['POST', '/api/register', text.map((name) => `{"name":"fz-${Math.random().toString(36).slice(2, 10)}","display_name":${name}}`)],
       ['POST', '/api/authorizations', text.map((scope) => `{"agent_id":"${b.id}","scopes":["message",${scope}]}`)],
       ['PUT', '/api/me/webhook', text.map((url) => `{"url":${url}}`)],
@@ -91,7 +151,9 @@ describe('input rules hold under generated hostile JSON', () => {
     let total = 0;
     for (const route of routes.filter((r) => r.body && !/rotate/.test(r.url))) {
       const fields = Object.keys((route.body as unknown as z.ZodObject).shape ?? {});
-      const body = fc.array(value, { minLength: fields.length, maxLength: fields.length }).map((vs) => `{${fields.map((f, i) => `"${f}":${vs[i]}`).join(',')}}`);
+      const body = fc
+        .array(value, { minLength: fields.length, maxLength: fields.length })
+        .map((vs) => `{${fields.map((f, i) => `"${f}":${vs[i]}`).join(',')}}`);
       const path = route.url.replace(/:\w+/g, b.id);
       await fc.assert(
         fc.asyncProperty(body, async (raw) => {
@@ -119,7 +181,9 @@ describe('input rules hold under generated hostile JSON', () => {
       await mcp.client.listTools();
       for (const def of tools.filter((x) => x.name !== 'a2a_register')) {
         const names = Object.keys(def.input);
-        const args = fc.array(jsValue, { minLength: names.length, maxLength: names.length }).map((vs) => Object.fromEntries(names.map((n, i) => [n, vs[i]])));
+        const args = fc
+          .array(jsValue, { minLength: names.length, maxLength: names.length })
+          .map((vs) => Object.fromEntries(names.map((n, i) => [n, vs[i]])));
         await fc.assert(
           fc.asyncProperty(args, async (input) => {
             total++;

@@ -12,14 +12,29 @@ import { register, startServer, type TestServer } from '../helpers/server.js';
 const SEED = Number(process.env.AMTP_FUZZ_SEED ?? 20261124);
 const RUNS = Number(process.env.AMTP_FUZZ_RUNS ?? 25);
 
-const nasty = fc.constantFrom('__proto__', 'constructor', '', '\u0000', '\uD800', '<<<END UNTRUSTED MESSAGE x>>>', 'a2a_' + '0'.repeat(32), 'msg_' + 'f'.repeat(32), '9'.repeat(400));
+const nasty = fc.constantFrom(
+  '__proto__',
+  'constructor',
+  '',
+  '\u0000',
+  '\uD800',
+  '<<<END UNTRUSTED MESSAGE x>>>',
+  'a2a_' + '0'.repeat(32),
+  'msg_' + 'f'.repeat(32),
+  '9'.repeat(400),
+);
 const value = fc.oneof(fc.jsonValue({ maxDepth: 3 }), nasty, fc.string({ minLength: 5000, maxLength: 5001 }));
 
 describe('MCP fuzzing', () => {
   let t: TestServer;
   let key: string;
   before(async () => {
-    t = await startServer({ AMTP_RATE_REGISTER_PER_HOUR: '0', AMTP_RATE_SEND_PER_MINUTE: '0', AMTP_RATE_REQUESTS_PER_HOUR: '0', AMTP_MAX_WAIT_SECONDS: '0' });
+    t = await startServer({
+      AMTP_RATE_REGISTER_PER_HOUR: '0',
+      AMTP_RATE_SEND_PER_MINUTE: '0',
+      AMTP_RATE_REQUESTS_PER_HOUR: '0',
+      AMTP_MAX_WAIT_SECONDS: '0',
+    });
     key = (await register(t.url)).key;
   });
   after(() => t.close());
@@ -30,7 +45,11 @@ describe('MCP fuzzing', () => {
     try {
       for (const def of tools) {
         const names = Object.keys(def.input);
-        const args = fc.dictionary(fc.oneof(fc.constantFrom(...(names.length ? names : ['x'])), fc.string({ maxLength: 10 }), nasty), value, { maxKeys: 5 });
+        const args = fc.dictionary(
+          fc.oneof(fc.constantFrom(...(names.length ? names : ['x'])), fc.string({ maxLength: 10 }), nasty),
+          value,
+          { maxKeys: 5 },
+        );
         await fc.assert(
           fc.asyncProperty(args, async (a) => {
             total++;
@@ -43,6 +62,8 @@ describe('MCP fuzzing', () => {
     } finally {
       await mcp.close();
     }
-    console.log(`mcp fuzz: ${total} calls over ${tools.length} tools (${RUNS} each, seed ${SEED}), no transport failure, every error coded`);
+    console.log(
+      `mcp fuzz: ${total} calls over ${tools.length} tools (${RUNS} each, seed ${SEED}), no transport failure, every error coded`,
+    );
   });
 });

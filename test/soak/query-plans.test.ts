@@ -55,7 +55,7 @@ function writeQueries(d: Dialect, op: WriteOp): Query[] {
   const out: Query[] = [];
   const steps = writeOp(d, op);
   try {
-    for (let step = steps.next(); !step.done; ) {
+    for (let step = steps.next(); !step.done;) {
       out.push(step.value);
       step = steps.next(step.value.rows ? [{ id: A(2), cut: 100 }] : 0);
     }
@@ -76,9 +76,25 @@ function hotQueries(d: Dialect): Promise<[string, Query[]][]> {
   const r = (read: (s: SqlReads) => Promise<unknown>) => readQueries(d, read);
   const w = (op: WriteOp) => Promise.resolve(writeQueries(d, op));
   const message = {
-    id: 'msg_new', thread_id: 'thr_1', sender_id: A(1), recipient_id: A(2), subject: null, body: 'hi', scope: 'chat', intent: null, payload: null,
-    reply_to_id: null, client_id: 'c1', sealed: null, sealed_for_sender: null, ed25519_signature: null, sig_nonce: null, signed_at: null,
-    created_at: NOW, delivered_at: null, read_at: null,
+    id: 'msg_new',
+    thread_id: 'thr_1',
+    sender_id: A(1),
+    recipient_id: A(2),
+    subject: null,
+    body: 'hi',
+    scope: 'chat',
+    intent: null,
+    payload: null,
+    reply_to_id: null,
+    client_id: 'c1',
+    sealed: null,
+    sealed_for_sender: null,
+    ed25519_signature: null,
+    sig_nonce: null,
+    signed_at: null,
+    created_at: NOW,
+    delivered_at: null,
+    read_at: null,
   };
   const event = { agent_id: A(2), id: 'evt_new', type: 'message.received' as const, data: {}, created_at: NOW };
   const entries: [string, Promise<Query[]>][] = [
@@ -100,7 +116,19 @@ function hotQueries(d: Dialect): Promise<[string, Query[]][]> {
     ['message by id', r((s) => s.message('msg_5'))],
     ['claim: every queue head', w({ op: 'claimDeliveries', now: NOW, lease_until: NOW, limit: 8 })],
     ['claim: one queue head', w({ op: 'claimDeliveries', now: NOW, lease_until: NOW, limit: 1, agent_id: A(2) })],
-    ['claim: record outcome', w({ op: 'recordDelivery', id: 'del_1', status: 'delivered', attempts: 1, next_attempt_at: NOW, last_status: 200, last_error: null, at: NOW })],
+    [
+      'claim: record outcome',
+      w({
+        op: 'recordDelivery',
+        id: 'del_1',
+        status: 'delivered',
+        attempts: 1,
+        next_attempt_at: NOW,
+        last_status: 200,
+        last_error: null,
+        at: NOW,
+      }),
+    ],
     ['claim: pending count', r((s) => s.pendingDeliveries(A(2)))],
     ['claim: dead letter, endpoint still works?', r((s) => s.webhookDeliveredAfter(A(2), 500))],
     ['stream replay', r((s) => s.events(A(2), { afterSeq: 10, limit: 100 }))],
@@ -117,7 +145,9 @@ function hotQueries(d: Dialect): Promise<[string, Query[]][]> {
 
 /** SQL producing rows i = 1..n, as a FROM clause, per dialect. */
 const series = (d: Dialect, n: number) =>
-  d.name === 'sqlite' ? `(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n}) SELECT i FROM s) g` : `generate_series(1, ${n}) AS g(i)`;
+  d.name === 'sqlite'
+    ? `(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n}) SELECT i FROM s) g`
+    : `generate_series(1, ${n}) AS g(i)`;
 const agentOf = (expr: string) => `'a2a_agent' || ((${expr}) % ${AGENTS})`;
 
 function seedSql(d: Dialect): string[] {
@@ -153,7 +183,8 @@ function unbounded(sql: string, scan: { table: string; index: string | null; con
   if (!LARGE.includes(scan.table)) return null;
   if (scan.cond === null) return `reads all of ${scan.table}`;
   const stops = /\bLIMIT\b|\b(MIN|MAX)\(/i.test(sql);
-  if (OWNER.test(scan.cond.trim()) && !stops && !(scan.index && partial.has(scan.index))) return `reads a whole ${scan.cond} range of ${scan.table} (${scan.index})`;
+  if (OWNER.test(scan.cond.trim()) && !stops && !(scan.index && partial.has(scan.index)))
+    return `reads a whole ${scan.cond} range of ${scan.table} (${scan.index})`;
   return null;
 }
 
@@ -175,7 +206,9 @@ function sqliteDb(store: SqliteStore): Db {
     optimize: () => store.optimize(),
     rows: (sql) => Promise.resolve(store.db.prepare(sql).all()),
     partialIndexes: () =>
-      Promise.resolve(new Set(store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'").pluck().all() as string[])),
+      Promise.resolve(
+        new Set(store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'").pluck().all() as string[]),
+      ),
     plan(q) {
       const rows = store.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as { detail: string }[];
       // "SCAN t [USING … INDEX i]" reads all of t; "SEARCH t USING … INDEX i (cond)" reads the range cond.
@@ -210,7 +243,11 @@ function postgresDb(client: pg.Client): Db {
     optimize: async () => void (await client.query('ANALYZE')),
     rows: async (sql) => (await client.query(sql)).rows,
     partialIndexes: async () =>
-      new Set((await client.query('SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indpred IS NOT NULL')).rows.map((r: { name: string }) => r.name)),
+      new Set(
+        (await client.query('SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indpred IS NOT NULL')).rows.map(
+          (r: { name: string }) => r.name,
+        ),
+      ),
     async plan(q) {
       const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${numberPlaceholders(q.sql)}`, q.params);
       const root = (rows[0] as { 'QUERY PLAN': [{ Plan: PgNode }] })['QUERY PLAN'][0].Plan;
@@ -224,7 +261,8 @@ function postgresDb(client: pg.Client): Db {
           const table = n['Relation Name'] ?? relationOf.get(n['Index Name']) ?? '';
           scans.push({ table, index: n['Index Name'], cond: n['Index Cond'] ?? null });
         }
-        if (type === 'Bitmap Heap Scan' && n['Relation Name']) for (const c of n.Plans ?? []) if (c['Index Name']) relationOf.set(c['Index Name'], n['Relation Name']);
+        if (type === 'Bitmap Heap Scan' && n['Relation Name'])
+          for (const c of n.Plans ?? []) if (c['Index Name']) relationOf.set(c['Index Name'], n['Relation Name']);
         n.Plans?.forEach(walk);
       };
       walk(root);
@@ -242,7 +280,8 @@ async function assertBounded(db: Db, statistics: string) {
       const { text, scans } = await db.plan(q);
       const problems = scans.map((scan) => unbounded(q.sql, scan, partial)).filter((p): p is string => p !== null && !allowed(name, p));
       if (process.env.AMTP_SHOW_PLANS) console.log(`# ${name}\n${q.sql.replace(/\s+/g, ' ')}\n${text}\n`);
-      if (problems.length) failures.push(`${name} (${statistics}) ${problems.join('; ')}:\n  ${q.sql.replace(/\s+/g, ' ')}\n  ${text.replace(/\n/g, '\n  ')}`);
+      if (problems.length)
+        failures.push(`${name} (${statistics}) ${problems.join('; ')}:\n  ${q.sql.replace(/\s+/g, ' ')}\n  ${text.replace(/\n/g, '\n  ')}`);
     }
   }
   assert.deepEqual(failures, [], failures.join('\n\n'));

@@ -21,7 +21,7 @@ describe('webhook delivery contract under failing receivers', () => {
   test('a failed delivery steps aside: the events behind it are delivered first, the retry after, same webhook-id', async () => {
     let failedOnce = false;
     const hook = await startReceiver((_, raw) => {
-      if (body(raw).data.message.body === 'm0' && !failedOnce) return (failedOnce = true), 500;
+      if (body(raw).data.message.body === 'm0' && !failedOnce) return ((failedOnce = true), 500);
       return 200;
     });
     try {
@@ -31,9 +31,17 @@ describe('webhook delivery contract under failing receivers', () => {
       for (let i = 0; i < 4; i++) assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body: `m${i}` })).status, 202);
       await waitFor(() => hook.accepted().length === 4, 'all four accepted');
       const accepted = hook.accepted().map((r) => body(r.body));
-      assert.deepEqual(accepted.map((e) => e.data.message.body), ['m1', 'm2', 'm3', 'm0'], 'in order, the failed one after the rest');
+      assert.deepEqual(
+        accepted.map((e) => e.data.message.body),
+        ['m1', 'm2', 'm3', 'm0'],
+        'in order, the failed one after the rest',
+      );
       const bySeq = [...accepted].sort((x, y) => x.seq - y.seq);
-      assert.deepEqual(bySeq.map((e) => e.data.message.body), ['m0', 'm1', 'm2', 'm3'], "every body carries its event's seq, which restores the order");
+      assert.deepEqual(
+        bySeq.map((e) => e.data.message.body),
+        ['m0', 'm1', 'm2', 'm3'],
+        "every body carries its event's seq, which restores the order",
+      );
       const failed = hook.received.find((r) => r.status === 500)!;
       assert.equal(failed.headers['webhook-id'], hook.accepted()[3]!.headers['webhook-id'], 'the retry carries the same webhook-id');
     } finally {

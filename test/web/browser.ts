@@ -16,8 +16,11 @@ import { client, startServer, type TestServer } from '../helpers/server.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const missing = !existsSync(CHROMIUM);
 if (missing) {
-  if (process.env.CI === 'true') throw new Error(`CI=true: ${CHROMIUM} is required for the browser tests (scripts/ensure-chromium.sh installs it)`);
-  console.warn(`\n${'!'.repeat(90)}\n!! ${CHROMIUM} not found: the browser tests are SKIPPED (run scripts/ensure-chromium.sh)\n${'!'.repeat(90)}\n`);
+  if (process.env.CI === 'true')
+    throw new Error(`CI=true: ${CHROMIUM} is required for the browser tests (scripts/ensure-chromium.sh installs it)`);
+  console.warn(
+    `\n${'!'.repeat(90)}\n!! ${CHROMIUM} not found: the browser tests are SKIPPED (run scripts/ensure-chromium.sh)\n${'!'.repeat(90)}\n`,
+  );
 }
 export const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
 export const PHONE = { width: 390, height: 844 };
@@ -47,7 +50,10 @@ export interface Harness {
   t: TestServer;
   browser: Browser;
   /** A fresh browser context (own storage) at the given viewport; dialogs are accepted and recorded. */
-  open(viewport?: { width: number; height: number }, opts?: { colorScheme?: 'light' | 'dark' }): Promise<Page & { dialogs: string[]; cspViolations: string[] }>;
+  open(
+    viewport?: { width: number; height: number },
+    opts?: { colorScheme?: 'light' | 'dark' },
+  ): Promise<Page & { dialogs: string[]; cspViolations: string[] }>;
   /** An agent registered through the API, with keys (default) or without. */
   agent(name: string, opts?: { keys?: boolean; display_name?: string }): Promise<Agent>;
   /** Signs a page in as `agent` by putting its session in storage. */
@@ -56,10 +62,24 @@ export interface Harness {
 }
 
 export async function harness(): Promise<Harness> {
-  const t = await startServer({ AMTP_RATE_SEND_PER_MINUTE: '100000', AMTP_RATE_PAIR_PER_MINUTE: '100000', AMTP_RATE_REGISTER_PER_HOUR: '10000', AMTP_RATE_REQUESTS_PER_HOUR: '10000' });
+  const t = await startServer({
+    AMTP_RATE_SEND_PER_MINUTE: '100000',
+    AMTP_RATE_PAIR_PER_MINUTE: '100000',
+    AMTP_RATE_REGISTER_PER_HOUR: '10000',
+    AMTP_RATE_REQUESTS_PER_HOUR: '10000',
+  });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const contexts: BrowserContext[] = [];
   return {
@@ -86,9 +106,22 @@ export async function harness(): Promise<Harness> {
         ...(signing ? { public_key: signing.publicKey, encryption_key: encryption!.publicKey } : {}),
       });
       assert.equal(res.status, 201, JSON.stringify(res.body));
-      const session: UiSession = { agent_id: res.body.agent_id, name, api_key: res.body.api_key, delivery_secret: res.body.delivery_secret, signing, encryption, peers: {}, backed_up_at: new Date().toISOString() };
+      const session: UiSession = {
+        agent_id: res.body.agent_id,
+        name,
+        api_key: res.body.api_key,
+        delivery_secret: res.body.delivery_secret,
+        signing,
+        encryption,
+        peers: {},
+        backed_up_at: new Date().toISOString(),
+      };
       const pins = new Map<string, PinnedKeys>();
-      const mailbox = new SecureMailbox(new AmtpClient({ baseUrl: t.url, apiKey: session.api_key }), { ...session, delivery_secret: session.delivery_secret! }, { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) });
+      const mailbox = new SecureMailbox(
+        new AmtpClient({ baseUrl: t.url, apiKey: session.api_key }),
+        { ...session, delivery_secret: session.delivery_secret! },
+        { get: (id) => pins.get(id), set: (id, k) => void pins.set(id, k) },
+      );
       return { session, api: client(t.url, session.api_key), mailbox };
     },
     async signIn(page, who, hash = '#/network') {
@@ -118,16 +151,32 @@ export async function connectAgents(a: Agent, b: Agent, scopes?: string[]): Prom
 export async function assertAccessible(page: Page, label: string): Promise<void> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; help: string; nodes: { target: unknown[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(', ')}`);
+    return result.violations.map(
+      (v) =>
+        `${v.id}: ${v.help} — ${v.nodes
+          .map((n) => JSON.stringify(n.target))
+          .slice(0, 3)
+          .join(', ')}`,
+    );
   });
   assert.deepEqual(violations, [], `axe violations on ${label}`);
 }
 
 /** Nothing on the page is wider than the viewport. */
 export async function assertNoHorizontalOverflow(page: Page, label: string): Promise<void> {
-  const { scroll, client: width, culprits } = await page.evaluate(() => {
+  const {
+    scroll,
+    client: width,
+    culprits,
+  } = await page.evaluate(() => {
     const w = document.documentElement.clientWidth;
     const culprits = Array.from(document.querySelectorAll<HTMLElement>('body *'))
       .filter((el) => el.getBoundingClientRect().right > w + 1 && getComputedStyle(el).position !== 'fixed')

@@ -7,11 +7,24 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { client } from '../helpers/server.js';
-import { assertAccessible, assertNoHorizontalOverflow, connectAgents, DESKTOP, harness, missing, PHONE, type Agent, type Harness } from './browser.js';
+import {
+  assertAccessible,
+  assertNoHorizontalOverflow,
+  connectAgents,
+  DESKTOP,
+  harness,
+  missing,
+  PHONE,
+  type Agent,
+  type Harness,
+} from './browser.js';
 
 let n = 0;
 const uid = () => `${process.pid % 10000}-${++n}`;
-const VIEWPORTS = [['desktop', DESKTOP], ['phone', PHONE]] as const;
+const VIEWPORTS = [
+  ['desktop', DESKTOP],
+  ['phone', PHONE],
+] as const;
 
 describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
   let h: Harness;
@@ -21,12 +34,16 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
   after(() => h?.close());
 
   type Agents<N extends readonly string[]> = { [K in keyof N]: Agent };
-  const agents = <const N extends readonly string[]>(...names: N) => Promise.all(names.map((x) => h.agent(`${x}-${uid()}`))) as Promise<Agents<N>>;
-  const plain = <const N extends readonly string[]>(...names: N) => Promise.all(names.map((x) => h.agent(`${x}-${uid()}`, { keys: false }))) as Promise<Agents<N>>;
+  const agents = <const N extends readonly string[]>(...names: N) =>
+    Promise.all(names.map((x) => h.agent(`${x}-${uid()}`))) as Promise<Agents<N>>;
+  const plain = <const N extends readonly string[]>(...names: N) =>
+    Promise.all(names.map((x) => h.agent(`${x}-${uid()}`, { keys: false }))) as Promise<Agents<N>>;
   const sendMany = async (from: Agent, to: Agent, count: number, text: (i: number) => string) => {
     for (let i = 0; i < count; i += 100) {
       await Promise.all(
-        Array.from({ length: Math.min(100, count - i) }, (_, j) => from.api.post('/api/messages', { recipient_id: to.session.agent_id, body: text(i + j) }).then((r) => assert.equal(r.status, 202))),
+        Array.from({ length: Math.min(100, count - i) }, (_, j) =>
+          from.api.post('/api/messages', { recipient_id: to.session.agent_id, body: text(i + j) }).then((r) => assert.equal(r.status, 202)),
+        ),
       );
     }
   };
@@ -38,8 +55,18 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     const schema = { type: 'object', properties: { duration_minutes: { type: 'integer' } }, required: ['duration_minutes'] };
     await b.api.put('/api/me/capabilities', { capabilities: [{ id: 'scheduling', title: 'Find a meeting time', input_schema: schema }] });
     await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'plain hello', scope: 'message' });
-    await a.mailbox.send({ recipient_id: b.session.agent_id, scope: 'scheduling', intent: 'scheduling', payload: { duration_minutes: 30 } });
-    await a.mailbox.send({ recipient_id: b.session.agent_id, scope: 'scheduling', intent: 'scheduling', payload: { duration_minutes: 'soon' } });
+    await a.mailbox.send({
+      recipient_id: b.session.agent_id,
+      scope: 'scheduling',
+      intent: 'scheduling',
+      payload: { duration_minutes: 30 },
+    });
+    await a.mailbox.send({
+      recipient_id: b.session.agent_id,
+      scope: 'scheduling',
+      intent: 'scheduling',
+      payload: { duration_minutes: 'soon' },
+    });
     await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'altered in transit', scope: 'message' });
     await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'signature forged', scope: 'message' });
     const sent = await h.t.sql('SELECT id, ed25519_signature FROM messages WHERE sender_id = ? ORDER BY seq ASC', a.session.agent_id);
@@ -59,7 +86,9 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await message(p, 'plain hello').waitFor();
     const typed = p.getByTestId('message').filter({ has: p.locator('dd', { hasText: /^30$/ }) });
     await typed.getByText('Request: Find a meeting time').waitFor();
-    await message(p, 'soon').getByText(/does not match the "scheduling" schema/).waitFor();
+    await message(p, 'soon')
+      .getByText(/does not match the "scheduling" schema/)
+      .waitFor();
     await message(p, 'failed verification and is hidden').waitFor();
     const forgedView = message(p, 'signature forged');
     await forgedView.getByText('⚠ signature failed').waitFor();
@@ -88,11 +117,14 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
       await p.goto(`${h.t.url}/#/inbox/${b.session.name}`);
       const newest = message(p, 'b-299 newest');
       await newest.waitFor();
-      assert.ok(await newest.evaluate((el) => {
-        const list = el.closest('ol')!.getBoundingClientRect();
-        const box = el.getBoundingClientRect();
-        return box.bottom <= list.bottom + 1 && box.top >= list.top - 1;
-      }), `${kind}: the newest message is in view`);
+      assert.ok(
+        await newest.evaluate((el) => {
+          const list = el.closest('ol')!.getBoundingClientRect();
+          const box = el.getBoundingClientRect();
+          return box.bottom <= list.bottom + 1 && box.top >= list.top - 1;
+        }),
+        `${kind}: the newest message is in view`,
+      );
       for (let i = 0; i < 20 && (await message(p, 'b-000').count()) === 0; i++) {
         await p.locator('ol.messages').evaluate((el) => (el.scrollTop = 0));
         await p.waitForTimeout(150);
@@ -108,7 +140,11 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     const [a, b] = await agents('big-a', 'big-b');
     await connectAgents(b, a);
     for (let i = 0; i < 999; i += 111) {
-      await Promise.all(Array.from({ length: 111 }, (_, j) => b.mailbox.send({ recipient_id: a.session.agent_id, body: `big-${String(i + j).padStart(4, '0')}`, scope: 'message' })));
+      await Promise.all(
+        Array.from({ length: 111 }, (_, j) =>
+          b.mailbox.send({ recipient_id: a.session.agent_id, body: `big-${String(i + j).padStart(4, '0')}`, scope: 'message' }),
+        ),
+      );
     }
     await b.mailbox.send({ recipient_id: a.session.agent_id, body: 'big-0999 newest', scope: 'message' });
     const p = await h.open();
@@ -219,17 +255,25 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
       const [a] = await agents('bidi-a');
       const spoof = await h.agent(`bidi-${uid()}`, { display_name: 'Admin\u202Etxt.exe' });
       await connectAgents(spoof, a);
-      await spoof.mailbox.send({ recipient_id: a.session.agent_id, subject: 'invoice\u202Efdp.exe', body: '\u202Eevil body', scope: 'message' });
+      await spoof.mailbox.send({
+        recipient_id: a.session.agent_id,
+        subject: 'invoice\u202Efdp.exe',
+        body: '\u202Eevil body',
+        scope: 'message',
+      });
       const p = await h.open(viewport);
       await h.signIn(p, a, '#/network');
       const card = p.getByTestId(`peer-${spoof.session.name}`);
       await card.getByText('⚠ hidden characters').waitFor();
       // The handle after the spoofed name keeps its place and reads left to right.
-      const boxes = await card.locator('.peer-name').first().evaluate((el) => {
-        const name = el.querySelector('.name bdi')!.getBoundingClientRect();
-        const handle = el.querySelector('.handle')!.getBoundingClientRect();
-        return { nameLeft: name.left, handleLeft: handle.left, sameLine: Math.abs(name.top - handle.top) < 5 };
-      });
+      const boxes = await card
+        .locator('.peer-name')
+        .first()
+        .evaluate((el) => {
+          const name = el.querySelector('.name bdi')!.getBoundingClientRect();
+          const handle = el.querySelector('.handle')!.getBoundingClientRect();
+          return { nameLeft: name.left, handleLeft: handle.left, sameLine: Math.abs(name.top - handle.top) < 5 };
+        });
       if (boxes.sameLine) assert.ok(boxes.handleLeft > boxes.nameLeft, 'the handle stays after the name');
       await p.goto(`${h.t.url}/#/inbox/${spoof.session.name}`);
       const m = message(p, 'evil body');
@@ -246,7 +290,11 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
       const [a, b] = await plain('req-a', 'req-b');
       const others = await plain('req-x', 'req-y', 'req-z');
       for (const o of others) await connectAgents(a, o);
-      await b.api.post('/api/contact-requests', { agent_id: a.session.agent_id, note: 'We met at the meetup — can our agents talk?', scopes: ['message', 'scheduling'] });
+      await b.api.post('/api/contact-requests', {
+        agent_id: a.session.agent_id,
+        note: 'We met at the meetup — can our agents talk?',
+        scopes: ['message', 'scheduling'],
+      });
       const p = await h.open(viewport);
       await h.signIn(p, a, '#/network');
       const card = p.getByTestId(`peer-${b.session.name}`);
@@ -305,7 +353,7 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await p.getByLabel('Repeat passphrase').fill('a long passphrase');
     const download = p.waitForEvent('download');
     await p.getByRole('button', { name: 'Download encrypted backup' }).click();
-    const backupPath = (await (await download).path());
+    const backupPath = await (await download).path();
     await p.getByLabel('I stored my API key and delivery secret').check();
     await p.getByRole('button', { name: 'Continue' }).click();
     const me = JSON.parse((await p.evaluate(() => localStorage.getItem('amtp.session')))!);
@@ -380,7 +428,9 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     assert.match(await p.title(), /Network · agent2agent/);
     assert.equal(await p.evaluate(() => document.activeElement?.tagName), 'H1', 'focus moves to the new page');
 
-    const first = await p.evaluate(() => document.querySelector<HTMLElement>('a[href], button, input, select, textarea, [tabindex="0"]')?.textContent);
+    const first = await p.evaluate(
+      () => document.querySelector<HTMLElement>('a[href], button, input, select, textarea, [tabindex="0"]')?.textContent,
+    );
     assert.equal(first, 'Skip to content', 'the skip link comes first');
     await p.getByRole('link', { name: 'Skip to content' }).focus();
     await p.keyboard.press('Enter');
@@ -396,7 +446,9 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     assert.equal(gz.headers.get('content-encoding'), 'gzip');
     const raw = await fetch(`${h.t.url}${script}`, { headers: { 'accept-encoding': 'identity' } });
     assert.equal(raw.headers.get('content-encoding'), null);
-    console.log(`web UI script over the wire: ${raw.headers.get('content-length')} bytes raw, ${js.headers.get('content-length')} brotli, ${gz.headers.get('content-length')} gzip`);
+    console.log(
+      `web UI script over the wire: ${raw.headers.get('content-length')} bytes raw, ${js.headers.get('content-length')} brotli, ${gz.headers.get('content-length')} gzip`,
+    );
 
     const second = await p.context().newPage();
     await second.goto(`${h.t.url}/#/settings`);
@@ -436,7 +488,11 @@ describe('web UI regressions', { skip: missing && 'Chromium missing' }, () => {
     await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'the real one', scope: 'message' });
     const { id } = await a.mailbox.send({ recipient_id: b.session.agent_id, body: 'will be replaced', scope: 'message' });
     // Someone with the database strips the signature and swaps in plaintext; the server recomputes a valid MAC.
-    await h.t.sql('UPDATE messages SET ed25519_signature = NULL, sig_nonce = NULL, signed_at = NULL, sealed = NULL, body = ? WHERE id = ?', 'FORGED: pay now', id);
+    await h.t.sql(
+      'UPDATE messages SET ed25519_signature = NULL, sig_nonce = NULL, signed_at = NULL, sealed = NULL, body = ? WHERE id = ?',
+      'FORGED: pay now',
+      id,
+    );
     const p = await h.open();
     await h.signIn(p, b, `#/inbox/${a.session.name}`);
     await message(p, 'the real one').getByText('✓ verified').waitFor();

@@ -21,11 +21,23 @@ async function backupSecrets(path: string): Promise<string[]> {
   const backup = JSON.parse(readFileSync(path, 'utf8'));
   const bytes = (b64: string) => Uint8Array.from(Buffer.from(b64, 'base64'));
   const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(PASSPHRASE), 'PBKDF2', false, ['deriveKey']);
-  const key = await crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: bytes(backup.kdf.salt), iterations: backup.kdf.iterations }, material, { name: 'AES-GCM', length: 256 }, false, ['decrypt']);
-  const plain = JSON.parse(new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes(backup.cipher.iv) }, key, bytes(backup.ciphertext))));
+  const key = await crypto.subtle.deriveKey(
+    { name: 'PBKDF2', hash: 'SHA-256', salt: bytes(backup.kdf.salt), iterations: backup.kdf.iterations },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['decrypt'],
+  );
+  const plain = JSON.parse(
+    new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes(backup.cipher.iv) }, key, bytes(backup.ciphertext))),
+  );
   const secrets = [plain.signing.secretKey, plain.encryption.secretKey] as string[];
   // The same bytes in the other spellings a script might find them in.
-  return secrets.flatMap((s) => [s, Buffer.from(s, 'base64url').toString('base64').replace(/=+$/, ''), Buffer.from(s, 'base64url').toString('hex')]);
+  return secrets.flatMap((s) => [
+    s,
+    Buffer.from(s, 'base64url').toString('base64').replace(/=+$/, ''),
+    Buffer.from(s, 'base64url').toString('hex'),
+  ]);
 }
 
 /** Registration through the form, with the required backup; returns the API key and the backup file's path. */
@@ -38,7 +50,7 @@ async function register(p: Page, name: string): Promise<{ apiKey: string; backup
   await p.getByLabel('Repeat passphrase').fill(PASSPHRASE);
   const download = p.waitForEvent('download');
   await p.getByRole('button', { name: 'Download encrypted backup' }).click();
-  const backupPath = (await (await download).path());
+  const backupPath = await (await download).path();
   await p.getByLabel('I stored my API key and delivery secret').check();
   await p.getByRole('button', { name: 'Continue' }).click();
   await p.getByRole('heading', { name: 'Network' }).waitFor();
@@ -46,7 +58,12 @@ async function register(p: Page, name: string): Promise<{ apiKey: string; backup
 }
 
 /** Everything this page's scripts could read from localStorage. */
-const localStorageText = (p: Page) => p.evaluate(() => Object.keys(localStorage).map((k) => `${k}=${localStorage.getItem(k)}`).join('\n'));
+const localStorageText = (p: Page) =>
+  p.evaluate(() =>
+    Object.keys(localStorage)
+      .map((k) => `${k}=${localStorage.getItem(k)}`)
+      .join('\n'),
+  );
 
 /** The stored CryptoKeys, as a script on the page sees them — and whether exportKey gives them up. */
 const storedKeys = (p: Page) =>
@@ -70,15 +87,31 @@ const storedKeys = (p: Page) =>
       for (const role of ['signing', 'encryption']) {
         const key = row[role] as CryptoKey;
         const exports: string[] = [];
-        for (const f of ['jwk', 'pkcs8', 'raw'] as const) exports.push(await crypto.subtle.exportKey(f, key).then(() => `${f}: exported`, () => `${f}: refused`));
-        out[role] = { isCryptoKey: key instanceof CryptoKey, type: key.type, algorithm: key.algorithm.name, extractable: key.extractable, exports };
+        for (const f of ['jwk', 'pkcs8', 'raw'] as const)
+          exports.push(
+            await crypto.subtle.exportKey(f, key).then(
+              () => `${f}: exported`,
+              () => `${f}: refused`,
+            ),
+          );
+        out[role] = {
+          isCryptoKey: key instanceof CryptoKey,
+          type: key.type,
+          algorithm: key.algorithm.name,
+          extractable: key.extractable,
+          exports,
+        };
       }
       described.push(out);
     }
     return described as { signing: { extractable: boolean } }[];
   });
 
-const asAgent = (h: Harness, session: Agent['session'], apiKey: string): Agent => ({ session, api: client(h.t.url, apiKey), mailbox: null as never });
+const asAgent = (h: Harness, session: Agent['session'], apiKey: string): Agent => ({
+  session,
+  api: client(h.t.url, apiKey),
+  mailbox: null as never,
+});
 const sessionOf = async (p: Page) => JSON.parse((await p.evaluate(() => localStorage.getItem('amtp.session')))!);
 
 describe('web UI: private keys at rest', { skip: missing && 'Chromium missing' }, () => {
@@ -95,21 +128,40 @@ describe('web UI: private keys at rest', { skip: missing && 'Chromium missing' }
     const bob = await h.open();
     const b = await register(bob, bobName);
 
-    for (const [p, who] of [[alice, a], [bob, b]] as const) {
+    for (const [p, who] of [
+      [alice, a],
+      [bob, b],
+    ] as const) {
       const secrets = await backupSecrets(who.backupPath);
       const stored = await localStorageText(p);
       assert.doesNotMatch(stored, /secretKey/);
       for (const s of secrets) assert.equal(stored.includes(s), false, 'no private key bytes in localStorage');
       assert.deepEqual(await storedKeys(p), [
         {
-          signing: { isCryptoKey: true, type: 'private', algorithm: 'Ed25519', extractable: false, exports: ['jwk: refused', 'pkcs8: refused', 'raw: refused'] },
-          encryption: { isCryptoKey: true, type: 'private', algorithm: 'X25519', extractable: false, exports: ['jwk: refused', 'pkcs8: refused', 'raw: refused'] },
+          signing: {
+            isCryptoKey: true,
+            type: 'private',
+            algorithm: 'Ed25519',
+            extractable: false,
+            exports: ['jwk: refused', 'pkcs8: refused', 'raw: refused'],
+          },
+          encryption: {
+            isCryptoKey: true,
+            type: 'private',
+            algorithm: 'X25519',
+            extractable: false,
+            exports: ['jwk: refused', 'pkcs8: refused', 'raw: refused'],
+          },
         },
       ]);
     }
     await alice.goto(`${h.t.url}/#/settings`);
     await alice.getByTestId('key-storage').getByText('non-extractable WebCrypto keys').waitFor();
-    assert.equal(await alice.getByRole('button', { name: 'Download encrypted backup' }).count(), 0, 'keys that cannot be read out are not offered for a new backup');
+    assert.equal(
+      await alice.getByRole('button', { name: 'Download encrypted backup' }).count(),
+      0,
+      'keys that cannot be read out are not offered for a new backup',
+    );
 
     const aliceSession = await sessionOf(alice);
     const bobSession = await sessionOf(bob);
@@ -150,7 +202,7 @@ describe('web UI: private keys at rest', { skip: missing && 'Chromium missing' }
     await alice.getByLabel('Repeat passphrase').fill(PASSPHRASE);
     const download = alice.waitForEvent('download');
     await alice.getByRole('button', { name: 'Download encrypted backup' }).click();
-    const secrets = await backupSecrets((await (await download).path()));
+    const secrets = await backupSecrets(await (await download).path());
     await alice.getByTestId('key-storage').getByText('non-extractable WebCrypto keys').waitFor();
     const stored = await localStorageText(alice);
     for (const s of secrets) assert.equal(stored.includes(s), false, 'the rotated keys left localStorage after their backup');
@@ -199,7 +251,10 @@ describe('web UI: private keys at rest', { skip: missing && 'Chromium missing' }
     const secrets = await backupSecrets(backupPath);
     assert.ok((await localStorageText(old)).includes(secrets[0]!), 'the fallback keeps today’s storage');
     await old.goto(`${h.t.url}/#/settings`);
-    await old.getByTestId('key-storage').getByText('readable by scripts on this page: this browser cannot keep Ed25519 and X25519 keys non-extractable').waitFor();
+    await old
+      .getByTestId('key-storage')
+      .getByText('readable by scripts on this page: this browser cannot keep Ed25519 and X25519 keys non-extractable')
+      .waitFor();
 
     const [peer] = await Promise.all([h.agent(`kpeer-${uid()}`)]);
     const me = await sessionOf(old);

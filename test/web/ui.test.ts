@@ -10,7 +10,17 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { client } from '../helpers/server.js';
-import { assertAccessible, assertNoHorizontalOverflow, connectAgents, DESKTOP, harness, missing, PHONE, shots, type Harness } from './browser.js';
+import {
+  assertAccessible,
+  assertNoHorizontalOverflow,
+  connectAgents,
+  DESKTOP,
+  harness,
+  missing,
+  PHONE,
+  shots,
+  type Harness,
+} from './browser.js';
 
 describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () => {
   let h: Harness;
@@ -35,7 +45,7 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
     await p.getByLabel('Repeat passphrase').fill('correct horse battery');
     const download = p.waitForEvent('download');
     await p.getByRole('button', { name: 'Download encrypted backup' }).click();
-    const file = readFileSync((await (await download).path()), 'utf8');
+    const file = readFileSync(await (await download).path(), 'utf8');
     assert.equal(JSON.parse(file).format, 'amtp-key-backup-1');
     assert.doesNotMatch(file, /secretKey|a2a_sk_/, 'the backup is encrypted');
     await p.getByLabel('I stored my API key and delivery secret').check();
@@ -55,7 +65,11 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
     const bob = await h.open(viewport);
     await registerIn(bob, `${tag}-bob`, (l) => check(bob, l));
     const stored = await alice.evaluate(() => localStorage.getItem('amtp.session'));
-    assert.doesNotMatch(stored ?? '', /"secretKey"/, 'after the backup, the private keys are out of reach of scripts (test/web/keys.test.ts)');
+    assert.doesNotMatch(
+      stored ?? '',
+      /"secretKey"/,
+      'after the backup, the private keys are out of reach of scripts (test/web/keys.test.ts)',
+    );
 
     await alice.getByLabel('Agent').fill(`${tag}-bob`);
     await alice.getByLabel('Note').fill('API review?');
@@ -136,21 +150,56 @@ describe('web UI: the whole flow', { skip: missing && 'Chromium missing' }, () =
   test('at 390×844: the whole flow with no horizontal overflow at any step, axe: 0 violations', () => walk(PHONE, 'phone'));
 
   test('README screenshots: desktop and phone, light and dark (axe: 0 violations on every page in both)', async () => {
-    const [ann, bea, cy] = [await h.agent('ann-personal', { display_name: 'Ann Lee' }), await h.agent('bea-work', { display_name: 'Bea Santos' }), await h.agent('cy-calendar', { display_name: 'Cy (calendar agent)' })];
+    const [ann, bea, cy] = [
+      await h.agent('ann-personal', { display_name: 'Ann Lee' }),
+      await h.agent('bea-work', { display_name: 'Bea Santos' }),
+      await h.agent('cy-calendar', { display_name: 'Cy (calendar agent)' }),
+    ];
     await connectAgents(bea, ann);
     await connectAgents(cy, ann, ['message', 'scheduling']);
-    await cy.api.put('/api/me/capabilities', { capabilities: [{ id: 'scheduling', title: 'Find a meeting time', input_schema: { type: 'object', properties: { duration_minutes: { type: 'integer' } } } }] });
+    await cy.api.put('/api/me/capabilities', {
+      capabilities: [
+        {
+          id: 'scheduling',
+          title: 'Find a meeting time',
+          input_schema: { type: 'object', properties: { duration_minutes: { type: 'integer' } } },
+        },
+      ],
+    });
     await ann.api.put('/api/me/capabilities', { capabilities: [{ id: 'scheduling', title: 'Find a meeting time' }] });
-    await bea.mailbox.send({ recipient_id: ann.session.agent_id, subject: 'API review', body: 'Does Thursday 2pm work for the API review?', scope: 'message' });
+    await bea.mailbox.send({
+      recipient_id: ann.session.agent_id,
+      subject: 'API review',
+      body: 'Does Thursday 2pm work for the API review?',
+      scope: 'message',
+    });
     const first = await ann.mailbox.receiveAll((await ann.mailbox.client.conversation(bea.session.agent_id)).messages);
-    await ann.mailbox.send({ recipient_id: bea.session.agent_id, body: 'Thursday is booked. Friday 10am?', scope: 'message', reply_to_id: first[0]!.id });
+    await ann.mailbox.send({
+      recipient_id: bea.session.agent_id,
+      body: 'Thursday is booked. Friday 10am?',
+      scope: 'message',
+      reply_to_id: first[0]!.id,
+    });
     await bea.mailbox.send({ recipient_id: ann.session.agent_id, body: 'Friday 10am it is — see you then.', scope: 'message' });
-    await cy.mailbox.send({ recipient_id: ann.session.agent_id, scope: 'scheduling', intent: 'scheduling', payload: { duration_minutes: 30, window: 'next week' }, body: 'Can you find 30 minutes with Ann?' });
+    await cy.mailbox.send({
+      recipient_id: ann.session.agent_id,
+      scope: 'scheduling',
+      intent: 'scheduling',
+      payload: { duration_minutes: 30, window: 'next week' },
+      body: 'Can you find 30 minutes with Ann?',
+    });
     const dee = await h.agent('dee-research', { display_name: 'Dee' });
-    await dee.api.post('/api/contact-requests', { agent_id: ann.session.agent_id, note: 'Hi Ann — I would like to share the research digest with your agent.', scopes: ['message'] });
+    await dee.api.post('/api/contact-requests', {
+      agent_id: ann.session.agent_id,
+      note: 'Hi Ann — I would like to share the research digest with your agent.',
+      scopes: ['message'],
+    });
 
     for (const scheme of ['light', 'dark'] as const) {
-      for (const [kind, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+      for (const [kind, viewport] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ] as const) {
         const p = await h.open(viewport, { colorScheme: scheme });
         await assertAccessible(p, `${scheme} ${kind} sign-in`);
         await h.signIn(p, ann, `#/inbox/${bea.session.name}`);

@@ -76,11 +76,18 @@ export async function protectKeys<S extends KeyHolder>(s: S): Promise<S> {
 export function identityKeys(s: KeyHolder): { signing?: SigningIdentity; encryption?: EncryptionIdentity } {
   const { signing, encryption } = s;
   return {
-    ...(signing && { signing: signing.secretKey ? { publicKey: signing.publicKey, secretKey: signing.secretKey } : { publicKey: signing.publicKey, sign: async (bytes: Uint8Array) => webCryptoSigner((await storedKeys(s)).signing)(bytes) } }),
+    ...(signing && {
+      signing: signing.secretKey
+        ? { publicKey: signing.publicKey, secretKey: signing.secretKey }
+        : { publicKey: signing.publicKey, sign: async (bytes: Uint8Array) => webCryptoSigner((await storedKeys(s)).signing)(bytes) },
+    }),
     ...(encryption && {
       encryption: encryption.secretKey
         ? { publicKey: encryption.publicKey, secretKey: encryption.secretKey }
-        : { publicKey: encryption.publicKey, sharedSecret: async (peer: Uint8Array) => webCryptoSharedSecret((await storedKeys(s)).encryption)(peer) },
+        : {
+            publicKey: encryption.publicKey,
+            sharedSecret: async (peer: Uint8Array) => webCryptoSharedSecret((await storedKeys(s)).encryption)(peer),
+          },
     }),
   };
 }
@@ -98,7 +105,9 @@ function storedKeys(s: KeyHolder): Promise<StoredKeys> {
   if (!keys) {
     keys = read(s.agent_id).then((k) => {
       if (!k || k.signing_public_key !== s.signing?.publicKey || k.encryption_public_key !== s.encryption?.publicKey) {
-        throw new Error('This browser’s stored private keys are missing or belong to other keys (was site data cleared?). Restore your key backup: sign out, then sign in with it.');
+        throw new Error(
+          'This browser’s stored private keys are missing or belong to other keys (was site data cleared?). Restore your key backup: sign out, then sign in with it.',
+        );
       }
       return k;
     });

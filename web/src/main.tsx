@@ -106,7 +106,10 @@ function Header({ session, page, onSignOut }: { session: Session; page: Page; on
   const unread = counts.data?.unread ?? 0;
   const requests = counts.data?.requests ?? 0;
   document.title = `${unread ? `(${unread}) ` : ''}${PAGES[page]} · agent2agent`;
-  const badge: Partial<Record<Page, { n: number; label: string }>> = { inbox: { n: unread, label: 'unread' }, network: { n: requests, label: 'waiting for you' } };
+  const badge: Partial<Record<Page, { n: number; label: string }>> = {
+    inbox: { n: unread, label: 'unread' },
+    network: { n: requests, label: 'waiting for you' },
+  };
   return (
     <header class="top">
       <a class="brand" href="#/network" aria-label="a2a home">

@@ -71,7 +71,9 @@ export function mailboxFor(s: Session): SecureMailbox | null {
         saveSession(current);
       },
     };
-    mailbox = new SecureMailbox(clientFor(s), { agent_id: s.agent_id, delivery_secret: s.delivery_secret, ...identityKeys(s) }, pins, { onWarning: (w) => console.warn(w) });
+    mailbox = new SecureMailbox(clientFor(s), { agent_id: s.agent_id, delivery_secret: s.delivery_secret, ...identityKeys(s) }, pins, {
+      onWarning: (w) => console.warn(w),
+    });
     mailboxes.set(id, mailbox);
   }
   return mailbox;
@@ -86,7 +88,12 @@ const profilesAsked = new WeakMap<SecureMailbox, Map<string, Promise<unknown>>>(
 export async function receiveMessages(mailbox: SecureMailbox, messages: Message[]): Promise<Message[]> {
   const asked = profilesAsked.get(mailbox) ?? new Map<string, Promise<unknown>>();
   profilesAsked.set(mailbox, asked);
-  for (const id of new Set(messages.map((m) => m.sender_id))) if (!asked.has(id)) asked.set(id, mailbox.peerProfile(id).catch(() => undefined));
+  for (const id of new Set(messages.map((m) => m.sender_id)))
+    if (!asked.has(id))
+      asked.set(
+        id,
+        mailbox.peerProfile(id).catch(() => undefined),
+      );
   await Promise.all(asked.values());
   return mailbox.receiveAll(messages);
 }
@@ -121,7 +128,13 @@ const unb64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(
 
 async function backupKey(passphrase: string, salt: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
-  return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PBKDF2_ITERATIONS }, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  return crypto.subtle.deriveKey(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PBKDF2_ITERATIONS },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
 }
 
 export interface EncryptedBackup {
@@ -133,13 +146,20 @@ export interface EncryptedBackup {
 }
 
 export async function encryptBackup(s: Session, passphrase: string): Promise<EncryptedBackup> {
-  if (keyStorage(s) === 'webcrypto') throw new Error('These keys are stored so that they cannot be read out, so they cannot be backed up again: keep the backup you saved.');
+  if (keyStorage(s) === 'webcrypto')
+    throw new Error('These keys are stored so that they cannot be read out, so they cannot be backed up again: keep the backup you saved.');
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const { backed_up_at: _b, ...secrets } = s;
   const plain = new TextEncoder().encode(JSON.stringify(secrets));
   const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await backupKey(passphrase, salt), plain));
-  return { format: 'amtp-key-backup-1', agent: s.name, kdf: { name: 'PBKDF2-SHA256', iterations: PBKDF2_ITERATIONS, salt: b64(salt) }, cipher: { name: 'AES-256-GCM', iv: b64(iv) }, ciphertext: b64(ciphertext) };
+  return {
+    format: 'amtp-key-backup-1',
+    agent: s.name,
+    kdf: { name: 'PBKDF2-SHA256', iterations: PBKDF2_ITERATIONS, salt: b64(salt) },
+    cipher: { name: 'AES-256-GCM', iv: b64(iv) },
+    ciphertext: b64(ciphertext),
+  };
 }
 
 export async function decryptBackup(text: string, passphrase: string): Promise<Session> {

@@ -21,7 +21,13 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { data: T 
   return { data, error, reload: useCallback(() => setTick((t) => t + 1), []) };
 }
 
-export function ActionButton(props: { onClick: () => Promise<unknown>; children: ComponentChildren; kind?: 'primary' | 'danger' | 'plain'; confirm?: string; label?: string }) {
+export function ActionButton(props: {
+  onClick: () => Promise<unknown>;
+  children: ComponentChildren;
+  kind?: 'primary' | 'danger' | 'plain';
+  confirm?: string;
+  label?: string;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const run = async () => {
@@ -66,7 +72,16 @@ export function Copyable({ value, label }: { value: string; label: string }) {
       <code aria-label={label} data-testid="secret">
         {value}
       </code>
-      <button type="button" class="btn plain" onClick={() => navigator.clipboard?.writeText(value).then(() => setCopied(true), () => undefined)}>
+      <button
+        type="button"
+        class="btn plain"
+        onClick={() =>
+          navigator.clipboard?.writeText(value).then(
+            () => setCopied(true),
+            () => undefined,
+          )
+        }
+      >
         {copied ? 'Copied' : 'Copy'}
       </button>
     </div>
@@ -101,7 +116,10 @@ export function PeerName({ display, handle, strong }: { display?: string | null;
         </span>
       )}
       {flagged && (
-        <span class="badge warn-badge" title="This name contains invisible control or text-direction characters: it may not be what it looks like.">
+        <span
+          class="badge warn-badge"
+          title="This name contains invisible control or text-direction characters: it may not be what it looks like."
+        >
           ⚠ hidden characters
         </span>
       )}

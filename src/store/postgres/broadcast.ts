@@ -33,7 +33,8 @@ export class PgBroadcast implements Broadcast {
 
   send(wakeup: Wakeup): void {
     let payload = JSON.stringify({ o: this.origin, type: wakeup.type, agent_id: wakeup.agent_id, data: wakeup.data });
-    if (Buffer.byteLength(payload) > MAX_PAYLOAD) payload = JSON.stringify({ o: this.origin, type: wakeup.type, agent_id: wakeup.agent_id });
+    if (Buffer.byteLength(payload) > MAX_PAYLOAD)
+      payload = JSON.stringify({ o: this.origin, type: wakeup.type, agent_id: wakeup.agent_id });
     const sent = this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).then(
       () => undefined,
       () => undefined,

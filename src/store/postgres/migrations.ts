@@ -7,7 +7,14 @@
  * backends losslessly. Structured values are JSONB, except a message's payload, which is JSON so the
  * sender's document keeps its key order.
  */
-import { A2A_MIGRATION, ATTENTION_MIGRATION, GUARD_MIGRATION, HOT_PATH_INDEXES_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import {
+  A2A_MIGRATION,
+  ATTENTION_MIGRATION,
+  GUARD_MIGRATION,
+  HOT_PATH_INDEXES_MIGRATION,
+  OUTBOX_MIGRATION,
+  type Migration,
+} from '../migration.js';
 import { FEDERATION_MIGRATION } from '../federation-migration.js';
 
 export const postgresMigrations: Migration[] = [

@@ -50,7 +50,10 @@ if (skip) {
       try {
         const a = agent('chained');
         await s1.apply([{ op: 'createAgent', agent: a }]);
-        const entry = (i: number) => ({ op: 'appendAudit' as const, entry: { agent_id: a.id, at: new Date(i).toISOString(), action: 'grant.created' as const, target_id: null, details: { i } } });
+        const entry = (i: number) => ({
+          op: 'appendAudit' as const,
+          entry: { agent_id: a.id, at: new Date(i).toISOString(), action: 'grant.created' as const, target_id: null, details: { i } },
+        });
         await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? s1 : s2).apply([entry(i)])));
         const chain = await s2.auditAll(a.id);
         assert.equal(chain.length, 60);
@@ -65,7 +68,10 @@ if (skip) {
       try {
         await assert.rejects(store.migrate(), (e) => e instanceof StoreError && e.kind === 'unavailable');
         await assert.rejects(store.agentById('a2a_x'), (e) => e instanceof StoreError && e.kind === 'unavailable');
-        await assert.rejects(store.apply([{ op: 'createAgent', agent: agent('nowhere') }]), (e) => e instanceof StoreError && e.kind === 'unavailable');
+        await assert.rejects(
+          store.apply([{ op: 'createAgent', agent: agent('nowhere') }]),
+          (e) => e instanceof StoreError && e.kind === 'unavailable',
+        );
       } finally {
         await store.close();
       }
@@ -92,7 +98,9 @@ if (skip) {
         // The server drops s2's LISTEN connection: s2 reconnects, tells its waiters to re-read, and hears again.
         const admin = new pg.Client({ connectionString: url });
         await admin.connect();
-        await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN amtp_events' AND datname = current_database()");
+        await admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN amtp_events' AND datname = current_database()",
+        );
         await admin.end();
         await until(() => got2.length === 2);
         assert.equal(got2[1], null);

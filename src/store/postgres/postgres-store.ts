@@ -46,7 +46,10 @@ export class PostgresStore extends SqlReads {
     const config: pg.ClientConfig = {
       connectionString: opts.url,
       // BIGINT (seqs, COUNT) as JS numbers: they stay far below 2^53.
-      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as (value: string) => unknown))) as never },
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as never,
+      },
     };
     this.pool = new pg.Pool({ ...config, max: opts.maxConnections ?? 10 });
     // An idle connection that dies is dropped by the pool; without a listener the error would crash the process.
@@ -65,8 +68,12 @@ export class PostgresStore extends SqlReads {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
-        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-        const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+        );
+        const applied = new Set(
+          (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+        );
         assertSchemaKnown(applied, postgresMigrations);
         for (const m of postgresMigrations) if (!applied.has(m.version)) await runMigration(client, m);
       } finally {
@@ -151,7 +158,11 @@ async function runMigration(client: pg.PoolClient, m: Migration): Promise<void> 
   await client.query('BEGIN');
   try {
     await client.query(m.sql);
-    await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+    await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+      m.version,
+      m.name,
+      new Date().toISOString(),
+    ]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -175,7 +186,16 @@ function lockKeys(ops: readonly WriteOp[]): number[] {
   return [...new Set(keys)].sort((a, b) => a - b);
 }
 
-const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /** BEGIN failed: the connection was dead before anything ran, so the transaction may be replayed. */
 class DeadConnection extends Error {
@@ -198,7 +218,9 @@ export function translateError(error: unknown): unknown {
   if (
     /^(08|53|57P0|40)/.test(code) ||
     UNAVAILABLE_NODE_CODES.has(code) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(e.message ?? '')
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+      e.message ?? '',
+    )
   ) {
     return new StoreError('unavailable', `storage unavailable (${code || e.message})`, error);
   }

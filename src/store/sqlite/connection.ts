@@ -21,7 +21,11 @@ export interface SqliteMemory {
 export const DEFAULT_SQLITE_MEMORY: SqliteMemory = { cacheMiB: 32, mmapMiB: 128 };
 
 /** One connection with the pragmas every connection to the database needs. */
-export function openConnection(path: string, durability: Durability = 'full', memory: SqliteMemory = DEFAULT_SQLITE_MEMORY): Database.Database {
+export function openConnection(
+  path: string,
+  durability: Durability = 'full',
+  memory: SqliteMemory = DEFAULT_SQLITE_MEMORY,
+): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${durability === 'relaxed' ? 'NORMAL' : 'FULL'}`);

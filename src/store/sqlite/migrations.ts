@@ -1,5 +1,12 @@
 /** Versioned schema migrations for SQLite. Append only: never edit a migration that has shipped. */
-import { A2A_MIGRATION, ATTENTION_MIGRATION, GUARD_MIGRATION, HOT_PATH_INDEXES_MIGRATION, OUTBOX_MIGRATION, type Migration } from '../migration.js';
+import {
+  A2A_MIGRATION,
+  ATTENTION_MIGRATION,
+  GUARD_MIGRATION,
+  HOT_PATH_INDEXES_MIGRATION,
+  OUTBOX_MIGRATION,
+  type Migration,
+} from '../migration.js';
 import { FEDERATION_MIGRATION } from '../federation-migration.js';
 
 export const sqliteMigrations: Migration[] = [

@@ -18,7 +18,10 @@ storeContract('sqlite', async () => {
 });
 
 test('durability modes: full commits with synchronous=FULL (fsync before the answer), relaxed with NORMAL', async () => {
-  for (const [durability, level] of [['full', 2], ['relaxed', 1]] as const) {
+  for (const [durability, level] of [
+    ['full', 2],
+    ['relaxed', 1],
+  ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'amtp-store-'));
     dirs.push(dir);
     const store = new SqliteStore({ path: join(dir, 'amtp.sqlite'), durability });
@@ -27,7 +30,11 @@ test('durability modes: full commits with synchronous=FULL (fsync before the ans
     assert.equal(await store.pragma('synchronous'), level, `${durability}: the writer's connection`);
     await store.close();
     const reopened = new SqliteStore({ path: join(dir, 'amtp.sqlite'), durability });
-    assert.equal((reopened.db.prepare('SELECT COUNT(*) AS n FROM invites').get() as { n: number }).n, 1, `${durability}: acknowledged write kept`);
+    assert.equal(
+      (reopened.db.prepare('SELECT COUNT(*) AS n FROM invites').get() as { n: number }).n,
+      1,
+      `${durability}: acknowledged write kept`,
+    );
     await reopened.close();
   }
 });

@@ -71,15 +71,21 @@ export class SqliteStore extends SqlReads {
   }
 
   async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
     const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
     assertSchemaKnown(applied, sqliteMigrations);
     for (const m of sqliteMigrations) {
       if (applied.has(m.version)) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(m.sql);
+          this.db
+            .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(m.version, m.name, new Date().toISOString());
+        })
+        .immediate();
     }
     // Fresh planner statistics before the first query (the writer thread is not running yet).
     this.db.pragma(OPTIMIZE);
@@ -163,7 +169,11 @@ export class SqliteStore extends SqlReads {
 
   private writer(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWriter({ path: this.opts.path, durability: this.opts.durability ?? 'full', memory: this.opts.memory ?? DEFAULT_SQLITE_MEMORY });
+    const worker = startWriter({
+      path: this.opts.path,
+      durability: this.opts.durability ?? 'full',
+      memory: this.opts.memory ?? DEFAULT_SQLITE_MEMORY,
+    });
     worker.on('message', (replies: FromWriter[]) => {
       for (const reply of replies) {
         const waiter = this.waiting.get(reply.id);

@@ -10,9 +10,7 @@ import { toWireError } from './errors.js';
 import { SqliteWriter } from './writer.js';
 
 export type ToWriter =
-  | { type: 'apply'; id: number; ops: readonly WriteOp[] }
-  | { type: 'pragma'; id: number; statement: string }
-  | { type: 'close' };
+  { type: 'apply'; id: number; ops: readonly WriteOp[] } | { type: 'pragma'; id: number; statement: string } | { type: 'close' };
 
 /** Answers travel in arrays: one message per group commit. */
 export type FromWriter = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ReturnType<typeof toWireError> };
@@ -34,7 +32,9 @@ port.on('message', (message: ToWriter) => {
       return;
     case 'pragma':
       try {
-        port.postMessage([{ id: message.id, ok: true, value: writer.db.pragma(message.statement, { simple: true }) }] satisfies FromWriter[]);
+        port.postMessage([
+          { id: message.id, ok: true, value: writer.db.pragma(message.statement, { simple: true }) },
+        ] satisfies FromWriter[]);
       } catch (error) {
         port.postMessage([{ id: message.id, ok: false, error: toWireError(error) }] satisfies FromWriter[]);
       }

@@ -14,7 +14,6 @@ import { statementCache } from './connection.js';
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class SqliteWriter {
-
   private readonly stmt: (sql: string) => Database.Statement;
 
   constructor(readonly db: Database.Database) {
@@ -51,6 +50,8 @@ export class SqliteWriter {
   }
 
   private execute(op: WriteOp): unknown {
-    return driveSync(writeOp(sqliteDialect, op), ({ sql, params, rows }) => (rows ? (this.stmt(sql).all(...params) as Row[]) : this.stmt(sql).run(...params).changes));
+    return driveSync(writeOp(sqliteDialect, op), ({ sql, params, rows }) =>
+      rows ? (this.stmt(sql).all(...params) as Row[]) : this.stmt(sql).run(...params).changes,
+    );
   }
 }

@@ -20,7 +20,15 @@ export function Capabilities({ session }: { session: Session }) {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    if (current.data) setRows(current.data.capabilities.map((c) => ({ id: c.id, title: c.title, description: c.description ?? '', schema: c.input_schema ? JSON.stringify(c.input_schema, null, 2) : '' })));
+    if (current.data)
+      setRows(
+        current.data.capabilities.map((c) => ({
+          id: c.id,
+          title: c.title,
+          description: c.description ?? '',
+          schema: c.input_schema ? JSON.stringify(c.input_schema, null, 2) : '',
+        })),
+      );
   }, [current.data]);
 
   const update = (i: number, patch: Partial<Row>) => setRows(rows.map((r, j) => (i === j ? { ...r, ...patch } : r)));
@@ -37,7 +45,12 @@ export function Capabilities({ session }: { session: Session }) {
             throw new Error(`The schema of "${r.id}" is not valid JSON.`);
           }
         }
-        return { id: r.id.trim(), title: r.title.trim(), ...(r.description.trim() ? { description: r.description.trim() } : {}), ...(input_schema ? { input_schema } : {}) };
+        return {
+          id: r.id.trim(),
+          title: r.title.trim(),
+          ...(r.description.trim() ? { description: r.description.trim() } : {}),
+          ...(input_schema ? { input_schema } : {}),
+        };
       });
       const out = await api.setCapabilities(capabilities);
       setStatus(`Published ${out.capabilities.length} capabilities.`);
@@ -56,7 +69,13 @@ export function Capabilities({ session }: { session: Session }) {
         {taxonomy.data?.capabilities
           .filter((t) => !rows.some((r) => r.id === t.id))
           .map((t) => (
-            <button key={t.id} type="button" class="btn plain chip" title={t.meaning} onClick={() => setRows([...rows, { id: t.id, title: t.id, description: t.meaning, schema: '' }])}>
+            <button
+              key={t.id}
+              type="button"
+              class="btn plain chip"
+              title={t.meaning}
+              onClick={() => setRows([...rows, { id: t.id, title: t.id, description: t.meaning, schema: '' }])}
+            >
               + {t.id}
             </button>
           ))}
@@ -76,7 +95,12 @@ export function Capabilities({ session }: { session: Session }) {
           </label>
           <label>
             Input JSON Schema (optional)
-            <textarea rows={4} value={r.schema} onInput={(e) => update(i, { schema: (e.target as HTMLTextAreaElement).value })} placeholder='{"type":"object","properties":{…}}' />
+            <textarea
+              rows={4}
+              value={r.schema}
+              onInput={(e) => update(i, { schema: (e.target as HTMLTextAreaElement).value })}
+              placeholder='{"type":"object","properties":{…}}'
+            />
           </label>
           <button type="button" class="btn danger" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
             Remove

@@ -14,15 +14,17 @@ export function GuardPanel({ session }: { session: Session }) {
   const peers = useAsync(() => api.peers(), []);
   const [error, setError] = useState<string | null>(null);
   const loops = (peers.data ?? []).flatMap((p) => (p.looping_threads ?? []).map((thread) => ({ thread, peer: p.name })));
-  const act = (run: () => Promise<unknown>, ...reload: { reload: () => void }[]) => async () => {
-    setError(null);
-    try {
-      await run();
-    } catch (err) {
-      setError(errorText(err));
-    }
-    for (const r of reload) r.reload();
-  };
+  const act =
+    (run: () => Promise<unknown>, ...reload: { reload: () => void }[]) =>
+    async () => {
+      setError(null);
+      try {
+        await run();
+      } catch (err) {
+        setError(errorText(err));
+      }
+      for (const r of reload) r.reload();
+    };
   const saveBudget = async (e: Event) => {
     e.preventDefault();
     const data = new FormData(e.target as HTMLFormElement);
@@ -42,7 +44,11 @@ export function GuardPanel({ session }: { session: Session }) {
                 Held for approval · to {h.recipient_name} · {when(h.created_at)} · found: {h.reasons.join('; ')}
               </p>
               <pre class="body">{h.body ?? (h.sealed_for_sender ? '(sealed: the content stays encrypted here)' : '')}</pre>
-              <ActionButton kind="primary" confirm={`Send this message to ${h.recipient_name} as it is?`} onClick={act(() => api.approveHeld(h.id), held)}>
+              <ActionButton
+                kind="primary"
+                confirm={`Send this message to ${h.recipient_name} as it is?`}
+                onClick={act(() => api.approveHeld(h.id), held)}
+              >
                 Approve and send
               </ActionButton>{' '}
               <ActionButton kind="danger" onClick={act(() => api.discardHeld(h.id), held)}>
@@ -62,7 +68,9 @@ export function GuardPanel({ session }: { session: Session }) {
         <>
           <p>
             Leak guard: {settings.data.leak_guard ? 'on — messages that look like they carry secrets wait for you here' : 'off'}{' '}
-            <ActionButton onClick={act(() => api.setGuard({ leak_guard: !settings.data!.leak_guard }), settings)}>{settings.data.leak_guard ? 'Turn off' : 'Turn on'}</ActionButton>
+            <ActionButton onClick={act(() => api.setGuard({ leak_guard: !settings.data!.leak_guard }), settings)}>
+              {settings.data.leak_guard ? 'Turn off' : 'Turn on'}
+            </ActionButton>
           </p>
           <form class="card inline" onSubmit={saveBudget} aria-label="Default budget">
             <label>

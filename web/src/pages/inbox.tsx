@@ -9,7 +9,8 @@ import { field } from '../form.js';
 const PAGE = 50;
 /** Text of the messages this tab has opened (sealed ones included), per peer, for client-side search. */
 const searchIndex = new Map<string, Map<string, string>>();
-const textOf = (m: Message) => [m.subject, m.body, m.intent, m.payload == null ? null : JSON.stringify(m.payload)].filter(Boolean).join(' ');
+const textOf = (m: Message) =>
+  [m.subject, m.body, m.intent, m.payload == null ? null : JSON.stringify(m.payload)].filter(Boolean).join(' ');
 const remember = (peerId: string, messages: Message[]) => {
   const index = searchIndex.get(peerId) ?? new Map<string, string>();
   for (const m of messages) index.set(m.id, textOf(m).toLowerCase());
@@ -36,7 +37,13 @@ export function Inbox({ session, peerRef }: { session: Session; peerRef: string 
   const [conversations, peers] = lists.data ?? [[], []];
   const entries = buildEntries(conversations, peers);
   const q = query.trim().toLowerCase();
-  const shown = q ? entries.filter((e) => `${e.name} ${e.peer?.display_name ?? ''}`.toLowerCase().includes(q) || [...(searchIndex.get(e.peer_id)?.values() ?? [])].some((t) => t.includes(q))) : entries;
+  const shown = q
+    ? entries.filter(
+        (e) =>
+          `${e.name} ${e.peer?.display_name ?? ''}`.toLowerCase().includes(q) ||
+          [...(searchIndex.get(e.peer_id)?.values() ?? [])].some((t) => t.includes(q)),
+      )
+    : entries;
   const selected = entries.find((e) => e.peer_id === peerRef || e.name === peerRef) ?? null;
 
   useEffect(() => {
@@ -67,18 +74,35 @@ export function Inbox({ session, peerRef }: { session: Session; peerRef: string 
       <h1 id="inbox-title" tabIndex={-1}>
         Inbox
       </h1>
-      {!session.delivery_secret && <p class="warning">Add your delivery secret in Settings: without it messages cannot be verified, and sealed ones cannot be shown.</p>}
+      {!session.delivery_secret && (
+        <p class="warning">
+          Add your delivery secret in Settings: without it messages cannot be verified, and sealed ones cannot be shown.
+        </p>
+      )}
       <ErrorNote error={lists.error} />
       <Attention session={session} live={live} />
       <div class="split">
         <nav aria-label="Conversations" class="conversations">
-          <input ref={search} type="search" class="search" aria-label="Search conversations (/)" placeholder="Search  /" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
+          <input
+            ref={search}
+            type="search"
+            class="search"
+            aria-label="Search conversations (/)"
+            placeholder="Search  /"
+            value={query}
+            onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+          />
           {lists.data && entries.length === 0 && <Empty>No conversations yet. Connect with someone on the Network page first.</Empty>}
           {q && shown.length === 0 && <p class="muted">Nothing matches in the conversations opened here.</p>}
           <ul>
             {shown.map((e) => (
               <li key={e.peer_id}>
-                <a href={`#/inbox/${encodeURIComponent(e.name)}`} class={`conv ${selected === e ? 'active' : ''}`} aria-current={selected === e ? 'true' : undefined} data-testid={`conv-${e.name}`}>
+                <a
+                  href={`#/inbox/${encodeURIComponent(e.name)}`}
+                  class={`conv ${selected === e ? 'active' : ''}`}
+                  aria-current={selected === e ? 'true' : undefined}
+                  data-testid={`conv-${e.name}`}
+                >
                   <span class="conv-head">
                     <PeerName display={e.peer?.display_name} handle={e.name} strong />
                     {e.unread > 0 && (
@@ -109,8 +133,16 @@ export function Inbox({ session, peerRef }: { session: Session; peerRef: string 
 /** Conversations first (newest activity first), then mutual peers with no messages yet. */
 function buildEntries(conversations: Conversation[], peers: Peer[]): Entry[] {
   const byId = new Map(peers.map((p) => [p.agent_id, p]));
-  const talked = conversations.map((c) => ({ peer: byId.get(c.peer_id) ?? null, peer_id: c.peer_id, name: c.peer_name, unread: c.unread_count, last: c.last_message }));
-  const fresh = peers.filter((p) => p.state === 'mutual' && !conversations.some((c) => c.peer_id === p.agent_id)).map((p) => ({ peer: p, peer_id: p.agent_id, name: p.name, unread: 0, last: null }));
+  const talked = conversations.map((c) => ({
+    peer: byId.get(c.peer_id) ?? null,
+    peer_id: c.peer_id,
+    name: c.peer_name,
+    unread: c.unread_count,
+    last: c.last_message,
+  }));
+  const fresh = peers
+    .filter((p) => p.state === 'mutual' && !conversations.some((c) => c.peer_id === p.agent_id))
+    .map((p) => ({ peer: p, peer_id: p.agent_id, name: p.name, unread: 0, last: null }));
   return [...talked, ...fresh];
 }
 
@@ -170,7 +202,8 @@ function Thread({ session, entry, live, mySigningKey }: { session: Session; entr
       setCursor((c) => (c === undefined ? page.next_cursor : c));
       setError(null);
       // Rendered first; then one request marks everything from this peer read.
-      if (shown.some((m) => m.recipient_id === session.agent_id && !m.read_at)) await api.markConversationRead(peerId).then(() => refreshAll());
+      if (shown.some((m) => m.recipient_id === session.agent_id && !m.read_at))
+        await api.markConversationRead(peerId).then(() => refreshAll());
     })().catch((e) => alive && setError(errorText(e)));
     return () => {
       alive = false;
@@ -205,7 +238,10 @@ function Thread({ session, entry, live, mySigningKey }: { session: Session; entr
   // Infinite scroll upward: reaching the top loads the previous page.
   useEffect(() => {
     if (!top.current || !list.current || !cursor) return;
-    const observer = new IntersectionObserver((seen) => seen.some((s) => s.isIntersecting) && void loadOlder(), { root: list.current, rootMargin: '200px 0px 0px 0px' });
+    const observer = new IntersectionObserver((seen) => seen.some((s) => s.isIntersecting) && void loadOlder(), {
+      root: list.current,
+      rootMargin: '200px 0px 0px 0px',
+    });
     observer.observe(top.current);
     return () => observer.disconnect();
   }, [cursor, messages.length > 0]);
@@ -237,11 +273,24 @@ function Thread({ session, entry, live, mySigningKey }: { session: Session; entr
           ) : null}
         </li>
         {messages.map((m) => (
-          <MessageView key={m.id} m={m} mine={m.sender_id === session.agent_id} mailbox={mailbox} intentTitle={intentTitle(m)} peerLabel={peer?.display_name} />
+          <MessageView
+            key={m.id}
+            m={m}
+            mine={m.sender_id === session.agent_id}
+            mailbox={mailbox}
+            intentTitle={intentTitle(m)}
+            peerLabel={peer?.display_name}
+          />
         ))}
       </ol>
       {peer?.state === 'mutual' ? (
-        <Compose session={session} peer={peer} capabilities={theirCaps.data?.capabilities ?? []} replyTo={messages.at(-1)?.id} mySigningKey={mySigningKey} />
+        <Compose
+          session={session}
+          peer={peer}
+          capabilities={theirCaps.data?.capabilities ?? []}
+          replyTo={messages.at(-1)?.id}
+          mySigningKey={mySigningKey}
+        />
       ) : (
         <p class="muted">You can message {entry.name} again once you both authorize each other.</p>
       )}
@@ -256,7 +305,13 @@ function merge(prev: Message[], incoming: Message[]): Message[] {
   return [...byId.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
 }
 
-const RECEIPT: Record<Message['status'], string> = { queued: 'Sent', relayed: 'Relayed', delivered: 'Delivered', read: 'Read', failed: 'Failed' };
+const RECEIPT: Record<Message['status'], string> = {
+  queued: 'Sent',
+  relayed: 'Relayed',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Failed',
+};
 const RECEIPT_HINT: Record<Message['status'], string> = {
   queued: 'Accepted by the server; not yet fetched by the recipient',
   relayed: 'Accepted by the recipient’s server (another server)',
@@ -266,7 +321,19 @@ const RECEIPT_HINT: Record<Message['status'], string> = {
 };
 
 /** Message content is untrusted: rendered as text only, never as HTML, direction-isolated. */
-function MessageView({ m, mine, mailbox, intentTitle, peerLabel }: { m: Message; mine: boolean; mailbox: SecureMailbox | null; intentTitle: string | null; peerLabel?: string | null }) {
+function MessageView({
+  m,
+  mine,
+  mailbox,
+  intentTitle,
+  peerLabel,
+}: {
+  m: Message;
+  mine: boolean;
+  mailbox: SecureMailbox | null;
+  intentTitle: string | null;
+  peerLabel?: string | null;
+}) {
   const failure = mailbox?.failureOf(m);
   const unopened = !failure && isUnopened(m);
   const status = mailbox?.signatureOf(m) ?? 'not checked';
@@ -299,7 +366,9 @@ function MessageView({ m, mine, mailbox, intentTitle, peerLabel }: { m: Message;
         </p>
       ) : (
         <>
-          {status === 'failed' && <p class="alarm-text">⚠ The signature does not match {m.sender_name}’s known key. Do not trust this content.</p>}
+          {status === 'failed' && (
+            <p class="alarm-text">⚠ The signature does not match {m.sender_name}’s known key. Do not trust this content.</p>
+          )}
           {m.intent && <p class="intent">Request: {intentTitle}</p>}
           {m.subject && (
             <p class="subject" dir="auto">
@@ -343,7 +412,8 @@ function SignatureBadge({ status }: { status: string }) {
 
 /** A typed payload as name: value pairs, not raw JSON. */
 function Payload({ value }: { value: unknown }) {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return <pre class="payload">{JSON.stringify(value, null, 2)}</pre>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return <pre class="payload">{JSON.stringify(value, null, 2)}</pre>;
   return (
     <dl class="payload">
       {Object.entries(value).map(([k, v]) => (
@@ -356,7 +426,19 @@ function Payload({ value }: { value: unknown }) {
   );
 }
 
-function Compose({ session, peer, capabilities, replyTo, mySigningKey }: { session: Session; peer: Peer; capabilities: Capability[]; replyTo?: string; mySigningKey: string | null }) {
+function Compose({
+  session,
+  peer,
+  capabilities,
+  replyTo,
+  mySigningKey,
+}: {
+  session: Session;
+  peer: Peer;
+  capabilities: Capability[];
+  replyTo?: string;
+  mySigningKey: string | null;
+}) {
   const [scope, setScope] = useState(peer.their_scopes[0] ?? 'message');
   const [intent, setIntent] = useState('');
   const [draft, setDraft] = useState(() => loadDraft(session.agent_id, peer.agent_id));
@@ -390,7 +472,8 @@ function Compose({ session, peer, capabilities, replyTo, mySigningKey }: { sessi
         origin: 'human' as const, // a person typed it here (SPEC §17.3)
       };
       const sent = await (mailbox ? mailbox.send(input) : clientFor(session).send(input));
-      if (sent.status === 'held_for_approval') setError('The leak guard held this message: it looks like it carries a secret. Approve or discard it in Settings.');
+      if (sent.status === 'held_for_approval')
+        setError('The leak guard held this message: it looks like it carries a secret. Approve or discard it in Settings.');
       edit({ subject: '', body: '' });
       setIntent('');
       refreshAll();
@@ -439,7 +522,14 @@ function Compose({ session, peer, capabilities, replyTo, mySigningKey }: { sessi
       {intent && <PayloadForm schema={schema} />}
       <label>
         Message
-        <textarea id="compose-body" name="body" rows={3} placeholder={`Write to ${peer.name}…`} value={draft.body} onInput={(e) => edit({ body: (e.target as HTMLTextAreaElement).value })} />
+        <textarea
+          id="compose-body"
+          name="body"
+          rows={3}
+          placeholder={`Write to ${peer.name}…`}
+          value={draft.body}
+          onInput={(e) => edit({ body: (e.target as HTMLTextAreaElement).value })}
+        />
       </label>
       <ErrorNote error={error} />
       <button class="btn primary" type="submit" disabled={busy}>
@@ -458,7 +548,10 @@ interface JsonSchema {
 
 /** A form generated from the intent's JSON Schema for simple fields; anything else is edited as JSON. */
 function PayloadForm({ schema }: { schema?: JsonSchema }) {
-  const simple = schema?.type === 'object' && schema.properties && Object.values(schema.properties).every((p) => p.enum || ['string', 'number', 'integer', 'boolean'].includes(p.type ?? ''));
+  const simple =
+    schema?.type === 'object' &&
+    schema.properties &&
+    Object.values(schema.properties).every((p) => p.enum || ['string', 'number', 'integer', 'boolean'].includes(p.type ?? ''));
   if (!simple) {
     return (
       <label>
@@ -493,7 +586,8 @@ function PayloadForm({ schema }: { schema?: JsonSchema }) {
         }
         return (
           <label key={name}>
-            {label} <input name={`p.${name}`} type={p.type === 'string' ? 'text' : 'number'} required={required} placeholder={p.description} />
+            {label}{' '}
+            <input name={`p.${name}`} type={p.type === 'string' ? 'text' : 'number'} required={required} placeholder={p.description} />
           </label>
         );
       })}
@@ -535,7 +629,10 @@ const FLAG_TEXT: Record<string, string> = {
 function Attention({ session, live }: { session: Session; live: number }) {
   const mailbox = mailboxFor(session);
   // Only the panel's own snippets are opened here (one request each): the flagged peers' latest thread.
-  const digest = useAsync<DigestOutput>(() => (mailbox ? mailbox.digest({ only: (p) => p.flags.length > 0, max: PANEL_PEERS }) : clientFor(session).digest()), [live]);
+  const digest = useAsync<DigestOutput>(
+    () => (mailbox ? mailbox.digest({ only: (p) => p.flags.length > 0, max: PANEL_PEERS }) : clientFor(session).digest()),
+    [live],
+  );
   const flagged = (digest.data?.peers ?? []).filter((p) => p.flags.length > 0).slice(0, PANEL_PEERS);
   if (flagged.length === 0 && !digest.data?.held_count) return null;
   return (
@@ -558,7 +655,11 @@ function Attention({ session, live }: { session: Session; live: number }) {
               {latest?.snippet && (
                 <span class="muted preview">
                   {' '}
-                  · <bdi>{latest.subject ? `${latest.subject} — ` : ''}{latest.snippet}</bdi>
+                  ·{' '}
+                  <bdi>
+                    {latest.subject ? `${latest.subject} — ` : ''}
+                    {latest.snippet}
+                  </bdi>
                 </span>
               )}
             </li>
@@ -569,7 +670,12 @@ function Attention({ session, live }: { session: Session; live: number }) {
   );
 }
 
-const DEADLINE_TEXT = { pending: 'Reply by', met: 'Replied in time — was due', missed: '⚠ Deadline missed — was due', declined: 'Deadline declined — was due' } as const;
+const DEADLINE_TEXT = {
+  pending: 'Reply by',
+  met: 'Replied in time — was due',
+  missed: '⚠ Deadline missed — was due',
+  declined: 'Deadline declined — was due',
+} as const;
 
 /** Reply-by deadline, quiet-hours hold and processed outcome of a message (issue 18). */
 function AttentionLine({ m, mine, mailbox }: { m: Message; mine: boolean; mailbox: SecureMailbox | null }) {

@@ -44,7 +44,10 @@ export function Network({ session }: { session: Session }) {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const data = new FormData(form);
-    const scopes = (field(data, 'scopes') || 'message').split(',').map((s) => s.trim()).filter(Boolean);
+    const scopes = (field(data, 'scopes') || 'message')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     try {
       const r = await api.requestContact({ agent_id: field(data, 'agent').trim(), note: field(data, 'note') || undefined, scopes });
       setNote({ text: `Request to ${r.to_name}: ${r.status}.`, error: false });
@@ -77,7 +80,9 @@ export function Network({ session }: { session: Session }) {
           <PeerCard key={p.agent_id} peer={p} request={requestFor(p)} session={session} />
         ))}
       </ul>
-      {peers.data && peers.data.length === 0 && <Empty>No peers yet. Ask someone for their handle and request contact below — nobody can message you until you both agree.</Empty>}
+      {peers.data && peers.data.length === 0 && (
+        <Empty>No peers yet. Ask someone for their handle and request contact below — nobody can message you until you both agree.</Empty>
+      )}
       <h2>Connect with someone</h2>
       <form class="card" onSubmit={request} aria-label="Request contact">
         <div class="inline">
@@ -108,7 +113,9 @@ export function Network({ session }: { session: Session }) {
       {audit.data && (
         <>
           <p class={audit.data[1].valid ? 'ok' : 'error'} data-testid="audit-status">
-            {audit.data[1].valid ? `✓ Chain intact (${audit.data[1].entries} entries)` : `⚠ Chain BROKEN at entry ${audit.data[1].broken_at_seq}`}
+            {audit.data[1].valid
+              ? `✓ Chain intact (${audit.data[1].entries} entries)`
+              : `⚠ Chain BROKEN at entry ${audit.data[1].broken_at_seq}`}
           </p>
           <ol class="audit" data-testid="audit">
             {[...audit.data[0].entries].reverse().map((e) => (
@@ -140,7 +147,10 @@ function PeerCard({ peer, request, session }: { peer: Peer; request?: ContactReq
   };
   /** Comma-separated scopes; empty means "the default" (what was asked for, or message). */
   const list = (s: string) => {
-    const out = s.split(',').map((x) => x.trim()).filter(Boolean);
+    const out = s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     return out.length ? out : undefined;
   };
   return (
@@ -168,7 +178,9 @@ function PeerCard({ peer, request, session }: { peer: Peer; request?: ContactReq
           They may send you: {peer.my_scopes.join(', ') || '—'} · You may send them: {peer.their_scopes.join(', ') || '—'}
         </p>
       )}
-      {caps.data && caps.data.capabilities.length > 0 && <p class="muted">Can be asked: {caps.data.capabilities.map((c) => c.title).join(', ')}</p>}
+      {caps.data && caps.data.capabilities.length > 0 && (
+        <p class="muted">Can be asked: {caps.data.capabilities.map((c) => c.title).join(', ')}</p>
+      )}
       <div class="actions">
         {peer.state === 'mutual' && (
           <a class="btn primary" href={`#/inbox/${encodeURIComponent(peer.name)}`}>
@@ -180,13 +192,21 @@ function PeerCard({ peer, request, session }: { peer: Peer; request?: ContactReq
             <ActionButton kind="primary" onClick={act(() => api.approve(peer.pending_request_id!, list(scopes)))}>
               Approve
             </ActionButton>
-            <ActionButton kind="danger" confirm={`Decline ${peer.name}? This blocks them permanently: they can never ask again or message you (unless you unblock).`} onClick={act(() => api.decline(peer.pending_request_id!))}>
+            <ActionButton
+              kind="danger"
+              confirm={`Decline ${peer.name}? This blocks them permanently: they can never ask again or message you (unless you unblock).`}
+              onClick={act(() => api.decline(peer.pending_request_id!))}
+            >
               Decline
             </ActionButton>
           </>
         )}
         {(peer.state === 'mutual' || peer.state === 'authorized_by_me' || peer.state === 'pending_outgoing') && (
-          <ActionButton kind="danger" confirm={`Revoke ${peer.name}? They can no longer message you, effective immediately. You can authorize them again later.`} onClick={act(() => api.revoke(peer.agent_id))}>
+          <ActionButton
+            kind="danger"
+            confirm={`Revoke ${peer.name}? They can no longer message you, effective immediately. You can authorize them again later.`}
+            onClick={act(() => api.revoke(peer.agent_id))}
+          >
             Revoke
           </ActionButton>
         )}
@@ -198,7 +218,11 @@ function PeerCard({ peer, request, session }: { peer: Peer; request?: ContactReq
         {peer.state === 'blocked' ? (
           <ActionButton onClick={act(() => api.unblock(peer.agent_id))}>Unblock</ActionButton>
         ) : (
-          <ActionButton kind="danger" confirm={`Block ${peer.name}? They will not be able to request or message you.`} onClick={act(() => api.block(peer.agent_id))}>
+          <ActionButton
+            kind="danger"
+            confirm={`Block ${peer.name}? They will not be able to request or message you.`}
+            onClick={act(() => api.block(peer.agent_id))}
+          >
             Block
           </ActionButton>
         )}
@@ -210,7 +234,9 @@ function PeerCard({ peer, request, session }: { peer: Peer; request?: ContactReq
             <label class="grow">
               Scopes <input value={scopes} onInput={(e) => setScopes((e.target as HTMLInputElement).value)} placeholder="message" />
             </label>
-            {peer.state !== 'pending_incoming' && <ActionButton onClick={act(() => api.authorize(peer.agent_id, list(scopes)))}>Save scopes</ActionButton>}
+            {peer.state !== 'pending_incoming' && (
+              <ActionButton onClick={act(() => api.authorize(peer.agent_id, list(scopes)))}>Save scopes</ActionButton>
+            )}
           </div>
         </details>
       )}

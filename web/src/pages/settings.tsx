@@ -14,7 +14,13 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
   const api = clientFor(session);
   const me = useAsync(() => api.whoami(), [session.signing?.publicKey]);
   const webhook = useAsync(() => api.webhook().catch(() => null), []);
-  const deliveries = useAsync(() => api.request<{ deliveries: { id: string; status: string; attempts: number; last_status: number | null; last_error: string | null }[] }>('GET', '/api/me/webhook/deliveries'), []);
+  const deliveries = useAsync(
+    () =>
+      api.request<{
+        deliveries: { id: string; status: string; attempts: number; last_status: number | null; last_error: string | null }[];
+      }>('GET', '/api/me/webhook/deliveries'),
+    [],
+  );
   const [secret, setSecret] = useState<string | null>(null);
   const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -51,9 +57,22 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
     const current = me.data?.public_key ?? null;
     const rotated_at = new Date().toISOString();
     const oldKey = current && session.signing?.publicKey === current ? identityKeys(session).signing : undefined;
-    const statement: RotationFields = { agent_id: session.agent_id, old_public_key: current ?? '', new_public_key: signing.publicKey, new_encryption_key: encryption.publicKey, rotated_at };
-    const rotation = oldKey ? { rotated_at, rotation_signature: 'sign' in oldKey ? await signRotationWith(statement, oldKey.sign) : signRotation(statement, oldKey.secretKey) } : {};
-    await api.request('PUT', '/api/me/keys', { body: { public_key: signing.publicKey, encryption_key: encryption.publicKey, ...rotation } });
+    const statement: RotationFields = {
+      agent_id: session.agent_id,
+      old_public_key: current ?? '',
+      new_public_key: signing.publicKey,
+      new_encryption_key: encryption.publicKey,
+      rotated_at,
+    };
+    const rotation = oldKey
+      ? {
+          rotated_at,
+          rotation_signature: 'sign' in oldKey ? await signRotationWith(statement, oldKey.sign) : signRotation(statement, oldKey.secretKey),
+        }
+      : {};
+    await api.request('PUT', '/api/me/keys', {
+      body: { public_key: signing.publicKey, encryption_key: encryption.publicKey, ...rotation },
+    });
     update({ signing, encryption, backed_up_at: undefined });
     me.reload();
   };
@@ -92,10 +111,21 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
         </div>
         <div>
           <dt>Backup</dt>
-          <dd data-testid="backup-state">{session.backed_up_at ? `Encrypted backup saved ${when(session.backed_up_at)}` : session.signing || session.encryption ? '⚠ No backup: these keys exist only in this browser' : '—'}</dd>
+          <dd data-testid="backup-state">
+            {session.backed_up_at
+              ? `Encrypted backup saved ${when(session.backed_up_at)}`
+              : session.signing || session.encryption
+                ? '⚠ No backup: these keys exist only in this browser'
+                : '—'}
+          </dd>
         </div>
       </dl>
-      {lostKey && <p class="warning">This browser does not hold the signing key your agent publishes: restore your backup (sign out, then sign in with it), or publish new keys below.</p>}
+      {lostKey && (
+        <p class="warning">
+          This browser does not hold the signing key your agent publishes: restore your backup (sign out, then sign in with it), or publish
+          new keys below.
+        </p>
+      )}
       {keyStorage(session) === 'local' && <BackupForm session={session} onSaved={(s) => onChange(s)} />}
       <p>
         <ActionButton
@@ -112,10 +142,14 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
       </p>
 
       <h2>Delivery secret</h2>
-      <p class="muted">Checks that messages were not altered on the server. {session.delivery_secret ? 'Set in this browser.' : 'Not set: messages cannot be checked.'}</p>
+      <p class="muted">
+        Checks that messages were not altered on the server.{' '}
+        {session.delivery_secret ? 'Set in this browser.' : 'Not set: messages cannot be checked.'}
+      </p>
       <form class="card inline" onSubmit={setDeliverySecret} aria-label="Delivery secret">
         <label class="grow">
-          Delivery secret <input name="ds" type="password" placeholder={session.delivery_secret ? '•••••• (set)' : 'ds_…'} autocomplete="off" />
+          Delivery secret{' '}
+          <input name="ds" type="password" placeholder={session.delivery_secret ? '•••••• (set)' : 'ds_…'} autocomplete="off" />
         </label>
         <button class="btn plain" type="submit">
           Save
@@ -190,7 +224,13 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
           {deliveries.data.deliveries.map((d) => (
             <li key={d.id} class="card">
               <code class="key">{d.id}</code> · {d.status} · {d.attempts} attempts · {d.last_status ?? d.last_error ?? ''}{' '}
-              {d.status !== 'pending' && <ActionButton onClick={async () => (await api.request('POST', `/api/me/webhook/deliveries/${d.id}/redeliver`), deliveries.reload())}>Redeliver</ActionButton>}
+              {d.status !== 'pending' && (
+                <ActionButton
+                  onClick={async () => (await api.request('POST', `/api/me/webhook/deliveries/${d.id}/redeliver`), deliveries.reload())}
+                >
+                  Redeliver
+                </ActionButton>
+              )}
             </li>
           ))}
         </ul>
@@ -204,9 +244,26 @@ function KeyStorageNote({ storage }: { storage: KeyStorage }) {
   const supported = useAsync(() => webCryptoKeysSupported(), []);
   if (storage === 'none') return <>No private keys in this browser.</>;
   if (storage === 'webcrypto') {
-    return <>In this browser’s IndexedDB as non-extractable WebCrypto keys: a script on this page could use them while it is open, but cannot read them out. They cannot be backed up again, so keep the backup you saved.</>;
+    return (
+      <>
+        In this browser’s IndexedDB as non-extractable WebCrypto keys: a script on this page could use them while it is open, but cannot
+        read them out. They cannot be backed up again, so keep the backup you saved.
+      </>
+    );
   }
-  if (supported.data) return <>In this browser’s local storage, readable by scripts on this page, until you save the backup below; then they move into non-extractable WebCrypto storage.</>;
-  if (supported.data === false) return <>In this browser’s local storage, readable by scripts on this page: this browser cannot keep Ed25519 and X25519 keys non-extractable. Keep a backup.</>;
+  if (supported.data)
+    return (
+      <>
+        In this browser’s local storage, readable by scripts on this page, until you save the backup below; then they move into
+        non-extractable WebCrypto storage.
+      </>
+    );
+  if (supported.data === false)
+    return (
+      <>
+        In this browser’s local storage, readable by scripts on this page: this browser cannot keep Ed25519 and X25519 keys non-extractable.
+        Keep a backup.
+      </>
+    );
   return <>In this browser’s local storage.</>;
 }

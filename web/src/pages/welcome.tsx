@@ -31,7 +31,15 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
         public_key: signing.publicKey,
         encryption_key: encryption.publicKey,
       });
-      const session: Session = { agent_id: out.agent_id, name: out.name, api_key: out.api_key, delivery_secret: out.delivery_secret, signing, encryption, peers: {} };
+      const session: Session = {
+        agent_id: out.agent_id,
+        name: out.name,
+        api_key: out.api_key,
+        delivery_secret: out.delivery_secret,
+        signing,
+        encryption,
+        peers: {},
+      };
       saveSession(session);
       setCreated(session);
     } catch (err) {
@@ -74,7 +82,10 @@ export function Welcome({ onSession }: { onSession: (s: Session) => void }) {
   return (
     <main class="welcome">
       <h1>agent2agent</h1>
-      <p class="lead">Async messaging between personal agents. Authorize a peer once — from then on your agent reaches theirs directly. Signed, scoped, revocable.</p>
+      <p class="lead">
+        Async messaging between personal agents. Authorize a peer once — from then on your agent reaches theirs directly. Signed, scoped,
+        revocable.
+      </p>
       <ErrorNote error={error} />
       <div class="columns">
         <form onSubmit={register} class="card" aria-labelledby="register-title">
@@ -143,10 +154,14 @@ function Created({ session, onDone }: { session: Session; onDone: (s: Session) =
       <p class="muted">Your agents use it to check that messages were not altered on the server.</p>
       <Copyable value={session.delivery_secret ?? ''} label="Delivery secret" />
       <h2>Back up your keys</h2>
-      <p>Your private signing and encryption keys were generated in this browser and exist nowhere else. Without a backup, losing this browser means losing every sealed message.</p>
+      <p>
+        Your private signing and encryption keys were generated in this browser and exist nowhere else. Without a backup, losing this
+        browser means losing every sealed message.
+      </p>
       {saved ? <p class="ok">✓ Encrypted backup saved.</p> : <BackupForm session={session} onSaved={setSaved} />}
       <label class="check">
-        <input type="checkbox" checked={stored} onChange={(e) => setStored((e.target as HTMLInputElement).checked)} /> I stored my API key and delivery secret
+        <input type="checkbox" checked={stored} onChange={(e) => setStored((e.target as HTMLInputElement).checked)} /> I stored my API key
+        and delivery secret
       </label>
       <button type="button" class="btn primary" disabled={!saved || !stored} onClick={() => saved && onDone(saved)}>
         Continue
