@@ -10,7 +10,7 @@ import { verifyRotation } from '../crypto/rotation.js';
 import { canonicalBytes } from '../crypto/jcs.js';
 import { maxSealedPlaintextBytes, openMessage, openMessageWith, sealMessage, type SealedContent } from '../crypto/seal.js';
 import { signMessage, signMessageWith, verifyMessageSignature, type Signer } from '../crypto/sign.js';
-import { signReceipt, signReceiptWith, verifyReceipt } from '../crypto/receipt.js';
+import { receiptFields, signReceipt, signReceiptWith, verifyReceipt } from '../crypto/receipt.js';
 import type { SharedSecret } from '../crypto/webcrypto.js';
 import type { MailboxApi, SignatureStatus } from '../protocol/api.js';
 import { notAuthorized } from '../protocol/errors.js';
@@ -253,14 +253,7 @@ export class SecureMailbox implements MailboxApi {
     if (!signing) return this.receive(await this.client.ack(id, input));
     const m = await this.message(id); // MAC-verified: the receipt binds the sender the delivery names
     const signed_at = new Date().toISOString();
-    const fields = {
-      message_id: m.id,
-      sender_id: m.sender_id,
-      recipient_id: m.recipient_id,
-      outcome: input.outcome,
-      note: input.note ?? null,
-      signed_at,
-    };
+    const fields = receiptFields(m, input, signed_at);
     const ed25519_signature = 'secretKey' in signing ? signReceipt(fields, signing.secretKey) : await signReceiptWith(fields, signing.sign);
     return this.receive(await this.client.ack(id, { ...input, ed25519_signature, signed_at }));
   }
@@ -277,14 +270,7 @@ export class SecureMailbox implements MailboxApi {
     const pin = recipient && !this.distrusted.has(m.recipient_id) ? this.pins.get(m.recipient_id) : undefined;
     if (!p.ed25519_signature || !p.signed_at) return pin?.public_key || recipient?.public_key ? 'failed' : 'unsigned';
     if (!pin) return 'failed';
-    const fields = {
-      message_id: m.id,
-      sender_id: m.sender_id,
-      recipient_id: m.recipient_id,
-      outcome: p.outcome,
-      note: p.note,
-      signed_at: p.signed_at,
-    };
+    const fields = receiptFields(m, p, p.signed_at);
     return keysValidAt(pin, p.signed_at).some((key) => verifyReceipt(fields, p.ed25519_signature!, key)) ? 'verified' : 'failed';
   }
 

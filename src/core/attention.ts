@@ -3,7 +3,7 @@
  * digest. What a send adds and the outbox kinds that act later live in deadlines.ts; the digest's
  * grouping and ranking in digest.ts; the time-zone arithmetic (Temporal's) in quiet-hours.ts.
  */
-import { verifyReceipt } from '../crypto/receipt.js';
+import { receiptFields, verifyReceipt } from '../crypto/receipt.js';
 import { AmtpError, agentNotFound } from '../protocol/errors.js';
 import type { AckInput, DigestOutput, Message, QuietHoursInput } from '../protocol/schemas.js';
 import type { MessageRecord, ProcessedRecord, QuietHoursRecord, WriteOp } from '../store/types.js';
@@ -152,14 +152,7 @@ export class Attention {
         `signed_at must be within ${window / 1000} s of the server's clock (now ${nowIso()}). Check your clock and sign again.`,
       );
     }
-    const fields = {
-      message_id: m.id,
-      sender_id: m.sender_id,
-      recipient_id: m.recipient_id,
-      outcome: input.outcome,
-      note: input.note ?? null,
-      signed_at,
-    };
+    const fields = receiptFields(m, input, signed_at);
     if (!verifyReceipt(fields, ed25519_signature, caller.public_key)) {
       throw new AmtpError(
         'invalid_signature',

@@ -19,6 +19,22 @@ export interface ReceiptFields {
   signed_at: string;
 }
 
+/** The receipt fields for acknowledging `message` with `ack`, signed at `signed_at`. */
+export function receiptFields(
+  message: { id: string; sender_id: string; recipient_id: string },
+  ack: { outcome: ReceiptFields['outcome']; note?: string | null },
+  signed_at: string,
+): ReceiptFields {
+  return {
+    message_id: message.id,
+    sender_id: message.sender_id,
+    recipient_id: message.recipient_id,
+    outcome: ack.outcome,
+    note: ack.note ?? null,
+    signed_at,
+  };
+}
+
 export function receiptSigningInput(f: ReceiptFields): Uint8Array {
   return canonicalBytes({
     v: RECEIPT_SIGNATURE_VERSION,

@@ -11,9 +11,9 @@ import { A2AError } from '@a2a-js/sdk/errors';
 import { fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 import type { A2AAnswer, A2AOutboundRequest, A2ATransport } from '../core/a2a-outbound.js';
 import { AmtpError } from '../protocol/errors.js';
-import { resolveTarget, systemResolver, type Resolver } from './resolve.js';
+import { checkTarget, resolveTarget, systemResolver, type Resolver } from './resolve.js';
 import { PinnedPools } from './safe-fetch.js';
-import { parseWebhookUrl, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
+import { parseWebhookUrl, type WebhookPolicy } from './url-policy.js';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** JSON-RPC's internal error: the agent's own failure, worth retrying; any other error code is its answer. */
@@ -26,18 +26,16 @@ export function a2aTransport(policy: WebhookPolicy & { timeoutSeconds?: number }
   const cards = new DefaultAgentCardResolver({ fetchImpl });
   const clients = new ClientFactory({ transports: [new JsonRpcTransportFactory({ fetchImpl })], cardResolver: cards });
   return {
-    async check(url) {
-      try {
-        await resolveTarget(parseWebhookUrl(url, policy), policy, resolver);
-      } catch (error) {
-        if (error instanceof WebhookUrlError) {
-          throw new AmtpError('invalid_agent_card_url', `${error.message}. Use the public https URL of the agent's AgentCard.`, {
+    check: (url) =>
+      checkTarget(
+        url,
+        policy,
+        resolver,
+        (error) =>
+          new AmtpError('invalid_agent_card_url', `${error.message}. Use the public https URL of the agent's AgentCard.`, {
             reason: error.code,
-          });
-        }
-        throw error;
-      }
-    },
+          }),
+      ),
     async send(cardUrl, request) {
       const card = await cards.resolve(cardUrl, '');
       const client = await clients.createFromAgentCard(card);

@@ -2,7 +2,8 @@
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 import { isForbiddenAddress } from './address-policy.js';
-import { ipLiteral, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
+import type { AmtpError } from '../protocol/errors.js';
+import { ipLiteral, parseWebhookUrl, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
 
 export type Resolver = (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
 
@@ -45,4 +46,22 @@ export async function resolveTarget(url: URL, policy: WebhookPolicy, resolver: R
   if (answers.length === 0) throw new WebhookUrlError('unresolvable_host', `The host ${url.hostname} does not resolve`);
   for (const a of answers) assertAllowed(a.address, policy);
   return { url, ...answers[0]! };
+}
+
+/**
+ * Checks a URL a client gives (a webhook, an AgentCard) against the target rules and resolves it; a
+ * refused URL becomes the API error `refused` makes of it, anything else (DNS down) propagates.
+ */
+export async function checkTarget(
+  url: string,
+  policy: WebhookPolicy,
+  resolver: Resolver,
+  refused: (error: WebhookUrlError) => AmtpError,
+): Promise<void> {
+  try {
+    await resolveTarget(parseWebhookUrl(url, policy), policy, resolver);
+  } catch (error) {
+    if (error instanceof WebhookUrlError) throw refused(error);
+    throw error;
+  }
 }

@@ -5,23 +5,20 @@
 import type { WebhookTransport } from '../core/webhooks.js';
 import { AmtpError } from '../protocol/errors.js';
 import { PinnedPools, safePost } from './safe-fetch.js';
-import { resolveTarget, systemResolver, type Resolver } from './resolve.js';
-import { parseWebhookUrl, WebhookUrlError, type WebhookPolicy } from './url-policy.js';
+import { checkTarget, systemResolver, type Resolver } from './resolve.js';
+import type { WebhookPolicy } from './url-policy.js';
 
 export function httpTransport(policy: WebhookPolicy & { timeoutSeconds?: number }, resolver: Resolver = systemResolver): WebhookTransport {
   const totalTimeoutMs = (policy.timeoutSeconds ?? 15) * 1000;
   const pools = new PinnedPools();
   return {
-    async check(url) {
-      try {
-        await resolveTarget(parseWebhookUrl(url, policy), policy, resolver);
-      } catch (error) {
-        if (error instanceof WebhookUrlError) {
-          throw new AmtpError('invalid_webhook_url', `${error.message}. Use a public https URL.`, { reason: error.code });
-        }
-        throw error;
-      }
-    },
+    check: (url) =>
+      checkTarget(
+        url,
+        policy,
+        resolver,
+        (error) => new AmtpError('invalid_webhook_url', `${error.message}. Use a public https URL.`, { reason: error.code }),
+      ),
     async post(url, body, headers) {
       const result = await safePost(url, body, headers, { policy, resolver, totalTimeoutMs, pools });
       return { status: result.status };
