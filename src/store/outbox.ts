@@ -67,28 +67,35 @@ export const enqueueOnEventSql = (d: Dialect) =>
 /** The kinds of delivery the outbox holds; a claim takes each kind's due heads in turn. */
 export const OUTBOX_KINDS: readonly OutboxKind[] = [...(Object.keys(QUEUES) as OutboxKind[]), ...DUE_FIRST];
 
+/** Whether `kind` has a table of destinations (its queues), or is claimed from its due entries (DUE_FIRST). */
+export const hasQueueTable = (kind: OutboxKind): boolean => QUEUES[kind] !== undefined;
+
 /**
- * Leases a kind's due queue heads and returns them. Parameters: lease_until, [queue], now, now, limit.
- * With `oneQueue`, only that queue (for a webhook, the agent's: its next head right after a
- * delivery, in the same commit).
- *
- * The plan is bounded by construction, whatever the planner's statistics: the heads are found first
- * (a materialized CTE the planner cannot turn inside out), one index probe per open queue into the
- * index of deliveries not yet attempted, so neither delivered history nor a long backlog is ever read;
- * only then are the heads filtered by due time and lease.
+ * The heads of a kind's open queues: one index probe per open queue, into the index of deliveries not
+ * yet attempted (a kind whose failed deliveries step aside) or of every pending one (a kind that keeps
+ * its head in place), so neither delivered history nor a long backlog is ever read. Parameters:
+ * [queue] — with `oneQueue`, only that queue (for a webhook, the agent's: its next head right after a
+ * delivery, in the same commit). A queue with nothing pending answers a null id.
  */
-export function claimHeadsSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
+export function queueHeadsSql(kind: OutboxKind, oneQueue: boolean): string {
   const q = QUEUES[kind];
-  if (!q) return claimDueSql(d, kind, oneQueue);
-  // A kind that keeps failed heads in place finds its heads among every pending delivery (index outbox_queue_head).
+  if (!q) throw new Error(`outbox kind ${kind} has no queue table: claim it with claimDueSql`);
   const notAttempted = q.stepAside ? ' AND p.attempts = 0' : '';
+  return `SELECT (SELECT p.id FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending'${notAttempted}
+            ORDER BY p.position LIMIT 1) AS id
+          FROM ${q.from} WHERE ${q.open}${oneQueue ? ` AND ${q.queue} = ?` : ''}`;
+}
+
+/**
+ * Leases the due, unleased ones among the queue heads found by queueHeadsSql, oldest due first, and
+ * returns them. Parameters: lease_until, the ids (one list parameter), now, now, limit. Found by primary
+ * key, whatever the planner's statistics (a join with the heads could be planned as a scan of the outbox
+ * while a table of destinations has no statistics yet).
+ */
+export function leaseHeadsSql(d: Dialect): string {
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
-     WITH heads AS MATERIALIZED (
-       SELECT (SELECT p.id FROM outbox p WHERE p.kind = '${kind}' AND p.queue = ${q.queue} AND p.status = 'pending'${notAttempted}
-               ORDER BY p.position LIMIT 1) AS id
-       FROM ${q.from} WHERE ${q.open}${oneQueue ? ` AND ${q.queue} = ?` : ''})
-     SELECT d.id FROM heads JOIN outbox d ON d.id = heads.id
-     WHERE d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+     SELECT d.id FROM outbox d
+     WHERE ${d.inList('d.id', 'text')} AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
      ORDER BY d.not_before LIMIT ?${d.skipLocked})
    RETURNING ${DELIVERY_COLUMNS}`;
 }
@@ -110,8 +117,11 @@ export function claimRetriesSql(d: Dialect, kind: OutboxKind): string {
    RETURNING ${DELIVERY_COLUMNS}`;
 }
 
-/** claimHeadsSql for the DUE_FIRST kinds: the same parameters, the same result (with `oneQueue`, one agent's). */
-function claimDueSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
+/**
+ * Leases the due heads of a DUE_FIRST kind's queues and returns them. Parameters: lease_until, [agent_id]
+ * (with `oneQueue`, that agent's), now, now, limit.
+ */
+export function claimDueSql(d: Dialect, kind: OutboxKind, oneQueue: boolean): string {
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
      SELECT d.id FROM outbox d
      WHERE ${oneQueue ? 'd.agent_id = ? AND ' : ''}d.kind = '${kind}' AND d.status = 'pending' AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)

@@ -11,12 +11,23 @@ import {
   type DeliveryRecord,
   type EventRecord,
   type MessageRecord,
+  type OutboxKind,
   type ServerAuditDraft,
   type ServerAuditRecord,
   type WriteOp,
 } from './types.js';
 import { json, type Dialect } from './dialect.js';
-import { claimHeadsSql, claimRetriesSql, enqueueOnEventSql, ENQUEUE_FEDERATION_SQL, OUTBOX_KINDS, stepsAside } from './outbox.js';
+import {
+  claimDueSql,
+  claimRetriesSql,
+  enqueueOnEventSql,
+  ENQUEUE_FEDERATION_SQL,
+  hasQueueTable,
+  leaseHeadsSql,
+  OUTBOX_KINDS,
+  queueHeadsSql,
+  stepsAside,
+} from './outbox.js';
 import type { Row } from './rows.js';
 
 /** One query; with `rows` its answer is the rows (SELECT, RETURNING), else the number of rows changed. */
@@ -326,14 +337,9 @@ export function* writeOp(d: Dialect, op: WriteOp): Steps<unknown> {
       for (const kind of OUTBOX_KINDS) {
         if (claimed.length >= op.limit) break;
         const agent = op.agent_id === undefined ? [] : [op.agent_id];
-        const rows = yield* all(
-          claimHeadsSql(d, kind, agent.length > 0),
-          op.lease_until,
-          ...agent,
-          op.now,
-          op.now,
-          op.limit - claimed.length,
-        );
+        const rows = hasQueueTable(kind)
+          ? yield* leaseQueueHeads(d, kind, agent, op.lease_until, op.now, op.limit - claimed.length)
+          : yield* all(claimDueSql(d, kind, agent.length > 0), op.lease_until, ...agent, op.now, op.now, op.limit - claimed.length);
         claimed.push(...(rows as unknown as DeliveryRecord[]));
         if (agent.length > 0 || claimed.length >= op.limit || !stepsAside(kind)) continue;
         const retries = yield* all(claimRetriesSql(d, kind), op.lease_until, op.now, op.now, op.limit - claimed.length);
@@ -570,6 +576,15 @@ function* guardOp(op: GuardOp): Steps<unknown> {
     case 'deleteHeld':
       return (yield* run('DELETE FROM held_messages WHERE id = ? AND sender_id = ?', op.id, op.sender_id)) > 0;
   }
+}
+
+/** Finds the heads of a kind's open queues (of one agent's, with `agent`), then leases the due ones. */
+function* leaseQueueHeads(d: Dialect, kind: OutboxKind, agent: string[], leaseUntil: string, now: string, limit: number): Steps<Row[]> {
+  const heads = (yield* all(queueHeadsSql(kind, agent.length > 0), ...agent))
+    .map((r) => r.id)
+    .filter((id): id is string => typeof id === 'string');
+  if (heads.length === 0) return [];
+  return yield* all(leaseHeadsSql(d), leaseUntil, d.list(heads), now, now, limit);
 }
 
 /**

@@ -44,21 +44,27 @@ test('metrics: outbox depth, due and dead letters, per-route latency histograms,
     ]);
     for (const body of ['one', 'two', 'three']) assert.equal((await a.api.post('/api/messages', { recipient_id: b.id, body })).status, 202);
     await store.apply([{ op: 'disableWebhook', agent_id: b.id, reason: 'test', at: now }]);
-    // A disabled webhook is not claimed any more: once no delivery is leased, the worker cannot race this write.
-    await waitFor(async () => (await store.deliveries(b.id, { limit: 10 })).every((d) => d.lease_until === null), 'no delivery in flight');
-    const [newest] = await store.deliveries(b.id, { status: 'pending', limit: 10 });
-    await store.apply([
-      {
-        op: 'recordDelivery',
-        id: newest!.id,
-        status: 'dead',
-        attempts: 11,
-        next_attempt_at: now,
-        last_status: 500,
-        last_error: 'gave up',
-        at: now,
-      },
-    ]);
+    // A disabled webhook is not claimed any more, but a delivery claimed just before may still be in
+    // flight and record its outcome over ours: dead-letter one delivery until it stays so.
+    await waitFor(async () => {
+      const deliveries = await store.deliveries(b.id, { limit: 10 });
+      if (deliveries.some((d) => d.lease_until !== null)) return false;
+      if (deliveries.filter((d) => d.status === 'dead').length === 1) return true;
+      const [newest] = deliveries.filter((d) => d.status === 'pending');
+      await store.apply([
+        {
+          op: 'recordDelivery',
+          id: newest!.id,
+          status: 'dead',
+          attempts: 11,
+          next_attempt_at: now,
+          last_status: 500,
+          last_error: 'gave up',
+          at: now,
+        },
+      ]);
+      return false;
+    }, 'one dead letter, nothing in flight');
 
     const stream = await openStream(t.url, b.key);
     try {
