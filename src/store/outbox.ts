@@ -87,15 +87,15 @@ export function queueHeadsSql(kind: OutboxKind, oneQueue: boolean): string {
 }
 
 /**
- * Leases the due, unleased ones among the queue heads found by queueHeadsSql, oldest due first, and
- * returns them. Parameters: lease_until, the ids (one list parameter), now, now, limit. Found by primary
+ * Leases the due, unleased ones among the queue heads found by queueHeadsSql that are still pending (another
+ * instance may have delivered one since), oldest due first, and returns them. Parameters: lease_until, the ids (one list parameter), now, now, limit. Found by primary
  * key, whatever the planner's statistics (a join with the heads could be planned as a scan of the outbox
  * while a table of destinations has no statistics yet).
  */
 export function leaseHeadsSql(d: Dialect): string {
   return `UPDATE outbox SET lease_until = ? WHERE id IN (
      SELECT d.id FROM outbox d
-     WHERE ${d.inList('d.id', 'text')} AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+     WHERE ${d.inList('d.id', 'text')} AND d.status = 'pending' AND d.not_before <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
      ORDER BY d.not_before LIMIT ?${d.skipLocked})
    RETURNING ${DELIVERY_COLUMNS}`;
 }
