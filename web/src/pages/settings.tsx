@@ -54,7 +54,8 @@ export function Settings({ session, onChange, onSignOut }: { session: Session; o
   const publishKeys = async () => {
     const signing = generateSigningKeyPair();
     const encryption = generateEncryptionKeyPair();
-    const current = me.data?.public_key ?? null;
+    // The key the server holds now, read now if the page has not loaded it yet: a quick click must not skip the signature.
+    const current = (me.data ?? (await api.whoami())).public_key ?? null;
     const rotated_at = new Date().toISOString();
     const oldKey = current && session.signing?.publicKey === current ? identityKeys(session).signing : undefined;
     const statement: RotationFields = {
