@@ -25,7 +25,9 @@ function ok(r: ToolCallResult, what: string): any {
 }
 
 describe('attention over MCP', () => {
-  const clock = new ManualClock();
+  // Time only moves forward here: on PostgreSQL a claim computed just before the clock moved back could
+  // run after the next send and find its deadline due.
+  const clock = new ManualClock('2026-06-01T09:00:00Z');
   let t: TestServer;
   const sessions: McpSession[] = [];
   const dirs: string[] = [];
