@@ -271,9 +271,10 @@ export class AmtpClient implements MailboxApi {
 
   /**
    * The live event stream (SSE over fetch, so the key travels as a header). Yields events; pass the
-   * last seen `seq` to resume without gaps.
+   * last seen `seq` to resume without gaps. `onOpen` runs once the server has accepted the stream:
+   * from then on no event is missed, so a view that loaded before it should load once more.
    */
-  async *stream(opts: { lastEventId?: number; signal?: AbortSignal } = {}): AsyncGenerator<W.StreamEvent> {
+  async *stream(opts: { lastEventId?: number; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<W.StreamEvent> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (opts.lastEventId !== undefined) headers['last-event-id'] = String(opts.lastEventId);
@@ -281,6 +282,7 @@ export class AmtpClient implements MailboxApi {
     if (!res.ok || !res.body) {
       throw apiError(res.status, await res.json().catch(() => undefined));
     }
+    opts.onOpen?.();
     for await (const frame of sseFrames(res.body)) {
       if (frame.event === STREAM_CLOSED) {
         const closed = JSON.parse(frame.data) as StreamClosed;

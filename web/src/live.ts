@@ -40,10 +40,15 @@ export function useLiveStream(session: Session | null): void {
   useEffect(() => {
     if (!session) return;
     const abort = new AbortController();
+    let lastEventId: number | undefined;
     void (async () => {
       while (!abort.signal.aborted) {
         try {
-          for await (const _event of clientFor(session).stream({ signal: abort.signal })) refreshSoon();
+          // Views loaded before the stream opened (or while it was down) may have missed events: refresh once it is open.
+          for await (const event of clientFor(session).stream({ signal: abort.signal, lastEventId, onOpen: refreshSoon })) {
+            lastEventId = event.seq;
+            refreshSoon();
+          }
         } catch {
           if (abort.signal.aborted) return;
         }
