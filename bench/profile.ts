@@ -1,23 +1,36 @@
 /**
- * `npm run bench:profile -- send|inbox|latency`: runs one benchmark scenario against a server started
- * with --cpu-prof, then prints where each of its threads spent its time (self time per function).
+ * `npm run bench:profile -- send|inbox|latency [--postgres]`: runs one benchmark scenario against a
+ * server started with --cpu-prof, then prints where each of its threads spent its time (self time per
+ * function). With --postgres the server uses a throwaway durable cluster, and the run also samples
+ * what PostgreSQL's backends were doing (pg_stat_activity) and the CPU split between the server
+ * process and PostgreSQL's.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { startPostgresCluster } from '../test/helpers/postgres.js';
 import { endToEnd } from './latency.js';
 import { load, seed, startAmtp, stop } from './lib.js';
+import { sampleActivity, type ActivitySampler } from './pg-activity.js';
 
 const scenario = process.argv[2] ?? 'send';
 const dir = mkdtempSync(join(tmpdir(), 'amtp-profile-'));
 const profiles = join(dir, 'profiles');
-const seeded =
-  scenario === 'inbox' ? seed(join(dir, 'data'), 1000, 10_000, 50) : seed(join(dir, 'data'), scenario === 'latency' ? 101 : 128, 0, 0);
+const cluster = process.argv.includes('--postgres') ? await startPostgresCluster({ durable: true }) : null;
+const target = cluster ? cluster.url : join(dir, 'data');
+const seeded = scenario === 'inbox' ? seed(target, 1000, 10_000, 50) : seed(target, scenario === 'latency' ? 101 : 128, 0, 0);
 const server = await startAmtp(
-  join(dir, 'data'),
+  target,
   scenario === 'latency' ? { AMTP_WEBHOOK_ALLOW_LOOPBACK: 'true', AMTP_WEBHOOK_ALLOW_HTTP: 'true', AMTP_WEBHOOK_CONCURRENCY: '32' } : {},
   ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
 );
+let activity: ActivitySampler | undefined;
+if (cluster) {
+  const client = new pg.Client({ connectionString: cluster.url });
+  await client.connect();
+  activity = sampleActivity(client, server.child.pid!);
+}
 if (scenario === 'latency') console.log(await endToEnd(server.url, seeded, { rate: 1000, seconds: 5, pairs: 100 }));
 else if (scenario === 'inbox') {
   console.log(
@@ -52,7 +65,9 @@ else if (scenario === 'inbox') {
     }),
   );
 }
+if (activity) console.log(await activity.stop());
 await stop(server.child);
+cluster?.stop();
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];

@@ -41,12 +41,8 @@ export class Consent {
     const recipient = await findActiveAgent(store, recipientRef);
     // The same reads run for an unknown recipient, so the answer's timing does not tell them apart.
     const other = recipient && recipient.id !== sender.id ? recipient.id : NO_AGENT;
-    const [inbound, outbound, blockedByRecipient, blockedBySender] = await Promise.all([
-      store.grant(other, sender.id),
-      store.grant(sender.id, other),
-      store.isBlocked(other, sender.id),
-      store.isBlocked(sender.id, other),
-    ]);
+    const pair = await store.pairConsent(other, sender.id);
+    const [inbound, outbound, blockedByRecipient, blockedBySender] = [pair.aToB, pair.bToA, pair.aBlocksB, pair.bBlocksA];
     if (!recipient || other === NO_AGENT || !inbound || !outbound || blockedByRecipient || blockedBySender) {
       // What the sender did itself (its own blocks; the recipient's grant, listed in its peers) may be
       // named. Nothing here depends on whether the recipient blocked the sender: that stays unsaid.

@@ -140,6 +140,18 @@ export function storeContract(backend: string, open: () => Promise<Store>): void
       assert.equal(await store.isBlocked(a.id, b.id), false);
     });
 
+    withStore('the consent of a pair in one read: both grants, both blocks', async (store) => {
+      const [a, b] = await twoAgents(store);
+      const none = { aToB: null, bToA: null, aBlocksB: false, bBlocksA: false };
+      assert.deepEqual(await store.pairConsent(a.id, b.id), none);
+      const grant = { granter_id: b.id, grantee_id: a.id, scopes: ['message', 'urgent'], created_at: at(1), updated_at: at(2) };
+      await store.apply([{ op: 'putGrant', grant }]);
+      await store.apply([{ op: 'putBlock', block: { blocker_id: a.id, blocked_id: b.id, created_at: at(3) } }]);
+      assert.deepEqual(await store.pairConsent(a.id, b.id), { ...none, bToA: grant, aBlocksB: true });
+      assert.deepEqual(await store.pairConsent(b.id, a.id), { ...none, aToB: grant, bBlocksA: true });
+      assert.deepEqual(await store.pairConsent(a.id, 'a2a_nobody'), none);
+    });
+
     withStore('contact requests: one pending per pair, decided once', async (store) => {
       const [a, b] = await twoAgents(store);
       const request = {

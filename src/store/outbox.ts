@@ -43,26 +43,23 @@ export const FEDERATED_EVENTS = [
   'message.read',
 ] as const;
 
-/**
- * Queues a federation delivery for an event just appended to a remote agent's mirror. Parameters:
- * id, position, not_before, created_at, updated_at, agent_id, event type.
- */
-export const ENQUEUE_FEDERATION_SQL = `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
-   SELECT ?, 'federation', r.agent_id, r.agent_id, ?, 'pending', 0, ?, ?, ? FROM remote_agents r
-   WHERE r.agent_id = ? AND ? IN (${FEDERATED_EVENTS.map((t) => `'${t}'`).join(', ')})`;
-
 /** The outbox row as a DeliveryRecord (src/store/types.ts). */
 export const DELIVERY_COLUMNS =
   'id, kind, agent_id, position AS event_seq, status, attempts, not_before AS next_attempt_at, lease_until, last_status, last_error, created_at, updated_at';
 
 /**
- * Queues a webhook delivery for an event just appended, when the agent's webhook is enabled for its
- * type. Parameters: id, position, not_before, created_at, updated_at, agent_id, event type.
+ * Queues what an event just appended calls for, in one statement: a webhook delivery when the agent's
+ * webhook is enabled for its type, a federation delivery when the agent mirrors a remote agent and
+ * the type travels (SPEC §19.6). At most one applies: a remote agent's mirror has no webhook.
+ * (A UNION types its parameters as text: the position is cast.) Parameters, once per branch: id, position, not_before, created_at, updated_at, agent_id, event type.
  */
 export const enqueueOnEventSql = (d: Dialect) =>
   `INSERT INTO outbox (id, kind, agent_id, queue, position, status, attempts, not_before, created_at, updated_at)
-   SELECT ?, 'webhook', w.agent_id, w.agent_id, ?, 'pending', 0, ?, ?, ? FROM webhooks w
-   WHERE w.agent_id = ? AND w.enabled AND ${d.jsonHas('w.events')}`;
+   SELECT ?, 'webhook', w.agent_id, w.agent_id, CAST(? AS BIGINT), 'pending', 0, ?, ?, ? FROM webhooks w
+   WHERE w.agent_id = ? AND w.enabled AND ${d.jsonHas('w.events')}
+   UNION ALL
+   SELECT ?, 'federation', r.agent_id, r.agent_id, CAST(? AS BIGINT), 'pending', 0, ?, ?, ? FROM remote_agents r
+   WHERE r.agent_id = ? AND ? IN (${FEDERATED_EVENTS.map((t) => `'${t}'`).join(', ')})`;
 
 /** The kinds of delivery the outbox holds; a claim takes each kind's due heads in turn. */
 export const OUTBOX_KINDS: readonly OutboxKind[] = [...(Object.keys(QUEUES) as OutboxKind[]), ...DUE_FIRST];

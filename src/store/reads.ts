@@ -17,8 +17,10 @@ import type {
   ConversationRow,
   DeliveryRecord,
   DeliveryStats,
+  GrantRecord,
   InboxOptions,
   InviteRecord,
+  PairConsent,
   RelayRecord,
   RemoteAgentRecord,
   RequestRecord,
@@ -92,6 +94,22 @@ export abstract class SqlReads implements Store {
   }
   async isBlocked(blocker_id: string, blocked_id: string) {
     return (await this.one('SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?', [blocker_id, blocked_id])) !== null;
+  }
+  async pairConsent(a: string, b: string): Promise<PairConsent> {
+    const rows = await this.rows(
+      `SELECT 'grant' AS kind, granter_id AS from_id, grantee_id AS to_id, scopes, created_at, updated_at FROM grants
+        WHERE (granter_id = ? AND grantee_id = ?) OR (granter_id = ? AND grantee_id = ?)
+       UNION ALL
+       SELECT 'block', blocker_id, blocked_id, NULL, NULL, NULL FROM blocks
+        WHERE (blocker_id = ? AND blocked_id = ?) OR (blocker_id = ? AND blocked_id = ?)`,
+      [a, b, b, a, a, b, b, a],
+    );
+    const find = (kind: string, from: string) => rows.find((r) => r.kind === kind && r.from_id === from);
+    const grant = (from: string, to: string): GrantRecord | null => {
+      const r = find('grant', from);
+      return r ? this.decode.grant({ granter_id: from, grantee_id: to, scopes: r.scopes, created_at: r.created_at, updated_at: r.updated_at }) : null;
+    };
+    return { aToB: grant(a, b), bToA: grant(b, a), aBlocksB: Boolean(find('block', a)), bBlocksA: Boolean(find('block', b)) };
   }
   async blocksInvolving(agent_id: string) {
     return (await this.rows('SELECT * FROM blocks WHERE blocker_id = ? OR blocked_id = ?', [

@@ -69,6 +69,13 @@ export interface GrantRecord {
   updated_at: string;
 }
 
+export interface PairConsent {
+  aToB: GrantRecord | null;
+  bToA: GrantRecord | null;
+  aBlocksB: boolean;
+  bBlocksA: boolean;
+}
+
 /** A limit on one scope of a grant: it lapses at `expires_at` or once `remaining` reaches 0 (null: no such limit). */
 export interface GrantLimitRecord {
   granter_id: string;
@@ -526,6 +533,8 @@ export interface Store {
   grant(granter_id: string, grantee_id: string): Promise<GrantRecord | null>;
   grantsInvolving(agent_id: string): Promise<GrantRecord[]>;
   isBlocked(blocker_id: string, blocked_id: string): Promise<boolean>;
+  /** Both grants and both blocks between two agents, in one read (the consent check of every send). */
+  pairConsent(a: string, b: string): Promise<PairConsent>;
   blocksInvolving(agent_id: string): Promise<BlockRecord[]>;
 
   request(id: string): Promise<RequestRecord | null>;

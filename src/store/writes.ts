@@ -21,7 +21,6 @@ import {
   claimDueSql,
   claimRetriesSql,
   enqueueOnEventSql,
-  ENQUEUE_FEDERATION_SQL,
   hasQueueTable,
   leaseHeadsSql,
   OUTBOX_KINDS,
@@ -671,19 +670,21 @@ function* insertMessage(m: Omit<MessageRecord, 'seq'>): Steps<MessageRecord> {
 }
 
 function* appendEvent(d: Dialect, event: Omit<EventRecord, 'seq'>): Steps<EventRecord> {
-  const [last] = yield* all('SELECT MAX(seq) AS seq FROM events WHERE agent_id = ?', event.agent_id);
-  const seq = ((last?.seq as number | null) ?? 0) + 1;
-  yield* run(
-    'INSERT INTO events (agent_id, seq, id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  // MAX + 1 in the insert itself: the agent's lock (PostgreSQL) or the single writer (SQLite) keeps it unique.
+  const [row] = yield* all(
+    `INSERT INTO events (agent_id, seq, id, type, data, created_at)
+     SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM events WHERE agent_id = ?
+     RETURNING seq`,
     event.agent_id,
-    seq,
     event.id,
     event.type,
     json(event.data),
     event.created_at,
+    event.agent_id,
   );
-  yield* run(enqueueOnEventSql(d), event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
-  yield* run(ENQUEUE_FEDERATION_SQL, event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type);
+  const seq = Number(row!.seq);
+  const enqueue = [event.id, seq, event.created_at, event.created_at, event.created_at, event.agent_id, event.type];
+  yield* run(enqueueOnEventSql(d), ...enqueue, ...enqueue);
   return { ...event, seq };
 }
 

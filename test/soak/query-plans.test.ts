@@ -50,14 +50,14 @@ async function readQueries(d: Dialect, read: (r: SqlReads) => Promise<unknown>):
   return r.queries;
 }
 
-/** The queries a write operation runs, answered with nothing (the plan does not depend on answers). */
+/** The queries a write operation runs, each answered with one plausible row (the plan does not depend on answers). */
 function writeQueries(d: Dialect, op: WriteOp): Query[] {
   const out: Query[] = [];
   const steps = writeOp(d, op);
   try {
     for (let step = steps.next(); !step.done;) {
       out.push(step.value);
-      step = steps.next(step.value.rows ? [{ id: A(2), cut: 100 }] : 0);
+      step = steps.next(step.value.rows ? [{ id: A(2), cut: 100, seq: 100 }] : 0);
     }
   } catch {
     // insertMessage answered with no row reports a duplicate: its query is recorded all the same.
@@ -102,6 +102,7 @@ function hotQueries(d: Dialect): Promise<[string, Query[]][]> {
     ['send: agent by name', r((s) => s.agentByName('agent2'))],
     ['send: grant', r((s) => s.grant(A(1), A(2)))],
     ['send: block', r((s) => s.isBlocked(A(1), A(2)))],
+    ['send: consent of the pair', r((s) => s.pairConsent(A(1), A(2)))],
     ['send: idempotent resend', r((s) => s.messageByClientId(A(1), 'c1'))],
     ['send: insert message', w({ op: 'insertMessage', message })],
     ['send: append event + queue webhook', w({ op: 'appendEvent', event })],

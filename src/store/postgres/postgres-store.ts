@@ -35,11 +35,27 @@ const MIGRATION_LOCK = 0x616d7470;
 /** Namespace (first key) of the per-agent transaction locks. */
 const AGENT_LOCK_NS = 0x616d7461;
 const ATTEMPTS = 3;
+/**
+ * Applies per transaction. Each apply is a subtransaction; PostgreSQL tracks up to 64 per backend
+ * in shared memory before other sessions' snapshots must look them up on disk (subxid overflow).
+ */
+const MAX_BATCH = 32;
+/** Takes the agents' transaction locks in ascending order. */
+const LOCK_SQL = 'SELECT pg_advisory_xact_lock(?, k) FROM (SELECT k FROM unnest(?::int[]) AS k ORDER BY k) AS sorted';
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+interface Pending {
+  ops: readonly WriteOp[];
+  keys: number[];
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 export class PostgresStore extends SqlReads {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
   readonly broadcast: PgBroadcast;
+  private readonly maxCommitters: number;
 
   constructor(opts: PostgresStoreOptions) {
     super(postgresDialect);
@@ -51,7 +67,11 @@ export class PostgresStore extends SqlReads {
           oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as never,
       },
     };
-    this.pool = new pg.Pool({ ...config, max: opts.maxConnections ?? 10 });
+    const max = opts.maxConnections ?? 10;
+    this.pool = new pg.Pool({ ...config, max });
+    // Two committers: batches grow largest with one (its round trips, not the WAL flush, are the cost),
+    // and a second keeps writes moving while a batch waits on another instance's locks.
+    this.maxCommitters = Math.min(2, max);
     // An idle connection that dies is dropped by the pool; without a listener the error would crash the process.
     this.pool.on('error', () => undefined);
     this.broadcast = new PgBroadcast(this.pool, config);
@@ -91,21 +111,81 @@ export class PostgresStore extends SqlReads {
     await this.pool.end();
   }
 
-  async apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>> {
+  /**
+   * Group commit, as the SQLite writer does: the applies waiting when a committer is free share one
+   * transaction, each in its own savepoint (one failing apply does not undo the others), and nobody is
+   * answered before the COMMIT — one WAL flush and one round of locks for the whole batch.
+   */
+  apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ ops, keys: lockKeys(ops), resolve: resolve as (value: unknown) => void, reject });
+      this.startCommitters();
+    });
+  }
+
+  private readonly waiting: Pending[] = [];
+  private committers = 0;
+  /** Lock keys of the batches being committed: a committer takes only applies that would not wait on them. */
+  private readonly locked = new Set<number>();
+
+  private startCommitters(): void {
+    while (this.committers < this.maxCommitters && this.waiting.length > 0) {
+      this.committers++;
+      void this.commitWhileWaiting().finally(() => this.committers--);
+    }
+  }
+
+  private async commitWhileWaiting(): Promise<void> {
+    for (let batch = this.takeBatch(); batch.length > 0; batch = this.takeBatch()) {
+      let outcomes: Outcome[];
+      try {
+        outcomes = await this.commitBatch(batch);
+      } catch (error) {
+        outcomes = batch.map(() => ({ ok: false, error }));
+      } finally {
+        for (const p of batch) for (const k of p.keys) this.locked.delete(k);
+      }
+      outcomes.forEach((outcome, i) => (outcome.ok ? batch[i]!.resolve(outcome.value) : batch[i]!.reject(translateError(outcome.error))));
+    }
+  }
+
+  /**
+   * The waiting applies, in order, whose agents no other batch of this instance holds — up to
+   * MAX_BATCH. An apply left waiting reserves its agents for the rest of the scan, so no later apply
+   * on the same agent overtakes it.
+   */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const reserved = new Set<number>();
+    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH; ) {
+      const p = this.waiting[i]!;
+      if (p.keys.some((k) => this.locked.has(k) || reserved.has(k))) {
+        for (const k of p.keys) reserved.add(k);
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      for (const k of p.keys) this.locked.add(k);
+      batch.push(p);
+    }
+    return batch;
+  }
+
+  private async commitBatch(batch: readonly Pending[]): Promise<Outcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.transaction(ops)) as ResultsOf<T>;
+        return await this.transaction(batch);
       } catch (error) {
         // Deadlocks and serialization failures roll back completely, and ops carry their own ids: replay.
         // A connection found dead at BEGIN (killed, or the server restarted) ran nothing: replay on another.
-        const code = (error as { code?: string }).code;
-        if (attempt < ATTEMPTS && (code === '40P01' || code === '40001' || error instanceof DeadConnection)) continue;
-        throw translateError(error);
+        if (attempt < ATTEMPTS && isTransient(error)) continue;
+        throw error;
       }
     }
   }
 
-  private async transaction(ops: readonly WriteOp[]): Promise<unknown[]> {
+  /** One transaction for the batch; throws only when it committed nothing. */
+  private async transaction(batch: readonly Pending[]): Promise<Outcome[]> {
     const client = await this.connect();
     let broken = false;
     try {
@@ -113,17 +193,48 @@ export class PostgresStore extends SqlReads {
         broken = true;
         throw new DeadConnection(error);
       });
-      for (const key of lockKeys(ops)) await client.query('SELECT pg_advisory_xact_lock($1, $2)', [AGENT_LOCK_NS, key]);
-      const results: unknown[] = [];
-      for (const op of ops) results.push(await this.execute(client, op));
+      // Every lock the batch needs, in one sorted round: two transactions never deadlock on them.
+      const keys = [...new Set(batch.flatMap((p) => p.keys))];
+      if (keys.length) await this.query(client, LOCK_SQL, [AGENT_LOCK_NS, keys]);
+      const ops = batch.map((p) => p.ops);
+      const outcomes = ops.length === 1 ? [await this.applyAll(client, ops[0]!)] : await this.applyEach(client, ops);
+      if (batch.length === 1 && !outcomes[0]!.ok) throw outcomes[0]!.error;
       await client.query('COMMIT');
-      return results;
+      return outcomes;
     } catch (error) {
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
       client.release(broken);
     }
+  }
+
+  private async applyAll(client: pg.PoolClient, ops: readonly WriteOp[]): Promise<Outcome> {
+    try {
+      const results: unknown[] = [];
+      for (const op of ops) results.push(await this.execute(client, op));
+      return { ok: true, value: results };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /** Each apply in a savepoint; a transient failure of one is retried in place, as a whole transaction would be. */
+  private async applyEach(client: pg.PoolClient, batch: readonly (readonly WriteOp[])[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    await client.query('SAVEPOINT apply');
+    for (const ops of batch) {
+      let outcome: Outcome;
+      for (let attempt = 1; ; attempt++) {
+        outcome = await this.applyAll(client, ops);
+        if (outcome.ok) break;
+        await client.query('ROLLBACK TO SAVEPOINT apply');
+        if (!(attempt < ATTEMPTS && isTransient(outcome.error))) break;
+      }
+      outcomes.push(outcome);
+      await client.query('RELEASE SAVEPOINT apply; SAVEPOINT apply');
+    }
+    return outcomes;
   }
 
   private async connect(): Promise<pg.PoolClient> {
@@ -140,17 +251,22 @@ export class PostgresStore extends SqlReads {
 
   private execute(db: pg.PoolClient, op: WriteOp): Promise<unknown> {
     return driveAsync(writeOp(postgresDialect, op), async ({ sql, params, rows }) => {
-      const result = await db.query(numberPlaceholders(sql), params);
+      const result = await this.query(db, sql, params);
       return rows ? result.rows : (result.rowCount ?? 0);
     });
   }
 
   protected async rows(sql: string, params: unknown[]): Promise<Row[]> {
     try {
-      return (await this.pool.query<Row>(numberPlaceholders(sql), params)).rows;
+      return (await this.query(this.pool, sql, params)).rows;
     } catch (error) {
       throw translateError(error);
     }
+  }
+
+  /** Every query as a named prepared statement: each connection parses and plans it once, not per call. */
+  private query(db: pg.Pool | pg.PoolClient, sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
+    return db.query<Row>({ name: statementName(sql), text: numberPlaceholders(sql), values: params });
   }
 }
 
@@ -196,6 +312,19 @@ const UNAVAILABLE_NODE_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
 ]);
+
+const isTransient = (error: unknown) => {
+  const code = (error as { code?: string }).code;
+  return code === '40P01' || code === '40001' || error instanceof DeadConnection;
+};
+
+/** Prepared-statement names, one per distinct SQL text (the SQL layer's texts are a fixed set; past the cap, unnamed). */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < 2_000) statementNames.set(sql, (name = `amtp_${statementNames.size}`));
+  return name;
+}
 
 /** BEGIN failed: the connection was dead before anything ran, so the transaction may be replayed. */
 class DeadConnection extends Error {
