@@ -22,8 +22,7 @@ function cpuTicks(pid: number): number {
   }
 }
 
-const postgresPids = () =>
-  execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+const postgresPids = () => execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
 
 export function sampleActivity(client: pg.Client, serverPid: number): ActivitySampler {
   const counts = new Map<string, number>();

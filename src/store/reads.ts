@@ -107,7 +107,9 @@ export abstract class SqlReads implements Store {
     const find = (kind: string, from: string) => rows.find((r) => r.kind === kind && r.from_id === from);
     const grant = (from: string, to: string): GrantRecord | null => {
       const r = find('grant', from);
-      return r ? this.decode.grant({ granter_id: from, grantee_id: to, scopes: r.scopes, created_at: r.created_at, updated_at: r.updated_at }) : null;
+      return r
+        ? this.decode.grant({ granter_id: from, grantee_id: to, scopes: r.scopes, created_at: r.created_at, updated_at: r.updated_at })
+        : null;
     };
     return { aToB: grant(a, b), bToA: grant(b, a), aBlocksB: Boolean(find('block', a)), bBlocksA: Boolean(find('block', b)) };
   }

@@ -157,7 +157,7 @@ export class PostgresStore extends SqlReads {
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     const reserved = new Set<number>();
-    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH; ) {
+    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH;) {
       const p = this.waiting[i]!;
       if (p.keys.some((k) => this.locked.has(k) || reserved.has(k))) {
         for (const k of p.keys) reserved.add(k);
