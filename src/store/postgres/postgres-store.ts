@@ -1,7 +1,7 @@
 /**
- * PostgreSQL backend (node-postgres pool). Every `apply` is one transaction; COMMIT returns once the
- * WAL is flushed (synchronous_commit), so a resolved apply is durable. Several server instances may
- * share the database.
+ * PostgreSQL backend (node-postgres pool). Applies are group-committed: those waiting when a committer
+ * is free share one transaction, each in its own savepoint; COMMIT returns once the WAL is flushed
+ * (synchronous_commit), so a resolved apply is durable. Several server instances may share the database.
  *
  * SQLite serializes all writers; here concurrent transactions must not break what that gave for free.
  * Before its first operation, a transaction takes a per-agent advisory lock (sorted, so two
