@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { sseFrames } from '../src/client/client.js';
 import { percentile, type Figure, type Seeded } from './lib.js';
+import { NAMES } from './targets.js';
 
 export async function endToEnd(url: string, seeded: Seeded, opts: { rate: number; seconds: number; pairs: number }): Promise<Figure[]> {
   const seen = { sse: new Map<string, number>(), hook: new Map<string, number>() };
@@ -81,15 +82,11 @@ export async function endToEnd(url: string, seeded: Seeded, opts: { rate: number
     });
     return [
       figure(
-        `send → SSE event at ${opts.rate.toLocaleString('en')} msg/s`,
+        NAMES.sse(opts.rate),
         latencies(seen.sse),
         `${seen.sse.size}/${total} events; send itself p99 ${round(percentile(sendLatency, 0.99))} ms`,
       ),
-      figure(
-        `send → webhook received at ${opts.rate.toLocaleString('en')} msg/s`,
-        latencies(seen.hook),
-        `${seen.hook.size}/${total} deliveries`,
-      ),
+      figure(NAMES.webhook(opts.rate), latencies(seen.hook), `${seen.hook.size}/${total} deliveries`),
     ];
   } finally {
     streams.abort();

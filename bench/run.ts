@@ -13,9 +13,11 @@ import { verifyMessageSignatureNode as serverVerify } from '../src/crypto/node-v
 import { postgresUnavailableReason, startPostgresCluster } from '../test/helpers/postgres.js';
 import { endToEnd } from './latency.js';
 import { crossServer } from './federation.js';
-import { load, loadSpread, root, seed, startAmtp, startProcess, stop, type Figure, type Seeded } from './lib.js';
+import { load, loadSpread, root, rssMiB, seed, startAmtp, startProcess, stop, type Figure, type Proc, type Seeded } from './lib.js';
+import { RAW_SQLITE, rawSqliteInserts } from './raw-sqlite.js';
 import { signedSends, type PreparedSend } from './signed.js';
 import { streamMemory } from './streams.js';
+import { curvePoint, formatCurve, formatTargets, NAMES, ratio, targets, type CurvePoint } from './targets.js';
 
 const smoke = process.argv.includes('--smoke');
 const only = process.argv
@@ -23,12 +25,17 @@ const only = process.argv
   ?.slice(7)
   .split(',');
 const DURATION = smoke ? 1 : 8;
-const BIG = smoke ? 20_000 : 1_000_000;
+/** Stored messages at each point of the cost curve, on both backends. */
+const CURVE = smoke ? [1_000, 2_000, 5_000] : [10_000, 100_000, 1_000_000];
+const [SMALL, BIG] = [CURVE[0]!, CURVE.at(-1)!];
 const SENDERS = 128;
 const E2E = smoke ? { rate: 200, seconds: 1, pairs: 8 } : { rate: 1000, seconds: 5, pairs: 100 };
 const STREAMS = smoke ? 100 : 1000;
 
 const figures: Figure[] = [];
+const curve: CurvePoint[] = [];
+/** RSS of the send and inbox servers just before they stop. */
+const rss: { server: string; mib: number }[] = [];
 const extras: Record<string, number | string> = {};
 const dirs: string[] = [];
 const tmp = () => {
@@ -37,6 +44,19 @@ const tmp = () => {
   return d;
 };
 const wanted = (section: string) => !only || only.includes(section);
+const record = (figure: Figure) => (figures.push(figure), figure);
+
+async function stopMeasured(server: Proc, name: string) {
+  rss.push({ server: name, mib: Math.round(rssMiB(server.child.pid!)) });
+  await stop(server.child);
+}
+
+/** The cost curve's data: `stored` messages over 1,000 agents, 50 of them unread for the reader; and how long seeding took. */
+function seedCurve(target: string, stored: number): { seeded: Seeded; seconds: number } {
+  const started = performance.now();
+  const seeded = seed(target, 1000, stored, 50);
+  return { seeded, seconds: (performance.now() - started) / 1000 };
+}
 
 const sendOpts = (url: string, seeded: Seeded, connections = 64) => ({
   url,
@@ -103,15 +123,16 @@ function verifyRate(): number {
 
 async function sqliteSections() {
   if (wanted('send')) {
+    figures.push(rawSqliteInserts(tmp(), DURATION));
     const dir = tmp();
     const seeded = seed(dir, SENDERS, 0, 0);
     const server = await startAmtp(dir);
-    figures.push(await load('send, unsigned, durable', sendOpts(server.url, seeded)));
-    await stop(server.child);
+    figures.push(await load(NAMES.send, sendOpts(server.url, seeded)));
+    await stopMeasured(server, 'send');
   }
   if (wanted('signed')) {
     extras.ed25519_verify_per_s_one_core = Math.round(verifyRate());
-    figures.push({ name: 'ed25519 verify (server implementation), one core', rps: extras.ed25519_verify_per_s_one_core, p50: 0, p99: 0 });
+    figures.push({ name: NAMES.verify, rps: extras.ed25519_verify_per_s_one_core, p50: 0, p99: 0 });
     for (const sealed of [false, true]) {
       const dir = tmp();
       const seeded = seed(dir, SENDERS, 0, 0, true);
@@ -119,7 +140,7 @@ async function sqliteSections() {
       const prepared = signedSends(seeded, smoke ? 2_000 : 40_000, { sealed });
       figures.push(
         await load(
-          sealed ? 'send, sealed + signed, durable' : 'send, signed, durable',
+          sealed ? 'send, sealed + signed, durable' : NAMES.signed,
           preparedOpts(server.url, prepared, () => signedSends(seeded, 5_000, { sealed })),
         ),
       );
@@ -127,13 +148,17 @@ async function sqliteSections() {
     }
   }
   if (wanted('inbox')) {
-    for (const total of [10_000, BIG]) {
+    // The cost curve on SQLite: the inbox page on the seeded store, then sends into it.
+    for (const stored of CURVE) {
       const dir = tmp();
-      const seeded = seed(dir, 1000, total, 50);
+      const { seeded, seconds } = seedCurve(dir, stored);
       const server = await startAmtp(dir);
-      figures.push(await load(`inbox, 50 unread of ${total.toLocaleString('en')} stored`, inboxOpts(server.url, seeded)));
-      figures.push(await load(`inbox, 50 unread of ${total.toLocaleString('en')}, one client`, inboxOpts(server.url, seeded, 1)));
-      await stop(server.child);
+      const n = stored.toLocaleString('en');
+      const inbox = record(await load(NAMES.inbox(stored), inboxOpts(server.url, seeded)));
+      record(await load(`inbox, 50 unread of ${n}, one client`, inboxOpts(server.url, seeded, 1)));
+      const send = record(await load(`${NAMES.send}, ${n} stored`, sendOpts(server.url, seeded)));
+      curve.push(curvePoint('SQLite', stored, seconds, send, inbox));
+      await stopMeasured(server, `inbox, ${n} stored`);
     }
   }
   if (wanted('latency')) {
@@ -250,22 +275,36 @@ async function postgresSections() {
   }
   const cluster = await startPostgresCluster({ durable: true });
   try {
-    const admin = new pg.Client({ connectionString: cluster.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE amtp_bench');
-    await admin.end();
-    const url = cluster.url.replace(/\/postgres$/, '/amtp_bench');
-    const seeded = seed(url, SENDERS, smoke ? 1_000 : 10_000, 50);
-    const servers = [await startAmtp(url), await startAmtp(url)];
-    const urls = servers.map((s) => s.url);
-    figures.push(await load('PostgreSQL: send, 1 instance', sendOpts(urls[0]!, seeded)));
-    figures.push(await loadSpread('PostgreSQL: send, 2 instances', urls, (u) => sendOpts(u, seeded, 32)));
-    figures.push(await load('PostgreSQL: inbox (50 unread), 1 instance', inboxOpts(urls[0]!, seeded)));
-    figures.push(await loadSpread('PostgreSQL: inbox (50 unread), 2 instances', urls, (u) => inboxOpts(u, seeded, 8)));
-    for (const s of servers) await stop(s.child);
+    // The cost curve on PostgreSQL, one database per point; two instances on the smallest.
+    for (const stored of CURVE) {
+      const url = await createDatabase(cluster.url, `amtp_bench_${stored}`);
+      const { seeded, seconds } = seedCurve(url, stored);
+      const two = stored === SMALL;
+      const servers = two ? [await startAmtp(url), await startAmtp(url)] : [await startAmtp(url)];
+      const urls = servers.map((s) => s.url);
+      const at = two ? '' : `, ${stored.toLocaleString('en')} stored`;
+      const inbox = record(await load(NAMES.pgInbox(1) + at, inboxOpts(urls[0]!, seeded)));
+      if (two) record(await loadSpread(NAMES.pgInbox(2), urls, (u) => inboxOpts(u, seeded, 8)));
+      const send = record(await load(NAMES.pgSend(1) + at, sendOpts(urls[0]!, seeded)));
+      if (two) record(await loadSpread(NAMES.pgSend(2), urls, (u) => sendOpts(u, seeded, 32)));
+      curve.push(curvePoint('PostgreSQL', stored, seconds, send, inbox));
+      for (const s of servers) await stop(s.child);
+    }
   } finally {
     cluster.stop();
   }
+}
+
+/** A new database in the cluster; its URL. */
+async function createDatabase(clusterUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: clusterUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return clusterUrl.replace(/\/postgres$/, `/${name}`);
 }
 
 async function main() {
@@ -273,7 +312,7 @@ async function main() {
   try {
     const ceiling = await startProcess(['bench/ceiling.ts']);
     figures.push(
-      await load('ceiling: trivial 202', {
+      await load(NAMES.ceiling, {
         url: `${ceiling.url}/api/messages`,
         duration: DURATION,
         connections: 64,
@@ -294,27 +333,26 @@ async function main() {
 
 function report(seconds: number) {
   const ceiling = figures[0]!.rps;
-  const by = (prefix: string) => figures.find((f) => f.name.startsWith(prefix));
-  const ratio = (a?: Figure, b?: Figure, key: 'rps' | 'p99' = 'rps') => (a && b ? a[key] / Math.max(b[key], 1) : undefined);
+  const by = (name: string) => figures.find((f) => f.name === name);
+  const peer = by('peer: @a2a-js/sdk SendMessage, in-memory tasks');
   const ratios = {
-    send_vs_ceiling: ratio(by('send, unsigned'), figures[0]),
-    signed_vs_verify_rate: ratio(by('send, signed'), by('ed25519 verify')),
-    sealed_vs_verify_rate: ratio(by('send, sealed'), by('ed25519 verify')),
-    inbox_p99_big_vs_small: ratio(
-      by(`inbox, 50 unread of ${BIG.toLocaleString('en')} stored`),
-      by('inbox, 50 unread of 10,000 stored'),
-      'p99',
-    ),
-    send_vs_peer: ratio(by('send, unsigned'), by('peer:')),
-    a2a_into_mailbox_vs_peer: ratio(by('A2A SendMessage into a mailbox'), by('peer:')),
-    postgres_send_2_vs_1: ratio(by('PostgreSQL: send, 2'), by('PostgreSQL: send, 1')),
+    send_vs_ceiling: ratio(by(NAMES.send), figures[0]),
+    signed_vs_verify_rate: ratio(by(NAMES.signed), by(NAMES.verify)),
+    sealed_vs_verify_rate: ratio(by('send, sealed + signed, durable'), by(NAMES.verify)),
+    inbox_p99_big_vs_small: ratio(by(NAMES.inbox(BIG)), by(NAMES.inbox(SMALL)), 'p99'),
+    send_vs_peer: ratio(by(NAMES.send), peer),
+    a2a_into_mailbox_vs_peer: ratio(by('A2A SendMessage into a mailbox, durable'), peer),
+    postgres_send_2_vs_1: ratio(by(NAMES.pgSend(2)), by(NAMES.pgSend(1))),
   };
+  const judged = targets({ figures, small: SMALL, big: BIG, e2eRate: E2E.rate, rssMiB: rss.map((r) => r.mib) });
   const lines = figures.map((f) => {
     const rate = f.rps ? `${f.rps.toFixed(0).padStart(8)} req/s` : ' '.repeat(14);
     const lat = f.p99 ? `p50 ${String(f.p50).padStart(5)} ms   p99 ${String(f.p99).padStart(5)} ms` : ' '.repeat(31);
     const share =
-      f.rps && !f.name.startsWith('ed25519') ? `${((f.rps / ceiling) * 100).toFixed(1).padStart(5)}% of ceiling` : ' '.repeat(18);
-    return `${f.name.padEnd(52)} ${rate}   ${lat}   ${share}   ${f.note ?? ''}`;
+      f.rps && f.name !== NAMES.verify && f.name !== RAW_SQLITE
+        ? `${((f.rps / ceiling) * 100).toFixed(1).padStart(5)}% of ceiling`
+        : ' '.repeat(18);
+    return `${f.name.padEnd(60)} ${rate}   ${lat}   ${share}   ${f.note ?? ''}`;
   });
   console.log(
     `\nAMTP benchmarks (${smoke ? 'smoke' : 'full'}; ${cpus().length} cores ${cpus()[0]?.model ?? ''}; ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${seconds.toFixed(0)} s)`,
@@ -326,6 +364,9 @@ function report(seconds: number) {
       .map(([k, v]) => `${k} ${v!.toFixed(2)}`)
       .join('   '),
   );
+  if (curve.length) console.log(formatCurve(curve));
+  if (rss.length) console.log(`\nRSS after the bench: ${rss.map((r) => `${r.server} ${r.mib} MiB`).join(' · ')}`);
+  console.log(formatTargets(judged, smoke));
   const results = {
     at: new Date().toISOString(),
     smoke,
@@ -333,6 +374,9 @@ function report(seconds: number) {
     machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version },
     figures,
     ratios,
+    targets: judged,
+    cost_curve: curve,
+    rss_after_bench_mib: rss,
     extras,
   };
   writeFileSync(join(root, `bench/results/${smoke ? 'smoke' : 'latest'}.json`), JSON.stringify(results, null, 2));

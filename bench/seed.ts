@@ -1,6 +1,6 @@
 /**
- * Seeds a SQLite data directory (or a PostgreSQL database, given a postgres:// URL) straight through
- * the store: `agents` agents in a ring of mutual pairs, `messages` messages spread over them, plus
+ * Seeds a SQLite data directory (or a PostgreSQL database, given a postgres:// URL): through the
+ * store, `agents` agents in a ring of mutual pairs, `messages` messages spread over them, plus
  * one reader with `unread` unread messages from a mutual peer. With `--keys` every agent publishes
  * signing and encryption keys. Prints JSON with every API key and id (and the keys).
  * Usage: tsx bench/seed.ts <dataDir|postgres-url> <agents> <messages> <unread> [--keys]
@@ -8,9 +8,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { newMessageId, newThreadId } from '../src/core/ids.js';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '../src/crypto/index.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { openConnection } from '../src/store/sqlite/connection.js';
 import type { AgentRecord, Store, WriteOp } from '../src/store/types.js';
 
 const [target, agentCount, messageCount, unreadCount] = [
@@ -20,11 +22,13 @@ const [target, agentCount, messageCount, unreadCount] = [
   Number(process.argv[5]),
 ];
 const withKeys = process.argv.includes('--keys');
+const sqlitePath = join(target, 'amtp.sqlite');
 let store: Store;
-if (/^postgres/.test(target)) store = new PostgresStore({ url: target });
+let postgres: PostgresStore | undefined;
+if (/^postgres/.test(target)) store = postgres = new PostgresStore({ url: target });
 else {
   mkdirSync(target, { recursive: true });
-  store = new SqliteStore({ path: join(target, 'amtp.sqlite'), durability: 'relaxed' });
+  store = new SqliteStore({ path: sqlitePath, durability: 'relaxed' });
 }
 await store.migrate();
 const signing = Array.from({ length: withKeys ? agentCount : 0 }, () => generateSigningKeyPair());
@@ -60,42 +64,53 @@ await store.apply(
   }),
 );
 
-const message = (from: AgentRecord, to: AgentRecord, read: boolean): WriteOp => ({
-  op: 'insertMessage',
-  message: {
-    id: `msg_${hex()}`,
-    thread_id: `thr_${hex()}`,
-    sender_id: from.id,
-    recipient_id: to.id,
-    subject: 'bench',
-    body: 'x'.repeat(200),
-    scope: 'message',
-    intent: null,
-    payload: null,
-    reply_to_id: null,
-    client_id: null,
-    sealed: null,
-    sealed_for_sender: null,
-    ed25519_signature: null,
-    sig_nonce: null,
-    signed_at: null,
-    created_at: now,
-    delivered_at: now,
-    read_at: read ? now : null,
-  },
-});
+/**
+ * Messages go straight into the table, 10,000 rows per transaction, with time-ordered ids as the
+ * server makes them. Through the store (a statement per row and, on PostgreSQL, an advisory lock per
+ * agent) 1,000,000 took about 6 minutes on PostgreSQL and 2¾ on SQLite; this way about 45 s and 40 s.
+ * A row holds these columns, in this order; the others stay NULL.
+ */
+const COLUMNS = 'id, thread_id, sender_id, recipient_id, subject, body, scope, created_at, delivered_at, read_at';
+type Row = (string | null)[];
+const row = (from: AgentRecord, to: AgentRecord, read: boolean): Row => [
+  newMessageId(),
+  newThreadId(),
+  from.id,
+  to.id,
+  'bench',
+  'x'.repeat(200),
+  'message',
+  now,
+  now,
+  read ? now : null,
+];
+const sqlite = postgres ? undefined : openConnection(sqlitePath, 'relaxed');
+function rowInserter(): (rows: Row[]) => unknown {
+  if (sqlite) {
+    const insert = sqlite.prepare(`INSERT INTO messages (${COLUMNS}) VALUES (${COLUMNS.replace(/\w+/g, '?')})`);
+    return sqlite.transaction((rows: Row[]) => rows.forEach((r) => insert.run(r)));
+  }
+  const arrays = COLUMNS.split(', ').map((_, i) => `$${i + 1}::text[]`);
+  const sql = `INSERT INTO messages (${COLUMNS}) SELECT * FROM unnest(${arrays.join(', ')})`;
+  return (rows) =>
+    postgres!.pool.query(
+      sql,
+      arrays.map((_, i) => rows.map((r) => r[i])),
+    );
+}
+const insertRows = rowInserter();
+
 const reader = agents[0]!;
 const peer = agents[1]!;
 const background = messageCount - unreadCount;
-for (let done = 0; done < background; done += 5000) {
-  const batch: WriteOp[] = [];
-  for (let i = done; i < Math.min(background, done + 5000); i++) {
-    const from = agents[1 + (i % (agentCount - 1))]!;
-    batch.push(message(from, agents[1 + ((i + 1) % (agentCount - 1))]!, true));
-  }
-  await store.apply(batch);
+for (let done = 0; done < background; done += 10_000) {
+  const rows: Row[] = [];
+  for (let i = done; i < Math.min(background, done + 10_000); i++)
+    rows.push(row(agents[1 + (i % (agentCount - 1))]!, agents[1 + ((i + 1) % (agentCount - 1))]!, true));
+  await insertRows(rows);
 }
-await store.apply(Array.from({ length: unreadCount }, () => message(peer, reader, false)));
+await insertRows(Array.from({ length: unreadCount }, () => row(peer, reader, false)));
+sqlite?.close();
 await store.close();
 const keys = { signing: signing.map((k) => k.secretKey), encryption: encryption.map((k) => k.publicKey) };
 process.stdout.write(
