@@ -44,9 +44,32 @@ const MAX_BATCH = 32;
 const LOCK_SQL = 'SELECT pg_advisory_xact_lock(?, k) FROM (SELECT k FROM unnest(?::int[]) AS k ORDER BY k) AS sorted';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/**
+ * The operations of a send (and of audit and event appends): every row they write or update belongs
+ * to agents whose advisory locks the transaction takes first, so several such applies can share a
+ * transaction without two transactions ever waiting on each other's rows (no deadlock). Everything
+ * else — marking read or delivered, deliveries' outcomes, settings — commits alone, as it did before
+ * group commit.
+ */
+const SHARABLE = new Set<WriteOp['op']>([
+  'insertMessage',
+  'appendEvent',
+  'appendAudit',
+  'useNonce',
+  'enqueue',
+  'meetDeadlines',
+  'useGrant',
+  'lapseGrant',
+  'countBudget',
+  'flagLoop',
+  'clearLoop',
+]);
+
 interface Pending {
   ops: readonly WriteOp[];
   keys: number[];
+  /** May share its transaction with other sharable applies (SHARABLE). */
+  sharable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -118,7 +141,9 @@ export class PostgresStore extends SqlReads {
    */
   apply<const T extends readonly WriteOp[]>(ops: T): Promise<ResultsOf<T>> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ ops, keys: lockKeys(ops), resolve: resolve as (value: unknown) => void, reject });
+      const keys = lockKeys(ops);
+      const sharable = keys.length > 0 && ops.every((op) => SHARABLE.has(op.op));
+      this.waiting.push({ ops, keys, sharable, resolve: resolve as (value: unknown) => void, reject });
       this.startCommitters();
     });
   }
@@ -151,15 +176,16 @@ export class PostgresStore extends SqlReads {
 
   /**
    * The waiting applies, in order, whose agents no other batch of this instance holds — up to
-   * MAX_BATCH. An apply left waiting reserves its agents for the rest of the scan, so no later apply
-   * on the same agent overtakes it.
+   * MAX_BATCH, or one apply alone when it is not `sharable`. An apply left waiting reserves its agents
+   * for the rest of the scan, so no later apply on the same agent overtakes it.
    */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     const reserved = new Set<number>();
     for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH;) {
       const p = this.waiting[i]!;
-      if (p.keys.some((k) => this.locked.has(k) || reserved.has(k))) {
+      const fits = batch.length === 0 || (p.sharable && batch[0]!.sharable);
+      if (!fits || p.keys.some((k) => this.locked.has(k) || reserved.has(k))) {
         for (const k of p.keys) reserved.add(k);
         i++;
         continue;
@@ -167,6 +193,7 @@ export class PostgresStore extends SqlReads {
       this.waiting.splice(i, 1);
       for (const k of p.keys) this.locked.add(k);
       batch.push(p);
+      if (!p.sharable) break;
     }
     return batch;
   }
