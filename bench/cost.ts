@@ -4,18 +4,11 @@
  * Unlike throughput and latency, CPU time per request barely moves when other programs load the
  * machine, so it compares two builds fairly on a busy machine (run it in each checkout, alternating).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
-import { load, seed, startAmtp, stop } from './lib.js';
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
+import { cpuMs, load, seed, startAmtp, stop } from './lib.js';
 
 async function measure(name: string, data: string, opts: (url: string) => autocannon.Options, amount: number): Promise<number> {
   const server = await startAmtp(data);

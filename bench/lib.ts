@@ -105,6 +105,16 @@ export function percentile(samples: number[], p: number): number {
 }
 
 /** Resident set size of a process, in MiB (Linux). */
+/** CPU time (user + system, every thread) a process has used, in ms, from /proc; 0 once it has exited. */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ = 100
+  } catch {
+    return 0;
+  }
+}
+
 export function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')

@@ -4,22 +4,11 @@
  * processes (from /proc). Answers "is it waiting on locks, on the WAL flush, or on the client?".
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { cpuMs } from './lib.js';
 
 export interface ActivitySampler {
   stop(): Promise<string>;
-}
-
-const TICKS = 100; // USER_HZ
-
-function cpuTicks(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
 }
 
 const postgresPids = () => execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
@@ -29,7 +18,7 @@ export function sampleActivity(client: pg.Client, serverPid: number): ActivitySa
   let samples = 0;
   let running = true;
   const started = Date.now();
-  const before = { server: cpuTicks(serverPid), postgres: postgresPids().reduce((t, p) => t + cpuTicks(p), 0) };
+  const before = { server: cpuMs(serverPid), postgres: postgresPids().reduce((t, p) => t + cpuMs(p), 0) };
   const loop = (async () => {
     while (running) {
       const { rows } = await client.query<{ what: string; n: number }>(
@@ -47,8 +36,8 @@ export function sampleActivity(client: pg.Client, serverPid: number): ActivitySa
       await loop;
       await client.end();
       const seconds = (Date.now() - started) / 1000;
-      const server = (cpuTicks(serverPid) - before.server) / TICKS / seconds;
-      const postgres = (postgresPids().reduce((t, p) => t + cpuTicks(p), 0) - before.postgres) / TICKS / seconds;
+      const server = (cpuMs(serverPid) - before.server) / 1000 / seconds;
+      const postgres = (postgresPids().reduce((t, p) => t + cpuMs(p), 0) - before.postgres) / 1000 / seconds;
       const lines = [...counts].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${(n / samples).toFixed(2).padStart(6)}  ${what}`);
       return [
         `── PostgreSQL backends, average number in each state over ${samples} samples:`,
