@@ -52,7 +52,12 @@ export interface Sample {
   ops: Record<string, OpStats>;
   cpu: number;
   rssMiB: number;
+  /** Of the RSS: file-backed pages (SQLite's memory map), which the kernel can reclaim. */
+  rssFileMiB: number;
   heapMiB: number;
+  /** read system calls per second (pages SQLite reads outside its memory map) and MiB/s written to disk. */
+  readCalls: number;
+  writeMiB: number;
   fds: number;
   dbMiB: number;
 }
@@ -313,6 +318,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   Object.assign(slopes, {
     'cpu points/min': slope(after, (s) => s.cpu),
     'rss MiB/min': slope(after, (s) => s.rssMiB),
+    'rss anonymous MiB/min': slope(after, (s) => s.rssMiB - s.rssFileMiB),
     'heap MiB/min': slope(after, (s) => s.heapMiB),
     'fds /min': slope(after, (s) => s.fds),
     'db MiB/min': slope(after, (s) => s.dbMiB),
@@ -445,22 +451,38 @@ function startReceivers(o: SoakOptions, counts: Counts) {
 // ── the server's resources ──
 
 class ProcStats {
-  private ticks: number;
-  private at = Date.now();
+  private last: ReturnType<ProcStats['counters']>;
   constructor(private readonly pid: number) {
-    this.ticks = this.cpuTicks();
+    this.last = this.counters();
   }
-  private cpuTicks(): number {
+  private counters() {
     const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 per second)
+    const io = readOptional(`/proc/${this.pid}/io`); // some kernels restrict it: the columns show "-" then
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1]);
+    return {
+      at: Date.now(),
+      ticks: Number(fields[11]) + Number(fields[12]), // utime + stime, in clock ticks (100 per second)
+      readCalls: field('syscr'),
+      writeBytes: field('write_bytes'),
+    };
   }
   sample() {
-    const ticks = this.cpuTicks();
-    const now = Date.now();
-    const cpu = ((ticks - this.ticks) / 100 / ((now - this.at) / 1000)) * 100;
-    [this.ticks, this.at] = [ticks, now];
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1]) / 1024;
-    return { cpu, rssMiB: rss, fds: readdirSync(`/proc/${this.pid}/fd`).length };
+    const now = this.counters();
+    const seconds = (now.at - this.last.at) / 1000;
+    const per = (key: 'ticks' | 'readCalls' | 'writeBytes') => (now[key] - this.last[key]) / seconds;
+    const sample = { cpu: per('ticks'), readCalls: per('readCalls'), writeMiB: per('writeBytes') / 2 ** 20 };
+    this.last = now;
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+    return { ...sample, rssMiB: kib('VmRSS'), rssFileMiB: kib('RssFile'), fds: readdirSync(`/proc/${this.pid}/fd`).length };
+  }
+}
+
+function readOptional(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -484,9 +506,9 @@ function sqliteMiB(dir: string): number {
 const OPS = ['send', 'inbox', 'read', 'mcp', 'consent', 'rotate'];
 const f = (n: number | undefined, w = 6, d = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d)).padStart(w);
 const header = () =>
-  `${'t s'.padStart(5)} ${OPS.map((op) => `${op} p50/p99 ms`.padStart(20)).join('')}${'cpu %'.padStart(7)}${'rss'.padStart(7)}${'heap'.padStart(7)}${'fds'.padStart(5)}${'db MiB'.padStart(8)}`;
+  `${'t s'.padStart(5)} ${OPS.map((op) => `${op} p50/p99 ms`.padStart(20)).join('')}${'cpu %'.padStart(7)}${'rss'.padStart(7)}${'file'.padStart(6)}${'heap'.padStart(7)}${'fds'.padStart(5)}${'db MiB'.padStart(8)}${'reads/s'.padStart(9)}${'wr MiB/s'.padStart(9)}`;
 const line = (s: Sample) =>
-  `${f(s.t, 5, 0)} ${OPS.map((op) => `${f(s.ops[op]?.p50, 9)}/${f(s.ops[op]?.p99, 9).trimStart().padEnd(9)} `).join('')}${f(s.cpu, 7, 0)}${f(s.rssMiB, 7, 0)}${f(s.heapMiB, 7, 0)}${f(s.fds, 5, 0)}${f(s.dbMiB, 8)}`;
+  `${f(s.t, 5, 0)} ${OPS.map((op) => `${f(s.ops[op]?.p50, 9)}/${f(s.ops[op]?.p99, 9).trimStart().padEnd(9)} `).join('')}${f(s.cpu, 7, 0)}${f(s.rssMiB, 7, 0)}${f(s.rssFileMiB, 6, 0)}${f(s.heapMiB, 7, 0)}${f(s.fds, 5, 0)}${f(s.dbMiB, 8)}${f(s.readCalls, 9, 0)}${f(s.writeMiB, 9)}`;
 
 /** Least-squares slope of `value` against time, per minute. */
 export function slope(samples: Sample[], value: (s: Sample) => number | undefined): number {

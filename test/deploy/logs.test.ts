@@ -9,15 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { openStream } from '../helpers/sse.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { CLI } from '../helpers/cli.js';
 
 test('amtp serve: JSON-only stdout, banner on stderr, one log line per request', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'amtp-logs-'));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AMTP_') && k !== 'DATABASE_URL'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
     env: { ...inherited, AMTP_PORT: '0', AMTP_DATA_DIR: dataDir, AMTP_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

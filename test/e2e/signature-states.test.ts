@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { AmtpClient } from '../../src/client/client.js';
 import { SecureMailbox, type PinnedKeys } from '../../src/client/secure.js';
-import { amtp } from '../helpers/cli.js';
+import { CLI, amtp } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 describe('signature states after key rotation and after tampering', () => {
@@ -100,7 +99,7 @@ describe('signature states after key rotation and after tampering', () => {
 
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), 'mcp'],
+      args: [...CLI, 'mcp'],
       env: { ...(process.env as Record<string, string>), AMTP_CONFIG_DIR: dirs.b },
     });
     const mcp = new Client({ name: 'signature-states', version: '1' });

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,7 +14,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { AmtpClient } from '../../src/client/client.js';
 import { SecureMailbox } from '../../src/client/secure.js';
 import { signMessage } from '../../src/crypto/sign.js';
-import { amtp } from '../helpers/cli.js';
+import { CLI, amtp } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const SECRET = 'PLAINTEXT-MARKER-the-merger-closes-on-friday-7c1e';
@@ -83,7 +82,7 @@ describe('signed and sealed, end to end', () => {
 
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), 'mcp'],
+      args: [...CLI, 'mcp'],
       env: { ...(process.env as Record<string, string>), AMTP_CONFIG_DIR: dirs.b },
     });
     const client = new Client({ name: 'e2e', version: '1' });

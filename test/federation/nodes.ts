@@ -8,11 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { CLI } from '../helpers/cli.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,7 +74,7 @@ export async function startNode(
     domain: `127.0.0.1:${publicPort}`,
     at: (handle) => `${handle}@127.0.0.1:${publicPort}`,
     async start() {
-      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env: fullEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = spawn(process.execPath, [...CLI, 'serve'], { env: fullEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       child = proc;
       await new Promise<void>((resolve, reject) => {
         let out = '';

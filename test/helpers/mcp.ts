@@ -3,13 +3,11 @@
  * which the SDK validates every result's structuredContent against the tool's outputSchema.
  * Against the real server's /mcp (mcpClient) or the local stdio proxy `amtp mcp` (mcpProxy).
  */
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { CLI } from './cli.js';
 
 export interface ToolCallResult {
   isError?: boolean;
@@ -57,7 +55,7 @@ export function mcpProxy(configDir: string, args: string[] = []) {
   return session(
     new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', MAIN, 'mcp', ...args],
+      args: [...CLI, 'mcp', ...args],
       env: { ...env, AMTP_CONFIG_DIR: configDir },
       stderr: 'pipe',
     }),

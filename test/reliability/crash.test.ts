@@ -9,19 +9,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { client, connect, register } from '../helpers/server.js';
 import { freshDatabase, postgresSkip } from '../helpers/postgres.js';
 import { startReceiver, waitFor } from '../helpers/receiver.js';
+import { CLI } from '../helpers/cli.js';
 
 const ROUNDS = Number(process.env.AMTP_CRASH_ROUNDS ?? 3);
 const PER_ROUND = Number(process.env.AMTP_CRASH_PER_ROUND ?? 150);
 const LOOPS = 16;
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
     env: {
       ...process.env,
       AMTP_PORT: '0',
