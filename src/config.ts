@@ -9,6 +9,9 @@ import { z } from 'zod';
 const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const Int = (min: number) => z.coerce.number().int().min(min);
 
+/** PostgreSQL connections per instance; a quarter of them commit writes (src/store/postgres). */
+export const DEFAULT_PG_POOL_SIZE = 16;
+
 /** About 4.7 days of retries, doubling up to 12 hours apart (SMTP gives up after about 5 days). */
 const FEDERATION_RETRY_DEFAULT = '30,60,120,300,600,1800,3600,7200,14400,28800,43200,43200,43200,43200,43200,43200,43200,43200';
 
@@ -54,7 +57,7 @@ const EnvSchema = z.object({
   AMTP_SIGNATURE_WINDOW_SECONDS: Int(1).default(300),
   AMTP_RETENTION_DAYS: Int(0).default(0),
   AMTP_RETENTION_MAX_MESSAGES: Int(0).default(0),
-  AMTP_PG_POOL_SIZE: Int(1).max(1000).default(10),
+  AMTP_PG_POOL_SIZE: Int(1).max(1000).default(DEFAULT_PG_POOL_SIZE),
   AMTP_LOOP_MAX_MESSAGES: Int(2).default(20),
   AMTP_LOOP_WINDOW_SECONDS: Int(1).default(600),
   AMTP_FEDERATION: z.enum(['open', 'allowlist', 'off']).default('open'),

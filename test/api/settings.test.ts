@@ -44,7 +44,7 @@ test('AMTP_MAX_WAIT_SECONDS agrees with the protocol: 0–60, and .well-known re
 });
 
 test('AMTP_PG_POOL_SIZE sizes the PostgreSQL pool of each instance', async (ctx) => {
-  assert.equal(loadConfig({}).pgPoolSize, 10);
+  assert.equal(loadConfig({}).pgPoolSize, 16);
   assert.throws(() => loadConfig({ AMTP_PG_POOL_SIZE: '0' }), /AMTP_PG_POOL_SIZE/);
   const t = await startServer({ AMTP_PG_POOL_SIZE: '3' });
   try {

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { DEFAULT_PG_POOL_SIZE } from '../../config.js';
 import { SERVER_AUDIT_SUBJECT } from '../../protocol/audit-chain.js';
 import { assertSchemaKnown, type Migration } from '../migration.js';
 import { numberPlaceholders, postgresDialect } from '../dialect.js';
@@ -65,6 +66,15 @@ const SHARABLE = new Set<WriteOp['op']>([
   'clearLoop',
 ]);
 
+/**
+ * Concurrent write transactions: a quarter of the pool, from 1 to 4 — the rest serves reads. A
+ * transaction's time is round trips, not the database's work, so committers add throughput while the
+ * database has CPU to spare: with 2, issue 22's soak (300 requests/s, half of the writes unable to
+ * share a batch) left the write queue near capacity, and any slow batch backed it up for 10–20 s; with
+ * 4 it drained. Sends alone batch as well with 1 as with 5 (PERFORMANCE.md).
+ */
+export const committersFor = (poolSize: number) => Math.max(1, Math.min(4, Math.floor(poolSize / 4)));
+
 interface Pending {
   ops: readonly WriteOp[];
   keys: number[];
@@ -90,11 +100,9 @@ export class PostgresStore extends SqlReads {
           oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as never,
       },
     };
-    const max = opts.maxConnections ?? 10;
+    const max = opts.maxConnections ?? DEFAULT_PG_POOL_SIZE;
     this.pool = new pg.Pool({ ...config, max });
-    // Two committers: batches grow largest with one (its round trips, not the WAL flush, are the cost),
-    // and a second keeps writes moving while a batch waits on another instance's locks.
-    this.maxCommitters = Math.min(2, max);
+    this.maxCommitters = committersFor(max);
     // An idle connection that dies is dropped by the pool; without a listener the error would crash the process.
     this.pool.on('error', () => undefined);
     this.broadcast = new PgBroadcast(this.pool, config);
