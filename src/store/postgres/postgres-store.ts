@@ -73,7 +73,7 @@ const SHARABLE = new Set<WriteOp['op']>([
  * share a batch) left the write queue near capacity, and any slow batch backed it up for 10–20 s; with
  * 4 it drained. Sends alone batch as well with 1 as with 5 (PERFORMANCE.md).
  */
-export const committersFor = (poolSize: number) => Math.max(1, Math.min(4, Math.floor(poolSize / 4)));
+const committersFor = (poolSize: number) => Math.max(1, Math.min(4, Math.floor(poolSize / 4)));
 
 interface Pending {
   ops: readonly WriteOp[];
