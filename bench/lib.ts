@@ -79,6 +79,9 @@ export function seed(target: string, agents: number, messages: number, unread: n
 
 /** autocannon with the run's defaults; any failed request fails the benchmark. */
 export async function load(name: string, opts: autocannon.Options, note?: string): Promise<Figure> {
+  // A timed figure starts warm: one unmeasured request per connection (lazy paths, each pooled
+  // connection's prepared statements). Cold, a 1-s smoke figure once ended before its first answer.
+  if (opts.amount === undefined) await autocannon({ ...opts, amount: opts.connections ?? 10 });
   const result = await autocannon(opts);
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0)

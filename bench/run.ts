@@ -252,10 +252,6 @@ async function a2aIntoMailbox(): Promise<Figure> {
     };
   };
   try {
-    // One request first: a cold server's one-time costs once left a 1-s smoke run with no answer at all.
-    const warm = sendMessage({});
-    const answer = await fetch(`${server.url}${warm.path}`, { method: 'POST', headers: warm.headers, body: warm.body });
-    if (!answer.ok) throw new Error(`A2A warm-up: HTTP ${answer.status}`);
     return await load('A2A SendMessage into a mailbox, durable', {
       url: server.url,
       duration: DURATION,
