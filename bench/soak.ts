@@ -90,7 +90,7 @@ export interface SoakResult {
 
 const AGENTS = 50;
 const STREAMS = 30; // agents 1..30
-const WEBHOOKS = 10; // agents 31..40; 31..35 fail `failRate` of requests
+const WEBHOOKS = 10; // agents 31..40; 31..35 fail `failRate` of requests: every 1/failRate-th, the first included
 const ROTATOR = 49; // rotates its key and blocks/unblocks agent 0
 const SENDERS = 48; // agent i sends to i+1 (a mutual pair of the seeded ring)
 const MAX_IN_FLIGHT = 256;
@@ -409,6 +409,7 @@ class StreamCheck {
 function startReceivers(o: SoakOptions, counts: Counts) {
   const accepted = new Map<string, number>();
   const failedOnce = new Set<string>();
+  const requestsTo = new Map<number, number>();
   const healthy: number[] = [];
   const retried: number[] = [];
   const state = {
@@ -426,7 +427,10 @@ function startReceivers(o: SoakOptions, counts: Counts) {
       const agent = Number(/\/hook\/(\d+)/.exec(req.url ?? '')?.[1]);
       const id = req.headers['webhook-id'] as string;
       if (!state.verify(agent, body, req.headers as Record<string, string>)) counts.webhookBadSignatures++;
-      if (agent <= STREAMS + WEBHOOKS / 2 && Math.random() < o.failRate) {
+      // Deterministic failures, the first request included: a short run surely sees retries step aside.
+      const nth = requestsTo.get(agent) ?? 0;
+      requestsTo.set(agent, nth + 1);
+      if (agent <= STREAMS + WEBHOOKS / 2 && o.failRate > 0 && nth % Math.round(1 / o.failRate) === 0) {
         counts.webhookFailedAnswers++;
         failedOnce.add(id);
         return res.writeHead(500).end();
