@@ -107,7 +107,6 @@ export function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-/** Resident set size of a process, in MiB (Linux). */
 /** CPU time (user + system, every thread) a process has used, in ms, from /proc; 0 once it has exited. */
 export function cpuMs(pid: number): number {
   try {
@@ -118,6 +117,7 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** Resident set size of a process, in MiB (Linux). */
 export function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')

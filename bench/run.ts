@@ -236,27 +236,31 @@ async function a2aIntoMailbox(): Promise<Figure> {
   const seeded = seed(dir, SENDERS, 0, 0);
   const server = await startAmtp(dir);
   let n = 0;
-  const sendMessage = (req: any) => {
-    const i = ++n % seeded.keys.length;
-    return {
-      ...req,
-      // Agent i may write to agent i + 1 (the seed connects them), whose endpoint is /a2a/agents/bench-<i + 1>.
-      path: `/a2a/agents/bench-${(i + 1) % seeded.keys.length}`,
-      headers: { 'content-type': 'application/json', 'a2a-version': '1.0', authorization: `Bearer ${seeded.keys[i]}` },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: n,
-        method: 'SendMessage',
-        params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } },
-      }),
-    };
-  };
   try {
     return await load('A2A SendMessage into a mailbox, durable', {
       url: server.url,
       duration: DURATION,
       connections: 64,
-      requests: [{ method: 'POST', setupRequest: sendMessage }],
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: any) => {
+            const i = ++n % seeded.keys.length;
+            return {
+              ...req,
+              // Agent i may write to agent i + 1 (the seed connects them), whose endpoint is /a2a/agents/bench-<i + 1>.
+              path: `/a2a/agents/bench-${(i + 1) % seeded.keys.length}`,
+              headers: { 'content-type': 'application/json', 'a2a-version': '1.0', authorization: `Bearer ${seeded.keys[i]}` },
+              body: JSON.stringify({
+                jsonrpc: '2.0',
+                id: n,
+                method: 'SendMessage',
+                params: { message: { messageId: `m${n}`, role: 'ROLE_USER', parts: [{ text: 'x'.repeat(200) }] } },
+              }),
+            };
+          },
+        },
+      ],
     });
   } finally {
     await stop(server.child);

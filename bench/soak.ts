@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { sseFrames } from '../src/client/client.js';
-import { percentile, seed, startAmtp, stop } from './lib.js';
+import { cpuMs, percentile, seed, startAmtp, stop } from './lib.js';
 
 export interface SoakOptions {
   backend: 'sqlite' | 'postgres';
@@ -460,12 +460,11 @@ class ProcStats {
     this.last = this.counters();
   }
   private counters() {
-    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     const io = readOptional(`/proc/${this.pid}/io`); // some kernels restrict it: the columns show "-" then
     const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1]);
     return {
       at: Date.now(),
-      ticks: Number(fields[11]) + Number(fields[12]), // utime + stime, in clock ticks (100 per second)
+      cpuMs: cpuMs(this.pid),
       readCalls: field('syscr'),
       writeBytes: field('write_bytes'),
     };
@@ -473,8 +472,8 @@ class ProcStats {
   sample() {
     const now = this.counters();
     const seconds = (now.at - this.last.at) / 1000;
-    const per = (key: 'ticks' | 'readCalls' | 'writeBytes') => (now[key] - this.last[key]) / seconds;
-    const sample = { cpu: per('ticks'), readCalls: per('readCalls'), writeMiB: per('writeBytes') / 2 ** 20 };
+    const per = (key: 'cpuMs' | 'readCalls' | 'writeBytes') => (now[key] - this.last[key]) / seconds;
+    const sample = { cpu: per('cpuMs') / 10, readCalls: per('readCalls'), writeMiB: per('writeBytes') / 2 ** 20 };
     this.last = now;
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
